@@ -1,0 +1,1 @@
+//! Device disk-encryption recovery keys: BitLocker, FileVault, LUKS.
