@@ -1,0 +1,123 @@
+//! The recovery kit as plain text: what a user prints or saves next to the recovery key.
+
+use crate::ids::RecoveryKeyId;
+use crate::recovery_key::RecoveryKey;
+use crate::roster::RecoveryKind;
+
+/// What goes on a recovery kit besides the key.
+#[derive(Debug, Clone)]
+pub struct KitDetails<'a> {
+    /// Workspace display name.
+    pub workspace: &'a str,
+    /// The server's public URL.
+    pub server_url: &'a str,
+    /// Printed beside the key.
+    pub key_id: RecoveryKeyId,
+    /// Temporary (with expiry) or permanent.
+    pub kind: RecoveryKind,
+    /// Unix seconds.
+    pub created_at: u64,
+}
+
+/// Renders the text kit. The result holds the secret: keep it in zeroizing storage.
+pub fn render_text(details: &KitDetails<'_>, key: &RecoveryKey) -> zeroize::Zeroizing<String> {
+    let (kind, expiry) = match details.kind {
+        RecoveryKind::Temporary { expires_at } => {
+            ("temporary", format!("expires {}", format_date(expires_at)))
+        }
+        RecoveryKind::Permanent => ("permanent", "does not expire".to_string()),
+    };
+    zeroize::Zeroizing::new(format!(
+        "KEYHAVEN RECOVERY KIT\n\
+         =====================\n\
+         \n\
+         Workspace:     {workspace}\n\
+         Server:        {server}\n\
+         Key ID:        {id}\n\
+         Kind:          {kind} ({expiry})\n\
+         Created:       {created}\n\
+         \n\
+         Recovery key:\n\
+         \n\
+         \x20   {key}\n\
+         \n\
+         What it is for\n\
+         --------------\n\
+         This key restores the link between your account and the workspace after a\n\
+         password reset. Keyhaven never holds a key that opens your workspace: if every\n\
+         owner forgets their password and this key is lost, the workspace's secrets\n\
+         cannot be recovered by anyone.\n\
+         \n\
+         How to use it\n\
+         -------------\n\
+         1. Reset your password: keyhaven password forgot --server {server} --email EMAIL\n\
+         2. Enter the access code from the email: keyhaven password reset ...\n\
+         3. Sign in, then run: keyhaven recovery-key use --workspace \"{workspace}\"\n\
+         4. When asked, enter the recovery key whose ID starts with {short}.\n\
+         \n\
+         Keep this kit somewhere safe and offline. Where it is kept:\n\
+         \n\
+         ______________________________________________________________________\n",
+        workspace = details.workspace,
+        server = details.server_url,
+        id = details.key_id.to_upper(),
+        short = details.key_id.short(),
+        created = format_date(details.created_at),
+        key = key.encode().as_str(),
+    ))
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time, without a date library (Howard Hinnant's
+/// civil-from-days algorithm).
+pub fn format_date(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(951_782_400), "2000-02-29");
+        assert_eq!(format_date(1_795_305_600), "2026-11-22");
+    }
+
+    #[test]
+    fn kit_holds_everything() {
+        let key = RecoveryKey::generate();
+        let id = RecoveryKeyId::generate();
+        let details = KitDetails {
+            workspace: "Acme",
+            server_url: "https://vault.acme.test",
+            key_id: id,
+            kind: RecoveryKind::Temporary {
+                expires_at: 1_795_305_600 + 30 * 86_400,
+            },
+            created_at: 1_795_305_600,
+        };
+        let text = render_text(&details, &key);
+        for needle in [
+            "Acme",
+            "https://vault.acme.test",
+            id.to_upper().as_str(),
+            key.encode().as_str(),
+            "temporary (expires 2026-12-22)",
+            "Created:       2026-11-22",
+            "Where it is kept",
+        ] {
+            assert!(text.contains(needle), "kit lacks {needle:?}");
+        }
+    }
+}

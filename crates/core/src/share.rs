@@ -1,0 +1,329 @@
+//! Key shares: a workspace or escrow key sealed (HPKE) to one recipient and signed.
+//!
+//! HPKE base mode lets anyone encrypt to a public key, so a share on its own proves nothing; a
+//! malicious server could hand a member a key of its own choosing. Every share is therefore
+//! signed, and a client opens a share only if the verified roster says that the signer may
+//! hand out keys (an owner or admin, or the current recovery authority) and that the recipient
+//! is entitled to this key (members get the workspace key except helpdesk; owners, admins and
+//! helpdesk get the escrow key; the recovery key gets every workspace-key version).
+//!
+//! The HPKE `info` binds workspace, recipient, recipient public key and key version, so a share
+//! cannot be replayed to another member, workspace or version. Format: `docs/protocol.md`
+//! §Key share.
+
+use keyhaven_crypto::hpke::{self, RecipientPublicKey, RecipientSecretKey};
+use keyhaven_crypto::sign::{Signature, SigningKey};
+use keyhaven_crypto::{Context, SymmetricKey};
+use zeroize::Zeroizing;
+
+use crate::codec::{DecodeError, Reader, Writer};
+use crate::ids::{AccountId, RecoveryKeyId, WorkspaceId};
+use crate::roster::{Role, RosterState, Signer, SignerAuthority, SignerError};
+
+/// Key-share format version.
+pub const VERSION_1: u8 = 1;
+
+/// Who a share is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShareRecipient {
+    /// A member's account key.
+    Member(AccountId),
+    /// The workspace recovery key's recipient key.
+    Recovery(RecoveryKeyId),
+}
+
+/// Which key a share carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedKey {
+    /// A workspace-key version.
+    Workspace(u32),
+    /// An escrow private-key version.
+    Escrow(u32),
+}
+
+/// A signed, sealed key share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyShare {
+    /// The workspace.
+    pub workspace: WorkspaceId,
+    /// Who can open it.
+    pub recipient: ShareRecipient,
+    /// Which key it carries.
+    pub key: SharedKey,
+    /// Who signed it.
+    pub signer: Signer,
+    /// Unix seconds when it was made.
+    pub timestamp: u64,
+    /// HPKE sealed box of the 32 key bytes.
+    pub sealed: Vec<u8>,
+    /// Ed25519 over `Context("key-share")` and the encoding of all of the above.
+    pub signature: Signature,
+}
+
+/// Why a share was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ShareError {
+    /// The bytes do not decode.
+    #[error("key share is malformed: {0}")]
+    Decode(#[from] DecodeError),
+    /// The share names another workspace.
+    #[error("key share belongs to another workspace")]
+    WrongWorkspace,
+    /// The signer is not an owner, admin or current recovery authority.
+    #[error("key share is signed by someone who may not hand out keys")]
+    UnauthorizedSigner,
+    /// The recipient is not in the roster, or not entitled to this key.
+    #[error("key share is for a recipient the roster does not entitle to this key")]
+    RecipientNotEntitled,
+    /// The key version is not one the roster has reached.
+    #[error("key share carries an unknown key version")]
+    UnknownKeyVersion,
+    /// The signature does not verify.
+    #[error("key share has an invalid signature")]
+    BadSignature,
+    /// The sealed box does not open with this recipient key.
+    #[error("key share could not be decrypted")]
+    Decryption,
+    /// The recipient's public key is unusable.
+    #[error("the recipient's public key is not usable")]
+    InvalidRecipient,
+}
+
+/// What a share is about, before sealing.
+#[derive(Clone, Copy, Debug)]
+pub struct ShareHeader {
+    /// The workspace.
+    pub workspace: WorkspaceId,
+    /// Who can open it.
+    pub recipient: ShareRecipient,
+    /// Which key it carries.
+    pub key: SharedKey,
+    /// Who signs.
+    pub signer: Signer,
+    /// Unix seconds.
+    pub timestamp: u64,
+}
+
+impl KeyShare {
+    /// Seals `secret` to `recipient_key` and signs the share.
+    pub fn seal(
+        header: ShareHeader,
+        recipient_key: &RecipientPublicKey,
+        secret: &[u8; 32],
+        signing_key: &SigningKey,
+    ) -> Result<Self, ShareError> {
+        let context = hpke_context(&header, recipient_key);
+        let sealed = hpke::seal(recipient_key, &context, secret)
+            .map_err(|_| ShareError::InvalidRecipient)?;
+        let mut share = Self {
+            workspace: header.workspace,
+            recipient: header.recipient,
+            key: header.key,
+            signer: header.signer,
+            timestamp: header.timestamp,
+            sealed,
+            signature: Signature([0; 64]),
+        };
+        share.signature = signing_key.sign(&share.signed_message());
+        Ok(share)
+    }
+
+    /// Checks the share against the verified roster, then opens it.
+    pub fn open(
+        &self,
+        roster: &RosterState,
+        recipient_key: &RecipientSecretKey,
+    ) -> Result<SymmetricKey, ShareError> {
+        let expected_public = self.verify(roster)?;
+        if recipient_key.public_key() != expected_public {
+            return Err(ShareError::Decryption);
+        }
+        let context = hpke_context(&self.header(), &expected_public);
+        let plain = hpke::open(recipient_key, &context, &self.sealed)
+            .map_err(|_| ShareError::Decryption)?;
+        let bytes: &[u8; 32] = plain
+            .expose()
+            .try_into()
+            .map_err(|_| ShareError::Decryption)?;
+        let bytes = Zeroizing::new(*bytes);
+        Ok(SymmetricKey::from_bytes(*bytes))
+    }
+
+    /// Checks signer, recipient, version and signature against the roster; returns the
+    /// recipient public key the share must be sealed to.
+    pub fn verify(&self, roster: &RosterState) -> Result<RecipientPublicKey, ShareError> {
+        if self.workspace != roster.workspace {
+            return Err(ShareError::WrongWorkspace);
+        }
+        let authority = roster
+            .signer_key(self.signer, self.timestamp)
+            .map_err(|e| match e {
+                SignerError::Unknown | SignerError::Expired => ShareError::UnauthorizedSigner,
+            })?;
+        let recipient_public = self.entitled_recipient(roster, authority)?;
+        authority
+            .key()
+            .verify(&self.signed_message(), &self.signature)
+            .map_err(|_| ShareError::BadSignature)?;
+        Ok(recipient_public)
+    }
+
+    fn entitled_recipient(
+        &self,
+        roster: &RosterState,
+        authority: SignerAuthority,
+    ) -> Result<RecipientPublicKey, ShareError> {
+        let recipient_role = match self.recipient {
+            ShareRecipient::Member(id) => {
+                let member = roster
+                    .members
+                    .get(&id)
+                    .ok_or(ShareError::RecipientNotEntitled)?;
+                Some((member.role, member.keys.encryption))
+            }
+            ShareRecipient::Recovery(id) => {
+                let recovery = roster
+                    .recovery
+                    .filter(|r| r.id == id)
+                    .ok_or(ShareError::RecipientNotEntitled)?;
+                if !matches!(self.key, SharedKey::Workspace(_)) {
+                    return Err(ShareError::RecipientNotEntitled);
+                }
+                return match authority {
+                    SignerAuthority::Member(Role::Owner | Role::Admin, _) => {
+                        self.check_version(roster).map(|()| recovery.recipient)
+                    }
+                    _ => Err(ShareError::UnauthorizedSigner),
+                };
+            }
+        };
+        let (role, public) = recipient_role.expect("recovery returned above");
+        match authority {
+            SignerAuthority::Member(Role::Owner | Role::Admin, _) => {}
+            // The recovery authority re-shares the workspace key to an owner it just relinked.
+            SignerAuthority::Recovery(_) if role == Role::Owner => {}
+            _ => return Err(ShareError::UnauthorizedSigner),
+        }
+        let entitled = match self.key {
+            SharedKey::Workspace(_) => role.receives_workspace_key(),
+            SharedKey::Escrow(_) => role.receives_escrow_key(),
+        };
+        if !entitled {
+            return Err(ShareError::RecipientNotEntitled);
+        }
+        self.check_version(roster)?;
+        Ok(public)
+    }
+
+    fn check_version(&self, roster: &RosterState) -> Result<(), ShareError> {
+        let ok = match self.key {
+            SharedKey::Workspace(v) => (1..=roster.workspace_key_version).contains(&v),
+            SharedKey::Escrow(v) => roster
+                .escrow
+                .is_some_and(|(current, _)| (1..=current).contains(&v)),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ShareError::UnknownKeyVersion)
+        }
+    }
+
+    fn header(&self) -> ShareHeader {
+        ShareHeader {
+            workspace: self.workspace,
+            recipient: self.recipient,
+            key: self.key,
+            signer: self.signer,
+            timestamp: self.timestamp,
+        }
+    }
+
+    fn signed_message(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.encode_unsigned(&mut w);
+        Context::new("key-share")
+            .field(w.finish())
+            .as_bytes()
+            .to_vec()
+    }
+
+    fn encode_unsigned(&self, w: &mut Writer) {
+        encode_header(&self.header(), w);
+        w.bytes(&self.sealed);
+    }
+
+    /// The wire encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.encode_unsigned(&mut w);
+        w.array(&self.signature.0);
+        w.finish()
+    }
+
+    /// Decodes [`KeyShare::to_bytes`] strictly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != VERSION_1 {
+            return Err(DecodeError::UnknownVersion(version));
+        }
+        let workspace = WorkspaceId(uuid::Uuid::from_bytes(r.array()?));
+        let recipient = match r.u8()? {
+            1 => ShareRecipient::Member(AccountId(uuid::Uuid::from_bytes(r.array()?))),
+            2 => ShareRecipient::Recovery(RecoveryKeyId(uuid::Uuid::from_bytes(r.array()?))),
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "share recipient",
+                    tag,
+                });
+            }
+        };
+        let key = match r.u8()? {
+            1 => SharedKey::Workspace(r.u32()?),
+            2 => SharedKey::Escrow(r.u32()?),
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "shared key",
+                    tag,
+                });
+            }
+        };
+        let signer = Signer::decode(&mut r)?;
+        let timestamp = r.u64()?;
+        let sealed = r.bytes()?.to_vec();
+        let signature = Signature(r.array()?);
+        r.finish()?;
+        Ok(Self {
+            workspace,
+            recipient,
+            key,
+            signer,
+            timestamp,
+            sealed,
+            signature,
+        })
+    }
+}
+
+fn encode_header(h: &ShareHeader, w: &mut Writer) {
+    w.u8(VERSION_1).array(h.workspace.as_bytes());
+    match h.recipient {
+        ShareRecipient::Member(id) => w.u8(1).array(id.as_bytes()),
+        ShareRecipient::Recovery(id) => w.u8(2).array(id.as_bytes()),
+    };
+    match h.key {
+        SharedKey::Workspace(v) => w.u8(1).u32(v),
+        SharedKey::Escrow(v) => w.u8(2).u32(v),
+    };
+    h.signer.encode(w);
+    w.u64(h.timestamp);
+}
+
+fn hpke_context(h: &ShareHeader, recipient_key: &RecipientPublicKey) -> Context {
+    let mut w = Writer::new();
+    encode_header(h, &mut w);
+    Context::new("key-share")
+        .field(w.finish())
+        .field(recipient_key.to_bytes())
+}
