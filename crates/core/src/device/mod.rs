@@ -11,9 +11,13 @@
 //! - `luks`: the systemd-cryptenroll recovery key for LUKS.
 
 pub mod bitlocker;
+pub mod filevault;
+pub mod luks;
 mod text;
 
 pub use bitlocker::{
     BitLockerRecoveryPassword, GroupError, InvalidProtectorId, ProtectorId, check_group,
     decode_groups, encode_groups,
 };
+pub use filevault::{FileVaultKeyError, FileVaultRecoveryKey};
+pub use luks::{LuksKeyError, LuksRecoveryKey};
