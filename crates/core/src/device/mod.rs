@@ -11,6 +11,7 @@
 //! - `luks`: the systemd-cryptenroll recovery key for LUKS.
 
 pub mod bitlocker;
+pub mod bitlocker_txt;
 pub mod filevault;
 pub mod luks;
 mod text;
@@ -19,5 +20,7 @@ pub use bitlocker::{
     BitLockerRecoveryPassword, GroupError, InvalidProtectorId, ProtectorId, check_group,
     decode_groups, encode_groups,
 };
+pub use bitlocker_txt::{BitLockerRecoveryFile, RecoveryFileError};
 pub use filevault::{FileVaultKeyError, FileVaultRecoveryKey};
 pub use luks::{LuksKeyError, LuksRecoveryKey};
+pub use text::EncodingError;
