@@ -14,6 +14,7 @@ pub mod bitlocker;
 pub mod bitlocker_txt;
 pub mod filevault;
 pub mod luks;
+pub mod manage_bde;
 mod text;
 
 pub use bitlocker::{
@@ -23,4 +24,5 @@ pub use bitlocker::{
 pub use bitlocker_txt::{BitLockerRecoveryFile, RecoveryFileError};
 pub use filevault::{FileVaultKeyError, FileVaultRecoveryKey};
 pub use luks::{LuksKeyError, LuksRecoveryKey};
+pub use manage_bde::{ManageBdeError, ManageBdeOutput, NumericalPassword, VolumeProtectors};
 pub use text::EncodingError;
