@@ -83,11 +83,11 @@ impl LuksRecoveryKey {
             modhex_nibble,
             nibbles.as_mut_slice(),
         )?;
-        let mut key = [0u8; KEY_LEN];
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
         for (byte, pair) in key.iter_mut().zip(nibbles.chunks_exact(2)) {
             *byte = pair[0] << 4 | pair[1];
         }
-        Ok(Self { key })
+        Ok(Self { key: *key })
     }
 
     /// The recovery key encoding `key`; every 32-byte value is a valid key.

@@ -134,7 +134,22 @@ impl ManageBdeOutput {
     /// The text `manage-bde -protectors -get` prints for these numerical passwords (other
     /// protector kinds are not kept, so they are not printed), with CRLF line endings.
     pub fn expose_text(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::new());
+        // Reserved up front so growing the buffer leaves no stray copy of a password behind.
+        let passwords = self
+            .volumes
+            .iter()
+            .map(|v| v.numerical_passwords.len())
+            .sum::<usize>();
+        let labels = self
+            .volumes
+            .iter()
+            .map(|v| {
+                v.volume.as_ref().map_or(0, String::len) + v.label.as_ref().map_or(0, String::len)
+            })
+            .sum::<usize>();
+        let mut out = Zeroizing::new(String::with_capacity(
+            self.volumes.len() * 40 + labels + passwords * PROTECTOR_TEXT_LEN,
+        ));
         for volume in &self.volumes {
             if let Some(name) = &volume.volume {
                 let label = volume.label.as_deref().unwrap_or("");
@@ -153,6 +168,9 @@ impl ManageBdeOutput {
         out
     }
 }
+
+/// Length of one numerical password as [`ManageBdeOutput::expose_text`] prints it.
+const PROTECTOR_TEXT_LEN: usize = 160;
 
 /// A "Numerical Password:" protector being read.
 #[derive(Default)]

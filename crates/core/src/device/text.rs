@@ -5,6 +5,90 @@
 
 use zeroize::Zeroizing;
 
+/// Why a byte buffer could not be turned into text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EncodingError {
+    /// The buffer looks like UTF-16 (byte-order mark or NUL bytes) but has an odd length.
+    #[error("the text is UTF-16 but has an odd number of bytes")]
+    OddUtf16Length,
+    /// The buffer is UTF-16 but contains an unpaired surrogate.
+    #[error("the text is UTF-16 but contains an invalid character")]
+    InvalidUtf16,
+    /// The buffer has no UTF-16 byte-order mark and is not valid UTF-8.
+    #[error("the text is neither UTF-16 nor valid UTF-8")]
+    InvalidUtf8,
+}
+
+/// Decodes text the way Windows tools write it.
+///
+/// - `FF FE` → UTF-16LE (Notepad's "Unicode", PowerShell 5 `Out-File`, BitLocker's `.txt`);
+/// - `FE FF` → UTF-16BE;
+/// - `EF BB BF` → UTF-8 with BOM;
+/// - no BOM but a NUL in the second (first) byte → UTF-16LE (BE) without BOM;
+/// - anything else must be UTF-8.
+///
+/// The result is zeroized on drop because these files carry recovery keys; the capacity is
+/// reserved up front so no reallocation leaves a stray copy behind.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Zeroizing<String>, EncodingError> {
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => decode_utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => decode_utf16(rest, u16::from_be_bytes),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => decode_utf8(rest),
+        [first, 0, ..] if *first != 0 => decode_utf16(bytes, u16::from_le_bytes),
+        [0, second, ..] if *second != 0 => decode_utf16(bytes, u16::from_be_bytes),
+        _ => decode_utf8(bytes),
+    }
+}
+
+fn decode_utf8(bytes: &[u8]) -> Result<Zeroizing<String>, EncodingError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| EncodingError::InvalidUtf8)?;
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    out.push_str(text);
+    Ok(out)
+}
+
+fn decode_utf16(
+    bytes: &[u8],
+    unit: fn([u8; 2]) -> u16,
+) -> Result<Zeroizing<String>, EncodingError> {
+    if !bytes.len().is_multiple_of(2) {
+        return Err(EncodingError::OddUtf16Length);
+    }
+    // One UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4 bytes).
+    let mut out = Zeroizing::new(String::with_capacity(bytes.len() / 2 * 3));
+    let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+    for c in char::decode_utf16(units) {
+        out.push(c.map_err(|_| EncodingError::InvalidUtf16)?);
+    }
+    Ok(out)
+}
+
+/// Encodes ASCII/Unicode text as UTF-16LE with a byte-order mark, into a zeroizing buffer.
+pub(crate) fn encode_utf16le_with_bom(text: &str) -> Zeroizing<Vec<u8>> {
+    let units = text.encode_utf16().count();
+    let mut out = Zeroizing::new(Vec::with_capacity(2 + 2 * units));
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+/// Lines of `text`, trimmed, split on LF or CRLF (and a stray CR), with a leading U+FEFF
+/// removed in case the caller decoded the bytes without stripping the byte-order mark.
+pub(crate) fn trimmed_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.trim_start_matches('\u{FEFF}')
+        .split(['\n', '\r'])
+        .map(str::trim)
+}
+
+/// If `line` starts with `label` (ASCII case-insensitive), the rest of the line.
+pub(crate) fn strip_label<'a>(line: &'a str, label: &str) -> Option<&'a str> {
+    let head = line.get(..label.len())?;
+    head.eq_ignore_ascii_case(label)
+        .then(|| &line[label.len()..])
+}
+
 /// Why text did not have the `groups × group_len` shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ShapeError {
@@ -108,6 +192,41 @@ pub(crate) fn join_groups(chars: &[u8], group_len: usize) -> Zeroizing<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sniffs_boms() {
+        assert_eq!(decode(b"\xEF\xBB\xBFab").unwrap().as_str(), "ab");
+        assert_eq!(decode(b"\xFF\xFEa\0b\0").unwrap().as_str(), "ab");
+        assert_eq!(decode(b"\xFE\xFF\0a\0b").unwrap().as_str(), "ab");
+        assert_eq!(decode(b"a\0b\0").unwrap().as_str(), "ab");
+        assert_eq!(decode(b"ab").unwrap().as_str(), "ab");
+        assert_eq!(decode(b"").unwrap().as_str(), "");
+    }
+
+    #[test]
+    fn rejects_bad_encodings() {
+        assert_eq!(decode(b"\xFF\xFEa"), Err(EncodingError::OddUtf16Length));
+        assert_eq!(
+            decode(b"\xFF\xFE\x00\xD8"),
+            Err(EncodingError::InvalidUtf16)
+        );
+        assert_eq!(decode(b"\xC3("), Err(EncodingError::InvalidUtf8));
+    }
+
+    #[test]
+    fn encodes_utf16le() {
+        assert_eq!(
+            encode_utf16le_with_bom("A\r\n").as_slice(),
+            b"\xFF\xFEA\0\r\0\n\0"
+        );
+    }
+
+    #[test]
+    fn labels_are_case_insensitive() {
+        assert_eq!(strip_label("IDENTIFIER: x", "identifier:"), Some(" x"));
+        assert_eq!(strip_label("Ident", "identifier:"), None);
+        assert_eq!(strip_label("é", "e"), None);
+    }
 
     fn digits(text: &str) -> Result<Vec<u8>, ShapeError> {
         let mut out = vec![0; 6];
