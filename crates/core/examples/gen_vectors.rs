@@ -702,11 +702,15 @@ impl Fixture {
             fields,
         };
         let item = SealedItem::seal(&wk2, place, &plain, self.admin.id, &self.admin.keys.signing);
+        // An authorized writer (the admin) swaps two field ciphertexts and signs honestly:
+        // the signature verifies, and the per-field associated data makes decryption fail.
         let mut swapped = item.clone();
         let (a, b) = (swapped.fields[0].1.clone(), swapped.fields[1].1.clone());
         swapped.fields[0].1 = b;
         swapped.fields[1].1 = a;
-        swapped.signature = self.admin.keys.signing.sign(b"not the revision");
+        swapped.sign(&self.admin.keys.signing);
+        let mut forged = item.clone();
+        forged.signature = self.outsider.keys.signing.sign(b"anything");
         let by_reader = SealedItem::seal(
             &wk2,
             place,
@@ -733,7 +737,8 @@ impl Fixture {
             "cases": [
                 {"name": "login-by-admin", "item": hex::encode(item.to_bytes()),
                  "expect": {"kind": "login", "fields": {"password": "correct horse battery staple", "title": "Payroll admin", "username": "ops@acme.test"}}},
-                {"name": "fields-swapped-and-resigned-by-stranger", "item": hex::encode(swapped.to_bytes()), "expect": {"error": "BadSignature"}},
+                {"name": "fields-swapped-and-signed-by-writer", "item": hex::encode(swapped.to_bytes()), "expect": {"error": "Decryption"}},
+                {"name": "signed-by-stranger", "item": hex::encode(forged.to_bytes()), "expect": {"error": "BadSignature"}},
                 {"name": "signed-by-read-only-member", "item": hex::encode(by_reader.to_bytes()), "expect": {"error": "BadSignature"}},
                 {"name": "signed-by-owner-key-before-relink", "item": hex::encode(old_owner.to_bytes()),
                  "expect": {"kind": "login", "fields": {"password": "correct horse battery staple", "title": "Payroll admin", "username": "ops@acme.test"}}},

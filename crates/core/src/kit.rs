@@ -27,6 +27,13 @@ pub fn render_text(details: &KitDetails<'_>, key: &RecoveryKey) -> zeroize::Zero
         }
         RecoveryKind::Permanent => ("permanent", "does not expire".to_string()),
     };
+    let temporary_note = match details.kind {
+        RecoveryKind::Temporary { .. } => {
+            "\nThis temporary key was sent by email. Generate a permanent key\n\
+             (keyhaven recovery-key generate) before it expires.\n"
+        }
+        RecoveryKind::Permanent => "",
+    };
     zeroize::Zeroizing::new(format!(
         "KEYHAVEN RECOVERY KIT\n\
          =====================\n\
@@ -43,10 +50,11 @@ pub fn render_text(details: &KitDetails<'_>, key: &RecoveryKey) -> zeroize::Zero
          \n\
          What it is for\n\
          --------------\n\
-         This key restores the link between your account and the workspace after a\n\
-         password reset. Keyhaven never holds a key that opens your workspace: if every\n\
-         owner forgets their password and this key is lost, the workspace's secrets\n\
-         cannot be recovered by anyone.\n\
+         This key (the emergency reset code) restores the link between an owner's\n\
+         account and the workspace after a password reset. The server cannot open the\n\
+         workspace: if every owner forgets their password and this key is lost, no\n\
+         owner can get back in.\n\
+         {temporary_note}\
          \n\
          How to use it\n\
          -------------\n\
@@ -64,6 +72,7 @@ pub fn render_text(details: &KitDetails<'_>, key: &RecoveryKey) -> zeroize::Zero
         short = details.key_id.short(),
         created = format_date(details.created_at),
         key = key.encode().as_str(),
+        temporary_note = temporary_note,
     ))
 }
 

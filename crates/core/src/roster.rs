@@ -20,8 +20,10 @@
 //! Members, read-only members and helpdesk members sign nothing.
 //!
 //! Entry timestamps never decrease along the chain; a recovery-authority entry must be dated
-//! before the key's expiry. A holder of an expired temporary key could backdate an entry only
-//! to before the previous entry's time, and only while it still is the current key.
+//! before the key's expiry. Timestamps are chosen by the signer, so a holder of an expired
+//! temporary key that is still the current one could append an entry dated between the
+//! previous entry and the expiry; the server refuses it (it deletes the key's verifier at
+//! expiry) and any later entry dated after the expiry closes that window for good.
 //! The wire format is in `docs/protocol.md` §Roster.
 
 use std::collections::BTreeMap;
@@ -148,6 +150,7 @@ pub struct RecoveryKeyRecord {
 
 impl RecoveryKeyRecord {
     /// Whether the key may still act at `now` (Unix seconds).
+    #[must_use]
     pub fn is_valid_at(&self, now: u64) -> bool {
         match self.kind {
             RecoveryKind::Temporary { expires_at } => now < expires_at,
@@ -277,8 +280,8 @@ pub struct RosterState {
     pub recovery_set_at: u64,
     /// Current workspace-key version (1 after genesis).
     pub workspace_key_version: u32,
-    /// Current escrow key version and public key.
-    pub escrow: Option<(u32, RecipientPublicKey)>,
+    /// Every escrow public key so far; version `v` is at index `v - 1`.
+    pub escrow_keys: Vec<RecipientPublicKey>,
     /// The last entry.
     pub head: RosterHead,
     /// Timestamp of the last entry.
@@ -563,7 +566,7 @@ impl RosterState {
             recovery: None,
             recovery_set_at: 0,
             workspace_key_version: 1,
-            escrow: None,
+            escrow_keys: Vec::new(),
             head: RosterHead {
                 seq: 0,
                 hash: genesis.hash(),
@@ -588,6 +591,12 @@ impl RosterState {
             signer,
             body,
         }
+    }
+
+    /// The current escrow key version and public key, if one was set.
+    pub fn escrow(&self) -> Option<(u32, RecipientPublicKey)> {
+        let version = u32::try_from(self.escrow_keys.len()).expect("fewer than 2^32 escrow keys");
+        self.escrow_keys.last().map(|public| (version, *public))
     }
 
     /// The key that verifies `signer`'s signatures at time `at`, if `signer` may sign now.
@@ -734,8 +743,7 @@ impl RosterState {
                 Ok(())
             }
             EntryBody::SetEscrowKey { version, .. } => {
-                let current = self.escrow.map_or(0, |(v, _)| v);
-                if *version != current + 1 {
+                if *version as usize != self.escrow_keys.len() + 1 {
                     return Err("escrow key versions must increase by one");
                 }
                 Ok(())
@@ -815,7 +823,7 @@ impl RosterState {
                 self.recovery_set_at = self.last_timestamp;
             }
             EntryBody::RotateWorkspaceKey { version } => self.workspace_key_version = *version,
-            EntryBody::SetEscrowKey { version, public } => self.escrow = Some((*version, *public)),
+            EntryBody::SetEscrowKey { public, .. } => self.escrow_keys.push(*public),
         }
     }
 }

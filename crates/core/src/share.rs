@@ -3,7 +3,7 @@
 //! HPKE base mode lets anyone encrypt to a public key, so a share on its own proves nothing; a
 //! malicious server could hand a member a key of its own choosing. Every share is therefore
 //! signed, and a client opens a share only if the verified roster says that the signer may
-//! hand out keys (an owner or admin, or the current recovery authority) and that the recipient
+//! hand out keys (a current owner or admin) and that the recipient
 //! is entitled to this key (members get the workspace key except helpdesk; owners, admins and
 //! helpdesk get the escrow key; the recovery key gets every workspace-key version).
 //!
@@ -84,6 +84,9 @@ pub enum ShareError {
     /// The sealed box does not open with this recipient key.
     #[error("key share could not be decrypted")]
     Decryption,
+    /// The opened escrow key is not the one the roster names for that version.
+    #[error("key share carries a key the roster does not name")]
+    WrongKey,
     /// The recipient's public key is unusable.
     #[error("the recipient's public key is not usable")]
     InvalidRecipient,
@@ -146,6 +149,14 @@ impl KeyShare {
             .try_into()
             .map_err(|_| ShareError::Decryption)?;
         let bytes = Zeroizing::new(*bytes);
+        // An escrow share must carry the private half of the key the roster names, or the
+        // device keys a helpdesk member reads would not be the ones devices sealed.
+        if let SharedKey::Escrow(version) = self.key {
+            let public = RecipientSecretKey::from_bytes(*bytes).public_key();
+            if roster.escrow_keys.get(version as usize - 1) != Some(&public) {
+                return Err(ShareError::WrongKey);
+            }
+        }
         Ok(SymmetricKey::from_bytes(*bytes))
     }
 
@@ -168,65 +179,54 @@ impl KeyShare {
         Ok(recipient_public)
     }
 
+    /// Only owners and admins hand out keys. (The recovery authority signs no shares: after it
+    /// relinks an owner, that owner re-shares the workspace key to their new key themselves.)
     fn entitled_recipient(
         &self,
         roster: &RosterState,
         authority: SignerAuthority,
     ) -> Result<RecipientPublicKey, ShareError> {
-        let recipient_role = match self.recipient {
+        if !matches!(
+            authority,
+            SignerAuthority::Member(Role::Owner | Role::Admin, _)
+        ) {
+            return Err(ShareError::UnauthorizedSigner);
+        }
+        let (entitled, public) = match self.recipient {
             ShareRecipient::Member(id) => {
                 let member = roster
                     .members
                     .get(&id)
                     .ok_or(ShareError::RecipientNotEntitled)?;
-                Some((member.role, member.keys.encryption))
+                let entitled = match self.key {
+                    SharedKey::Workspace(_) => member.role.receives_workspace_key(),
+                    SharedKey::Escrow(_) => member.role.receives_escrow_key(),
+                };
+                (entitled, member.keys.encryption)
             }
+            // The recovery key receives every workspace-key version and nothing else.
             ShareRecipient::Recovery(id) => {
                 let recovery = roster
                     .recovery
                     .filter(|r| r.id == id)
                     .ok_or(ShareError::RecipientNotEntitled)?;
-                if !matches!(self.key, SharedKey::Workspace(_)) {
-                    return Err(ShareError::RecipientNotEntitled);
-                }
-                return match authority {
-                    SignerAuthority::Member(Role::Owner | Role::Admin, _) => {
-                        self.check_version(roster).map(|()| recovery.recipient)
-                    }
-                    _ => Err(ShareError::UnauthorizedSigner),
-                };
+                (
+                    matches!(self.key, SharedKey::Workspace(_)),
+                    recovery.recipient,
+                )
             }
-        };
-        let (role, public) = recipient_role.expect("recovery returned above");
-        match authority {
-            SignerAuthority::Member(Role::Owner | Role::Admin, _) => {}
-            // The recovery authority re-shares the workspace key to an owner it just relinked.
-            SignerAuthority::Recovery(_) if role == Role::Owner => {}
-            _ => return Err(ShareError::UnauthorizedSigner),
-        }
-        let entitled = match self.key {
-            SharedKey::Workspace(_) => role.receives_workspace_key(),
-            SharedKey::Escrow(_) => role.receives_escrow_key(),
         };
         if !entitled {
             return Err(ShareError::RecipientNotEntitled);
         }
-        self.check_version(roster)?;
-        Ok(public)
-    }
-
-    fn check_version(&self, roster: &RosterState) -> Result<(), ShareError> {
-        let ok = match self.key {
+        let known_version = match self.key {
             SharedKey::Workspace(v) => (1..=roster.workspace_key_version).contains(&v),
-            SharedKey::Escrow(v) => roster
-                .escrow
-                .is_some_and(|(current, _)| (1..=current).contains(&v)),
+            SharedKey::Escrow(v) => (1..=roster.escrow_keys.len()).contains(&(v as usize)),
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(ShareError::UnknownKeyVersion)
+        if !known_version {
+            return Err(ShareError::UnknownKeyVersion);
         }
+        Ok(public)
     }
 
     fn header(&self) -> ShareHeader {

@@ -9,9 +9,6 @@
 //! The associated data is `0x01 || context.as_bytes()`, so the version tag, and every field of
 //! the context, are authenticated: a ciphertext opened under any other context fails.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-
 use crate::context::Context;
 use crate::secret::{SecretBytes, SymmetricKey};
 
@@ -55,21 +52,11 @@ pub fn seal_with_nonce(
     plaintext: &[u8],
     nonce: &[u8; NONCE_LEN],
 ) -> Vec<u8> {
-    let cipher = XChaCha20Poly1305::new(key.expose().into());
     let aad = associated_data(context);
     let mut out = Vec::with_capacity(plaintext.len() + OVERHEAD);
     out.push(VERSION_1);
     out.extend_from_slice(nonce);
-    let ciphertext = cipher
-        .encrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: plaintext,
-                aad: &aad,
-            },
-        )
-        .expect("XChaCha20-Poly1305 encryption cannot fail below 256 GiB");
-    out.extend_from_slice(&ciphertext);
+    crate::aead::seal(key.expose(), nonce, &aad, plaintext, &mut out);
     out
 }
 
@@ -87,17 +74,10 @@ pub fn open(
         return Err(EnvelopeError::Truncated(envelope.len()));
     }
     let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().expect("split at NONCE_LEN");
     let aad = associated_data(context);
-    cipher
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: &aad,
-            },
-        )
-        .map(SecretBytes::new)
+    crate::aead::open(key.expose(), nonce, &aad, ciphertext)
+        .map(|mut plain| SecretBytes::new(core::mem::take(&mut *plain)))
         .map_err(|_| EnvelopeError::Decryption)
 }
 

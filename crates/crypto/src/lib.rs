@@ -7,6 +7,7 @@
 //! with a version tag and unknown versions are rejected, never guessed.
 #![forbid(unsafe_code)]
 
+pub mod aead;
 pub mod context;
 pub mod envelope;
 pub mod hpke;

@@ -41,8 +41,17 @@ impl fmt::Debug for SymmetricKey {
 }
 
 /// Secret bytes of any length (decrypted plaintexts, export keys), zeroized on drop.
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
+
+impl PartialEq for SecretBytes {
+    /// Constant time in the contents (the length is not secret).
+    fn eq(&self, other: &Self) -> bool {
+        crate::ct_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl SecretBytes {
     /// Takes ownership of `bytes`.
