@@ -37,8 +37,9 @@
 //! UTF-16LE/BE or UTF-8 with or without BOM, CRLF or LF, any indentation, identifiers in any
 //! case with or without braces, and the value either on the line after its label or on the
 //! same line. Files saved by a non-English Windows have translated labels; for those the reader
-//! falls back to the first GUID-shaped token and the first line that looks like a recovery
-//! password.
+//! falls back to the shapes: the GUID and the line of digit groups, each of which must then be
+//! the only one in the text, so that other text (say `manage-bde` output, which lists several
+//! protectors) is refused rather than paired up wrongly.
 
 use std::str::FromStr;
 
@@ -62,6 +63,12 @@ pub enum RecoveryFileError {
     /// Neither a `Recovery Key:` line nor any line of digit groups was found.
     #[error("no recovery key found in the file")]
     NoRecoveryKey,
+    /// Without English labels, the text holds several identifiers or several lines of digit
+    /// groups, so which key belongs to which identifier cannot be told.
+    #[error(
+        "the file holds several identifiers or recovery keys; it is not a single recovery key file"
+    )]
+    Ambiguous,
     /// The recovery key is present but one of its groups is wrong.
     #[error("the recovery key in the file is not valid: {0}")]
     InvalidRecoveryKey(GroupError),
@@ -89,11 +96,12 @@ impl BitLockerRecoveryFile {
             Some(value) => {
                 ProtectorId::from_str(value).map_err(|_| RecoveryFileError::InvalidIdentifier)?
             }
-            None => first_guid(text).ok_or(RecoveryFileError::NoIdentifier)?,
+            None => only(guids(text))?.ok_or(RecoveryFileError::NoIdentifier)?,
         };
-        let key_text = labelled_value(text, RECOVERY_KEY_LABEL)
-            .or_else(|| first_digit_line(text))
-            .ok_or(RecoveryFileError::NoRecoveryKey)?;
+        let key_text = match labelled_value(text, RECOVERY_KEY_LABEL) {
+            Some(value) => value,
+            None => only(digit_lines(text))?.ok_or(RecoveryFileError::NoRecoveryKey)?,
+        };
         let password = BitLockerRecoveryPassword::parse(key_text)
             .map_err(RecoveryFileError::InvalidRecoveryKey)?;
         Ok(Self {
@@ -194,17 +202,28 @@ fn labelled_value<'a>(text: &'a str, label: &str) -> Option<&'a str> {
     }
 }
 
-/// The first whitespace-separated token that is a GUID (braces and trailing punctuation
-/// allowed), for files whose labels are translated.
-fn first_guid(text: &str) -> Option<ProtectorId> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';' | '"' | '\''))
-        .find_map(|token| ProtectorId::from_str(token.trim_end_matches(['.', ':'])).ok())
+/// The single distinct item, `None` if there is none, or [`RecoveryFileError::Ambiguous`].
+fn only<T: PartialEq>(mut items: impl Iterator<Item = T>) -> Result<Option<T>, RecoveryFileError> {
+    let Some(first) = items.next() else {
+        return Ok(None);
+    };
+    if items.any(|other| other != first) {
+        return Err(RecoveryFileError::Ambiguous);
+    }
+    Ok(Some(first))
 }
 
-/// The first line made only of digits and separators with at least half a password's
-/// digits, for files whose labels are translated.
-fn first_digit_line(text: &str) -> Option<&str> {
-    text::trimmed_lines(text).find(|line| {
+/// Whitespace-separated tokens that are GUIDs (braces and trailing punctuation allowed), for
+/// files whose labels are translated.
+fn guids(text: &str) -> impl Iterator<Item = ProtectorId> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';' | '"' | '\''))
+        .filter_map(|token| ProtectorId::from_str(token.trim_end_matches(['.', ':'])).ok())
+}
+
+/// Lines made only of digits and separators with at least half a password's digits, for
+/// files whose labels are translated.
+fn digit_lines(text: &str) -> impl Iterator<Item = &str> {
+    text::trimmed_lines(text).filter(|line| {
         let digits = line.chars().filter(char::is_ascii_digit).count();
         digits >= 24
             && line
@@ -276,10 +295,33 @@ mod tests {
     }
 
     #[test]
+    fn refuses_to_pair_unlabelled_text_with_several_candidates() {
+        let manage_bde = format!(
+            "Volume C: [OS]\n    TPM:\n      ID: {{EBDEC50E-0666-4674-9EF4-0123456789AB}}\n\
+             \n    Numerical Password:\n      ID: {{{ID}}}\n      Password:\n        {KEY}\n"
+        );
+        assert_eq!(
+            BitLockerRecoveryFile::read(manage_bde.as_bytes()),
+            Err(RecoveryFileError::Ambiguous)
+        );
+        let two_keys = format!("{ID}\n{KEY}\n{}\n", KEY.replace("132858", "000000"));
+        assert_eq!(
+            BitLockerRecoveryFile::read(two_keys.as_bytes()),
+            Err(RecoveryFileError::Ambiguous)
+        );
+        // The same identifier twice is not ambiguous.
+        let repeated = format!("{ID}\n{{{ID}}}\n{KEY}\n");
+        assert_eq!(
+            BitLockerRecoveryFile::read(repeated.as_bytes()).unwrap(),
+            sample()
+        );
+    }
+
+    #[test]
     fn errors() {
         let read = |text: &str| BitLockerRecoveryFile::read(text.as_bytes()).unwrap_err();
         assert_eq!(
-            read("Recovery Key:\n\n\t{KEY}"),
+            read(&format!("Recovery Key:\n\n\t{KEY}")),
             RecoveryFileError::NoIdentifier
         );
         assert_eq!(

@@ -235,11 +235,10 @@ impl Parser {
         let id_value = text::strip_label(line, "ID:");
         if pending.expecting_password {
             pending.expecting_password = false;
-            // An `ID:` here means "Password:" was the next protector's header.
-            return match id_value {
-                Some(_) => self.close(None),
-                None => self.close(Some(line)),
-            };
+            // An `ID:` here means "Password:" was the next protector's header; another label
+            // means the digits are missing.
+            let is_label = id_value.is_some() || line.ends_with(':');
+            return self.close(if is_label { None } else { Some(line) });
         }
         if let Some(value) = id_value {
             if pending.id.is_some() {
@@ -420,6 +419,12 @@ All Key Protectors\r
         assert_eq!(
             parse(
                 "Numerical Password:\n ID: {4B82A66E-A0C0-4EF4-AB39-0123456789AB}\nPassword:\n ID: {EBDEC50E-0666-4674-9EF4-0123456789AB}\n"
+            ),
+            ManageBdeError::MissingPassword { id }
+        );
+        assert_eq!(
+            parse(
+                "Numerical Password:\n ID: {4B82A66E-A0C0-4EF4-AB39-0123456789AB}\nPassword:\nBackup type:\n"
             ),
             ManageBdeError::MissingPassword { id }
         );

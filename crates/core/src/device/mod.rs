@@ -3,12 +3,12 @@
 //! Pure parsing and formatting, no I/O and no cryptography: callers read files and pass bytes
 //! or text in, and get typed, zeroizing secrets out (see DESIGN.md, "Device recovery keys").
 //!
-//! - `bitlocker`: the 48-digit recovery password and the protector identifier; its group codec
+//! - [`bitlocker`]: the 48-digit recovery password and the protector identifier; its group codec
 //!   is shared with the workspace recovery key.
-//! - `bitlocker_txt`: the `.txt` file Windows saves ("BitLocker Recovery Key <ID>.TXT").
-//! - `manage_bde`: `manage-bde -protectors -get` output.
-//! - `filevault`: the FileVault personal recovery key.
-//! - `luks`: the systemd-cryptenroll recovery key for LUKS.
+//! - [`bitlocker_txt`]: the `.txt` file Windows saves (`BitLocker Recovery Key <ID>.TXT`).
+//! - [`manage_bde`]: `manage-bde -protectors -get` output.
+//! - [`filevault`]: the FileVault personal recovery key.
+//! - [`luks`]: the systemd-cryptenroll recovery key for LUKS.
 
 pub mod bitlocker;
 pub mod bitlocker_txt;
