@@ -139,6 +139,19 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(self.bytes()?).map_err(|_| DecodeError::InvalidUtf8)
     }
 
+    /// Reads a version byte and rejects any other than `expected`.
+    pub fn version(&mut self, expected: u8) -> Result<(), DecodeError> {
+        match self.u8()? {
+            v if v == expected => Ok(()),
+            v => Err(DecodeError::UnknownVersion(v)),
+        }
+    }
+
+    /// A UUID as its 16 bytes.
+    pub fn uuid(&mut self) -> Result<uuid::Uuid, DecodeError> {
+        Ok(uuid::Uuid::from_bytes(self.array()?))
+    }
+
     /// Succeeds only if every byte was consumed.
     pub fn finish(self) -> Result<(), DecodeError> {
         if self.rest.is_empty() {

@@ -244,18 +244,15 @@ impl SealedItem {
     /// Decodes [`SealedItem::to_bytes`] strictly.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
-        let version = r.u8()?;
-        if version != VERSION_1 {
-            return Err(DecodeError::UnknownVersion(version));
-        }
+        r.version(VERSION_1)?;
         let place = ItemPlace {
-            workspace: WorkspaceId(uuid::Uuid::from_bytes(r.array()?)),
-            id: ItemId(uuid::Uuid::from_bytes(r.array()?)),
+            workspace: WorkspaceId(r.uuid()?),
+            id: ItemId(r.uuid()?),
             key_version: r.u32()?,
             revision: r.u64()?,
         };
         let kind = ItemKind::from_tag(r.u8()?)?;
-        let author = AccountId(uuid::Uuid::from_bytes(r.array()?));
+        let author = AccountId(r.uuid()?);
         let count = r.u32()?;
         let mut fields: Vec<(String, Vec<u8>)> = Vec::new();
         for _ in 0..count {

@@ -264,14 +264,11 @@ impl KeyShare {
     /// Decodes [`KeyShare::to_bytes`] strictly.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
-        let version = r.u8()?;
-        if version != VERSION_1 {
-            return Err(DecodeError::UnknownVersion(version));
-        }
-        let workspace = WorkspaceId(uuid::Uuid::from_bytes(r.array()?));
+        r.version(VERSION_1)?;
+        let workspace = WorkspaceId(r.uuid()?);
         let recipient = match r.u8()? {
-            1 => ShareRecipient::Member(AccountId(uuid::Uuid::from_bytes(r.array()?))),
-            2 => ShareRecipient::Recovery(RecoveryKeyId(uuid::Uuid::from_bytes(r.array()?))),
+            1 => ShareRecipient::Member(AccountId(r.uuid()?)),
+            2 => ShareRecipient::Recovery(RecoveryKeyId(r.uuid()?)),
             tag => {
                 return Err(DecodeError::UnknownTag {
                     what: "share recipient",

@@ -110,7 +110,7 @@ impl Signer {
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let tag = r.u8()?;
-        let id = uuid::Uuid::from_bytes(r.array()?);
+        let id = r.uuid()?;
         match tag {
             1 => Ok(Signer::Member(AccountId(id))),
             2 => Ok(Signer::RecoveryAuthority(RecoveryKeyId(id))),

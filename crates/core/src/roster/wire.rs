@@ -42,12 +42,9 @@ impl UnsignedEntry {
     }
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let version = r.u8()?;
-        if version != VERSION_1 {
-            return Err(DecodeError::UnknownVersion(version));
-        }
+        r.version(VERSION_1)?;
         Ok(Self {
-            workspace: WorkspaceId(uuid::Uuid::from_bytes(r.array()?)),
+            workspace: WorkspaceId(r.uuid()?),
             seq: r.u64()?,
             prev: r.array()?,
             timestamp: r.u64()?,
@@ -132,7 +129,7 @@ fn encode_body(body: &EntryBody, w: &mut Writer) {
 }
 
 fn decode_account(r: &mut Reader<'_>) -> Result<AccountId, DecodeError> {
-    Ok(AccountId(uuid::Uuid::from_bytes(r.array()?)))
+    Ok(AccountId(r.uuid()?))
 }
 
 fn decode_body(r: &mut Reader<'_>) -> Result<EntryBody, DecodeError> {
@@ -162,7 +159,7 @@ fn decode_body(r: &mut Reader<'_>) -> Result<EntryBody, DecodeError> {
             keys: AccountPublicKeys::decode(r)?,
         },
         6 => {
-            let id = RecoveryKeyId(uuid::Uuid::from_bytes(r.array()?));
+            let id = RecoveryKeyId(r.uuid()?);
             let kind = match r.u8()? {
                 1 => RecoveryKind::Temporary {
                     expires_at: r.u64()?,
