@@ -1,0 +1,454 @@
+//! Persistence: one `Store` over SQLite (the embedded default) or PostgreSQL.
+//!
+//! Queries are written once, in SQL both databases accept (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`), and run through sqlx's `Any` driver; only the migrations are per backend
+//! (`migrations/sqlite`, `migrations/postgres`), because column types differ. The same store
+//! test story runs against both (`tests/store.rs`). Everything that several server processes
+//! must agree on (sessions, codes, single use, rate limits) lives here, in the database, and
+//! every "use once" is a single atomic statement (`DELETE … RETURNING` or a guarded `UPDATE`).
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file under the data directory.
+    Sqlite,
+    /// A PostgreSQL server; any number of Keyhaven nodes may share it.
+    Postgres,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL (use sqlite://PATH or postgres://…)")]
+    UnsupportedUrl,
+    /// A unique constraint refused the write (e.g. the email is taken).
+    #[error("already exists")]
+    Conflict,
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Anything else the database reported. Logged, never shown to clients.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// `SELECT <every account column> FROM accounts <condition>`, as a static string (sqlx only
+/// runs static SQL, so nothing user-supplied can reach the query text).
+macro_rules! select_account {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, email, password_file, ksf_memory_kib, ksf_iterations, ksf_parallelism, ",
+            "public_keys, wrapped_keys, created_at FROM accounts ",
+            $condition
+        )
+    };
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The database behind the server.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// UUID.
+    pub id: String,
+    /// Normalized (trimmed, lower-case) email.
+    pub email: String,
+    /// OPAQUE password file.
+    pub password_file: Vec<u8>,
+    /// Argon2id memory cost, KiB.
+    pub ksf_memory_kib: i64,
+    /// Argon2id passes.
+    pub ksf_iterations: i64,
+    /// Argon2id lanes.
+    pub ksf_parallelism: i64,
+    /// X25519 || Ed25519 public keys (64 bytes).
+    pub public_keys: Vec<u8>,
+    /// Private keys wrapped under the OPAQUE export key (opaque to the server).
+    pub wrapped_keys: Vec<u8>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// The outcome of checking an emailed code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Right code, within its lifetime; the code is consumed.
+    Accepted,
+    /// Wrong code (one more attempt used), expired, used up, or no code at all.
+    Rejected,
+}
+
+impl Store {
+    /// Connects, applies this backend's migrations, and returns the store.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            // SQLite allows one writer; a small pool avoids piling up on its lock.
+            Backend::Sqlite => 4,
+            Backend::Postgres => 16,
+        });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run during a write; the busy timeout makes concurrent
+                    // writers wait for the lock instead of failing at once.
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(url).await?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // --- rate limits --------------------------------------------------------------------
+
+    /// Counts one hit on `key` in a fixed window of `window` seconds and says whether it is
+    /// within `max`. One atomic statement, so every node sharing the database sees the same
+    /// count.
+    pub async fn rate_limit_hit(
+        &self,
+        key: &str,
+        now: i64,
+        window: i64,
+        max: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+             ON CONFLICT (key) DO UPDATE SET
+                 hits = CASE WHEN rate_limits.window_start + $3 <= $2 THEN 1
+                             ELSE rate_limits.hits + 1 END,
+                 window_start = CASE WHEN rate_limits.window_start + $3 <= $2 THEN $2
+                                     ELSE rate_limits.window_start END
+             RETURNING hits",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)? <= max)
+    }
+
+    // --- signup ---------------------------------------------------------------------------
+
+    /// Stores a new signup code for `email`, replacing any earlier one (only the newest code
+    /// is valid).
+    pub async fn put_signup_code(
+        &self,
+        email: &str,
+        code_hash: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signup_codes (email, code_hash, expires_at, attempts) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (email) DO UPDATE SET code_hash = $2, expires_at = $3, attempts = 0",
+        )
+        .bind(email)
+        .bind(code_hash)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Checks a signup code: consumes it when right; counts a wrong try and voids the code
+    /// after `max_attempts` wrong tries.
+    pub async fn check_signup_code(
+        &self,
+        email: &str,
+        code_hash: &[u8],
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<CodeCheck, StoreError> {
+        // Consuming is one guarded DELETE: of concurrent right submissions exactly one gets
+        // the row back.
+        let consumed = sqlx::query(
+            "DELETE FROM signup_codes
+             WHERE email = $1 AND code_hash = $2 AND expires_at > $3 AND attempts < $4
+             RETURNING email",
+        )
+        .bind(email)
+        .bind(code_hash)
+        .bind(now)
+        .bind(max_attempts)
+        .fetch_optional(&self.pool)
+        .await?;
+        if consumed.is_some() {
+            return Ok(CodeCheck::Accepted);
+        }
+        sqlx::query("UPDATE signup_codes SET attempts = attempts + 1 WHERE email = $1")
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
+        Ok(CodeCheck::Rejected)
+    }
+
+    /// Records a signup token (hash) that lets `email` register within its lifetime.
+    pub async fn put_signup_token(
+        &self,
+        token_hash: &[u8],
+        email: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signup_tokens (token_hash, email, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(email)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The email a live signup token was issued for.
+    pub async fn signup_token_email(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT email FROM signup_tokens WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+    }
+
+    /// Consumes a live signup token (single use) and creates the account in one transaction.
+    /// Returns `Ok(false)` if the token was already used or expired.
+    pub async fn create_account(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+        account: &AccountRecord,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let taken = sqlx::query(
+            "DELETE FROM signup_tokens WHERE token_hash = $1 AND expires_at > $2 AND email = $3
+             RETURNING email",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(&account.email)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if taken.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_file, ksf_memory_kib, ksf_iterations,
+                                   ksf_parallelism, public_keys, wrapped_keys, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&account.id)
+        .bind(&account.email)
+        .bind(&account.password_file)
+        .bind(account.ksf_memory_kib)
+        .bind(account.ksf_iterations)
+        .bind(account.ksf_parallelism)
+        .bind(&account.public_keys)
+        .bind(&account.wrapped_keys)
+        .bind(account.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The account registered under `email`, if any.
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let row = sqlx::query(select_account!("WHERE email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| account_from_row(&r)).transpose()
+    }
+
+    /// The account with `id`, if any.
+    pub async fn account_by_id(&self, id: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let row = sqlx::query(select_account!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| account_from_row(&r)).transpose()
+    }
+
+    // --- login and sessions ---------------------------------------------------------------
+
+    /// Keeps the server's OPAQUE state between login start and finish. Stored in the database
+    /// so the finish may reach another node.
+    pub async fn put_pending_login(
+        &self,
+        id: &str,
+        email: &str,
+        state: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_logins (id, email, state, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(state)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a pending login (single use): `(email, state)` if it exists and is live.
+    pub async fn take_pending_login(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM pending_logins WHERE id = $1 AND expires_at > $2 RETURNING email, state",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Records a session (by the hash of its token).
+    pub async fn put_session(
+        &self,
+        token_hash: &[u8],
+        account_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at)
+             VALUES ($1, $2, $3, $3)",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The account of a live session, refreshing its idle timer; `None` if unknown, idle
+    /// longer than `idle` seconds or older than `absolute` seconds.
+    pub async fn touch_session(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+        idle: i64,
+        absolute: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2
+             WHERE token_hash = $1 AND last_seen_at + $3 > $2 AND created_at + $4 > $2
+             RETURNING account_id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(idle)
+        .bind(absolute)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+    }
+
+    /// Ends one session.
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of an account (password reset).
+    pub async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn account_from_row(row: &AnyRow) -> Result<AccountRecord, StoreError> {
+    Ok(AccountRecord {
+        id: row.try_get(0)?,
+        email: row.try_get(1)?,
+        password_file: row.try_get(2)?,
+        ksf_memory_kib: row.try_get(3)?,
+        ksf_iterations: row.try_get(4)?,
+        ksf_parallelism: row.try_get(5)?,
+        public_keys: row.try_get(6)?,
+        wrapped_keys: row.try_get(7)?,
+        created_at: row.try_get(8)?,
+    })
+}

@@ -1,0 +1,244 @@
+//! One store test story, run against SQLite and against PostgreSQL.
+
+mod support;
+
+use std::sync::Arc;
+
+use keyhaven_server::store::{AccountRecord, Backend, CodeCheck, Store, StoreError};
+
+const T: i64 = 1_795_305_600;
+
+fn account(email: &str) -> AccountRecord {
+    AccountRecord {
+        id: format!("00000000-0000-4000-8000-{:012}", email.len()),
+        email: email.into(),
+        password_file: vec![1; 192],
+        ksf_memory_kib: 65_536,
+        ksf_iterations: 3,
+        ksf_parallelism: 4,
+        public_keys: vec![2; 64],
+        wrapped_keys: vec![3; 105],
+        created_at: T,
+    }
+}
+
+async fn story(store: Store) {
+    store.ping().await.unwrap();
+
+    // Rate limits: 3 per window, then refused; a new window starts over.
+    for _ in 0..3 {
+        assert!(store.rate_limit_hit("send:a@x", T, 900, 3).await.unwrap());
+    }
+    assert!(
+        !store
+            .rate_limit_hit("send:a@x", T + 10, 900, 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .rate_limit_hit("send:b@x", T + 10, 900, 3)
+            .await
+            .unwrap(),
+        "keys are separate"
+    );
+    assert!(
+        store
+            .rate_limit_hit("send:a@x", T + 900, 900, 3)
+            .await
+            .unwrap(),
+        "new window"
+    );
+
+    // Signup codes: only the newest is valid; wrong tries count; five voids the code.
+    store.put_signup_code("a@x", b"old", T + 600).await.unwrap();
+    store.put_signup_code("a@x", b"new", T + 600).await.unwrap();
+    assert_eq!(
+        store.check_signup_code("a@x", b"old", T, 5).await.unwrap(),
+        CodeCheck::Rejected
+    );
+    assert_eq!(
+        store.check_signup_code("a@x", b"new", T, 5).await.unwrap(),
+        CodeCheck::Accepted
+    );
+    assert_eq!(
+        store.check_signup_code("a@x", b"new", T, 5).await.unwrap(),
+        CodeCheck::Rejected,
+        "single use"
+    );
+    store.put_signup_code("a@x", b"c", T + 600).await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            store
+                .check_signup_code("a@x", b"wrong", T, 5)
+                .await
+                .unwrap(),
+            CodeCheck::Rejected
+        );
+    }
+    assert_eq!(
+        store.check_signup_code("a@x", b"c", T, 5).await.unwrap(),
+        CodeCheck::Rejected,
+        "void after 5"
+    );
+    store.put_signup_code("a@x", b"c", T + 600).await.unwrap();
+    assert_eq!(
+        store
+            .check_signup_code("a@x", b"c", T + 600, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Rejected,
+        "expired"
+    );
+
+    // 50 concurrent submissions of the right code: exactly one succeeds.
+    store
+        .put_signup_code("race@x", b"right", T + 600)
+        .await
+        .unwrap();
+    let shared = Arc::new(store.clone());
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&shared);
+            tokio::spawn(async move {
+                store
+                    .check_signup_code("race@x", b"right", T, 100)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        if task.await.unwrap() == CodeCheck::Accepted {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 1);
+
+    // Signup tokens create exactly one account; the email is unique.
+    let a = account("alice@example.com");
+    store
+        .put_signup_token(b"tok-a", &a.email, T + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .signup_token_email(b"tok-a", T)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("alice@example.com")
+    );
+    assert!(store.create_account(b"tok-a", T, &a).await.unwrap());
+    assert!(
+        !store.create_account(b"tok-a", T, &a).await.unwrap(),
+        "token is single use"
+    );
+    store
+        .put_signup_token(b"tok-a2", &a.email, T + 600)
+        .await
+        .unwrap();
+    let mut again = a.clone();
+    again.id = "00000000-0000-4000-8000-999999999999".into();
+    assert!(matches!(
+        store.create_account(b"tok-a2", T, &again).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.account_by_email("alice@example.com").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(store.account_by_id(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.account_by_email("nobody@example.com").await.unwrap(),
+        None
+    );
+
+    // Pending logins are taken once, and not after they expire.
+    store
+        .put_pending_login("L1", &a.email, b"state", T + 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_pending_login("L1", T).await.unwrap(),
+        Some((a.email.clone(), b"state".to_vec()))
+    );
+    assert_eq!(store.take_pending_login("L1", T).await.unwrap(), None);
+    store
+        .put_pending_login("L2", &a.email, b"state", T + 60)
+        .await
+        .unwrap();
+    assert_eq!(store.take_pending_login("L2", T + 60).await.unwrap(), None);
+
+    // Sessions: idle and absolute timeouts, logout, revoke all.
+    store.put_session(b"s1", &a.id, T).await.unwrap();
+    assert_eq!(
+        store
+            .touch_session(b"s1", T + 100, 3600, 86_400)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(a.id.as_str())
+    );
+    assert_eq!(
+        store
+            .touch_session(b"s1", T + 100 + 3600, 3600, 86_400)
+            .await
+            .unwrap(),
+        None,
+        "idle"
+    );
+    store.put_session(b"s2", &a.id, T).await.unwrap();
+    for step in 1..=30 {
+        let now = T + step * 3000;
+        let live = store.touch_session(b"s2", now, 3600, 86_400).await.unwrap();
+        assert_eq!(
+            live.is_some(),
+            now < T + 86_400,
+            "absolute timeout at step {step}"
+        );
+    }
+    store.put_session(b"s3", &a.id, T).await.unwrap();
+    store.delete_session(b"s3").await.unwrap();
+    assert_eq!(
+        store.touch_session(b"s3", T, 3600, 86_400).await.unwrap(),
+        None
+    );
+    store.put_session(b"s4", &a.id, T).await.unwrap();
+    store.put_session(b"s5", &a.id, T).await.unwrap();
+    assert_eq!(
+        store.delete_sessions_of(&a.id).await.unwrap(),
+        4,
+        "s1, s2, s4, s5 were left"
+    );
+    assert_eq!(
+        store.touch_session(b"s4", T, 3600, 86_400).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn story_on_sqlite() {
+    let (store, _dir) = support::sqlite().await;
+    assert_eq!(store.backend(), Backend::Sqlite);
+    story(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn story_on_postgres() {
+    let db = support::PgDatabase::create().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+    story(store.clone()).await;
+    store.close().await;
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn unsupported_url_is_refused() {
+    assert!(matches!(
+        Store::connect("mysql://x").await,
+        Err(StoreError::UnsupportedUrl)
+    ));
+}
