@@ -316,7 +316,14 @@ fn volume_line(line: &str) -> Option<(&str, Option<&str>)> {
     let (volume, label) = match rest.find(" [") {
         Some(at) => (
             rest[..at].trim(),
-            Some(rest[at + 2..].trim_end().trim_end_matches(']')),
+            // Exactly one closing bracket is syntax; any other `]` belongs to the label, so
+            // that writing `[{label}]` and reading it back gives the same label.
+            Some(
+                rest[at + 2..]
+                    .trim_end()
+                    .strip_suffix(']')
+                    .unwrap_or(&rest[at + 2..]),
+            ),
         ),
         None => (rest, None),
     };
@@ -333,6 +340,25 @@ fn volume_line(line: &str) -> Option<(&str, Option<&str>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `cargo fuzz run manage_bde`: a label with a `]` inside did not survive
+    /// writing and reading back (every trailing `]` was stripped on the first read).
+    #[test]
+    fn label_with_brackets_round_trips() {
+        let text = "Volume C: [OS]   ]\r\nAll Key Protectors\r\n";
+        let (_, label) = volume_line("Volume C: [OS]   ]").unwrap();
+        assert_eq!(label, Some("OS]"));
+        let (_, label) = volume_line("Volume C: [OS]]").unwrap();
+        assert_eq!(label, Some("OS]"));
+        let (_, label) = volume_line("Volume C: [OS").unwrap();
+        assert_eq!(label, Some("OS"));
+        if let Ok(parsed) = ManageBdeOutput::parse_str(text) {
+            assert_eq!(
+                ManageBdeOutput::parse_str(&parsed.expose_text()).unwrap(),
+                parsed
+            );
+        }
+    }
 
     const OUTPUT: &str = "BitLocker Drive Encryption: Configuration Tool version 10.0.26100\r
 Copyright (C) 2013 Microsoft Corporation. All rights reserved.\r
