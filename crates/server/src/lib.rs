@@ -4,3 +4,5 @@
 //! fills it. It will depend on `keyhaven-crypto` only for what authentication needs (OPAQUE),
 //! never on code that can decrypt items.
 #![forbid(unsafe_code)]
+
+pub mod clock;
