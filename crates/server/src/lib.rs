@@ -7,3 +7,4 @@
 
 pub mod clock;
 pub mod mail;
+pub mod smtp_sink;
