@@ -6,5 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod config;
 pub mod mail;
 pub mod smtp_sink;

@@ -19,6 +19,8 @@ use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use uuid::Uuid;
 
+use crate::config::Config;
+
 /// The `From` of outgoing mail unless one is configured.
 pub const DEFAULT_FROM: &str = "Keyhaven <keyhaven@localhost>";
 
@@ -120,6 +122,16 @@ impl Mailer {
                 transport,
             },
         })
+    }
+
+    /// The mailer the configuration asks for: SMTP if `smtp_url` is set, otherwise the outbox
+    /// folder [`Config::outbox_dir`]; sending as `mail_from`.
+    pub fn from_config(config: &Config) -> Result<Mailer, MailError> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Mailer::smtp(url)?,
+            None => Mailer::outbox(config.outbox_dir()),
+        };
+        mailer.with_from(&config.mail_from)
     }
 
     /// The same mailer sending as `from` (`Name <user@example.com>` or `user@example.com`)
@@ -578,5 +590,27 @@ mod tests {
             matches!(error, MailError::InvalidAddress { role: "from", .. }),
             "{error}"
         );
+    }
+
+    #[test]
+    fn from_config_picks_the_transport() {
+        let config = Config {
+            data_dir: PathBuf::from("/srv/keyhaven"),
+            ..Config::default()
+        };
+        let shown = format!("{:?}", Mailer::from_config(&config).unwrap());
+        assert!(
+            shown.contains("outbox: \"/srv/keyhaven/outbox\""),
+            "{shown}"
+        );
+
+        let config = Config {
+            smtp_url: Some("smtp://127.0.0.1:2525".to_owned()),
+            mail_from: "ops@example.com".to_owned(),
+            ..Config::default()
+        };
+        let shown = format!("{:?}", Mailer::from_config(&config).unwrap());
+        assert!(shown.contains("smtp: \"127.0.0.1:2525\""), "{shown}");
+        assert!(shown.contains("ops@example.com"), "{shown}");
     }
 }
