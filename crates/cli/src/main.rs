@@ -1,7 +1,10 @@
-//! `keyhaven`: the command-line client.
+//! `keyhaven`: the server and every client command in one binary.
 #![forbid(unsafe_code)]
 
+mod account;
+mod home;
 mod key;
+mod server;
 
 use std::process::ExitCode;
 
@@ -11,7 +14,8 @@ use clap::{Parser, Subcommand};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success (for `key check`: the key is valid)
-  1  the input was read but is invalid (for `key check`: the key or file is not valid)
+  1  the input was read but is invalid, or the server refused (for `key check`: the key or
+     file is not valid)
   2  usage error, or an input could not be read";
 
 /// Keyhaven: a self-hosted, zero-knowledge vault for secrets and recovery keys.
@@ -24,6 +28,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the server.
+    Server(server::ServerArgs),
+    /// Create an account (emails a verification code first).
+    Signup(account::SignupArgs),
+    /// Sign in.
+    Login(account::LoginArgs),
+    /// Sign out (ends the session on the server too).
+    Logout,
+    /// Show the signed-in account.
+    Whoami(account::WhoamiArgs),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -31,7 +45,54 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Key(cmd) => key::run(cmd),
+    let result = match cli.command {
+        Command::Key(cmd) => return key::run(cmd),
+        Command::Server(args) => server::run(args),
+        Command::Signup(args) => block_on(account::signup(args)),
+        Command::Login(args) => block_on(account::login(args)),
+        Command::Logout => block_on(account::logout()),
+        Command::Whoami(args) => block_on(account::whoami(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if let Some(hinted) = err.downcast_ref::<Hinted>() {
+                eprintln!("hint: {}", hinted.hint);
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs a client command on a small runtime (the CLI does one thing at a time).
+fn block_on(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
+/// An error with a hint line shown under it.
+#[derive(Debug)]
+struct Hinted {
+    error: anyhow::Error,
+    hint: &'static str,
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+/// Attaches a hint to an error (printed as `hint: …` under it). An empty hint adds nothing.
+fn with_hint(error: anyhow::Error, hint: &'static str) -> anyhow::Error {
+    if hint.is_empty() {
+        error
+    } else {
+        anyhow::Error::new(Hinted { error, hint })
     }
 }

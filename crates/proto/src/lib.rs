@@ -1,11 +1,14 @@
 //! Wire types shared by the Keyhaven server and its clients: plain data, no crypto.
 //!
-//! Binary values (ciphertexts, signed roster entries, shares) travel as the bytes the core crate
-//! encodes, base64url in JSON; this crate never interprets them. The endpoints arrive with the
-//! server (see the lifecycle issue); what is fixed now is the one error shape every endpoint uses.
+//! Binary values (OPAQUE messages, public keys, wrapped keys, ciphertexts) travel as
+//! [`Bytes`]: unpadded base64url strings in JSON. This crate never interprets them.
 #![forbid(unsafe_code)]
 
-use serde::{Deserialize, Serialize};
+use core::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The body of every error response: `{code, message, request_id}`.
 ///
@@ -20,6 +23,161 @@ pub struct ErrorBody {
     pub message: String,
     /// Correlates with the server log.
     pub request_id: String,
+}
+
+/// Binary data as unpadded base64url in JSON. `Debug` shows only the length: these bytes may
+/// be wrapped keys or protocol messages.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&URL_SAFE_NO_PAD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&str>::deserialize(deserializer)?;
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .map(Bytes)
+            .map_err(|_| serde::de::Error::custom("expected unpadded base64url"))
+    }
+}
+
+/// Argon2id parameters of an account (the client checks them against its floor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KsfParams {
+    /// Memory cost, KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+/// `POST /v1/signup/start`: email a verification code. The answer is the same whether or not
+/// the address has an account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupStart {
+    /// Where the code goes.
+    pub email: String,
+}
+
+/// `POST /v1/signup/verify`: trade the emailed code for a signup token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupVerify {
+    /// The address the code was sent to.
+    pub email: String,
+    /// The 8-digit code.
+    pub code: String,
+}
+
+/// Answer to [`SignupVerify`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignupVerified {
+    /// Lets this email register, once, for a few minutes.
+    pub signup_token: String,
+}
+
+/// `POST /v1/signup/register/start`: the first OPAQUE registration message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterStart {
+    /// From [`SignupVerified`].
+    pub signup_token: String,
+    /// OPAQUE `RegistrationRequest`.
+    pub registration_request: Bytes,
+}
+
+/// Answer to [`RegisterStart`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterStarted {
+    /// OPAQUE `RegistrationResponse`.
+    pub registration_response: Bytes,
+}
+
+/// `POST /v1/signup/register/finish`: the OPAQUE upload and the account's keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterFinish {
+    /// From [`SignupVerified`].
+    pub signup_token: String,
+    /// The new account's id, chosen by the client (a random UUID) because the wrapped keys
+    /// are bound to it.
+    pub account_id: String,
+    /// OPAQUE `RegistrationUpload`.
+    pub registration_upload: Bytes,
+    /// The Argon2id parameters the client stretched the password with.
+    pub ksf: KsfParams,
+    /// X25519 || Ed25519 public keys (64 bytes).
+    pub public_keys: Bytes,
+    /// Private keys wrapped under a key only the client can derive.
+    pub wrapped_keys: Bytes,
+}
+
+/// An account as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    /// UUID.
+    pub id: String,
+    /// Normalized email.
+    pub email: String,
+    /// X25519 || Ed25519 public keys.
+    pub public_keys: Bytes,
+    /// Wrapped private keys.
+    pub wrapped_keys: Bytes,
+    /// Argon2id parameters.
+    pub ksf: KsfParams,
+}
+
+/// `POST /v1/login/start`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginStart {
+    /// Account email.
+    pub email: String,
+    /// OPAQUE `CredentialRequest`.
+    pub credential_request: Bytes,
+}
+
+/// Answer to [`LoginStart`]; the same shape for unknown accounts (OPAQUE fake record).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginStarted {
+    /// Names the server's pending state for [`LoginFinish`].
+    pub login_id: String,
+    /// OPAQUE `CredentialResponse`.
+    pub credential_response: Bytes,
+    /// Argon2id parameters to stretch the password with.
+    pub ksf: KsfParams,
+}
+
+/// `POST /v1/login/finish`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginFinish {
+    /// From [`LoginStarted`].
+    pub login_id: String,
+    /// OPAQUE `CredentialFinalization`.
+    pub credential_finalization: Bytes,
+}
+
+/// Answer to [`LoginFinish`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginFinished {
+    /// Bearer token for `Authorization: Bearer …`.
+    pub session_token: String,
+    /// The signed-in account.
+    pub account: AccountInfo,
 }
 
 #[cfg(test)]
@@ -38,5 +196,21 @@ mod tests {
         assert_eq!(json["code"], "rate_limited");
         let back: ErrorBody = serde_json::from_value(json).unwrap();
         assert_eq!(back, body);
+    }
+
+    #[test]
+    fn bytes_are_base64url_and_hidden_from_debug() {
+        let b = Bytes(vec![0xfb, 0xff, 0x00]);
+        assert_eq!(serde_json::to_string(&b).unwrap(), "\"-_8A\"");
+        assert_eq!(serde_json::from_str::<Bytes>("\"-_8A\"").unwrap(), b);
+        assert!(serde_json::from_str::<Bytes>("\"+/8A\"").is_err());
+        assert!(serde_json::from_str::<Bytes>("\"-_8A==\"").is_err());
+        assert_eq!(format!("{b:?}"), "Bytes(3 bytes)");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<SignupStart>(r#"{"email":"a@x","admin":true}"#);
+        assert!(err.is_err());
     }
 }

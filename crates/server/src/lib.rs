@@ -1,11 +1,14 @@
 //! The Keyhaven server (axum + sqlx): accounts, workspaces, rosters, shares, items, audit.
 //!
-//! Not built yet: this crate is a placeholder in the workspace layout; the lifecycle issue
-//! fills it. It will depend on `keyhaven-crypto` only for what authentication needs (OPAQUE),
-//! never on code that can decrypt items.
+//! It depends on `keyhaven-crypto` only for what authentication needs (OPAQUE), never on code
+//! that can decrypt items: `cargo tree -p keyhaven-server` shows no `keyhaven-core`.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod app;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod mail;
 pub mod smtp_sink;
+pub mod store;

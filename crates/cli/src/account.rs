@@ -1,0 +1,185 @@
+//! `keyhaven signup | login | logout | whoami`.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use keyhaven_client::Client;
+use keyhaven_client::flows::{self, FlowError};
+use keyhaven_crypto::opaque::KsfParams;
+use zeroize::Zeroizing;
+
+use crate::home::{self, SavedSession};
+
+/// Create an account: emails a verification code, then registers your password.
+#[derive(Debug, Args)]
+pub struct SignupArgs {
+    /// The server's URL, e.g. http://127.0.0.1:8200.
+    #[arg(long, env = "KEYHAVEN_SERVER")]
+    server: String,
+    /// Your email address.
+    #[arg(long)]
+    email: String,
+    /// The 8-digit code from the verification email. Without it, the code is emailed and
+    /// asked for (or, with no terminal, re-run with --code).
+    #[arg(long)]
+    code: Option<String>,
+    /// Read the password from the first line of stdin (else $KEYHAVEN_PASSWORD, else a prompt).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+/// Sign in with your email and password.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The server's URL, e.g. http://127.0.0.1:8200.
+    #[arg(long, env = "KEYHAVEN_SERVER")]
+    server: String,
+    /// Your email address.
+    #[arg(long)]
+    email: String,
+    /// Read the password from the first line of stdin (else $KEYHAVEN_PASSWORD, else a prompt).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+/// Show the signed-in account.
+#[derive(Debug, Args)]
+pub struct WhoamiArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn signup(args: SignupArgs) -> Result<()> {
+    let client = Client::new(&args.server)?;
+    let code = match args.code {
+        Some(code) => code,
+        None => {
+            flows::signup_start(&client, &args.email).await?;
+            println!("A verification code was sent to {}.", args.email.trim());
+            if !std::io::stdin().is_terminal() {
+                println!("Re-run with --code CODE to finish signing up.");
+                return Ok(());
+            }
+            let code = rpassword::prompt_password("Enter the 8-digit code: ")?;
+            code.trim().to_owned()
+        }
+    };
+    let password = read_password(args.password_stdin, true)?;
+    let account = flows::signup_finish(&client, &args.email, &code, password, KsfParams::default())
+        .await
+        .map_err(explain)?;
+    println!("Account created for {} (id {}).", account.email, account.id);
+    println!(
+        "Sign in with: keyhaven login --server {} --email {}",
+        client.base(),
+        account.email
+    );
+    Ok(())
+}
+
+pub async fn login(args: LoginArgs) -> Result<()> {
+    let client = Client::new(&args.server)?;
+    let password = read_password(args.password_stdin, false)?;
+    let logged_in = flows::login(&client, &args.email, password)
+        .await
+        .map_err(explain)?;
+    home::save(&SavedSession {
+        server: client.base().to_owned(),
+        email: logged_in.account.email.clone(),
+        account_id: logged_in.account.id.clone(),
+        session_token: logged_in.session_token.to_string(),
+    })?;
+    let public = &logged_in.keys.public();
+    println!("Signed in as {}.", logged_in.account.email);
+    println!("Your key fingerprint: {}", public.fingerprint());
+    Ok(())
+}
+
+pub async fn logout() -> Result<()> {
+    let Some(saved) = home::load()? else {
+        println!("Not signed in.");
+        return Ok(());
+    };
+    let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
+    // Forget the local session even if the server is unreachable; say so.
+    let result = flows::logout(&client).await;
+    home::clear()?;
+    match result {
+        Ok(()) => println!("Signed out."),
+        Err(e) => println!("Signed out here; the server could not be told ({e})."),
+    }
+    Ok(())
+}
+
+pub async fn whoami(args: WhoamiArgs) -> Result<()> {
+    let saved = signed_in()?;
+    let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
+    let account = flows::whoami(&client).await.map_err(explain)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"id": account.id, "email": account.email, "server": saved.server})
+        );
+    } else {
+        println!(
+            "{} on {} (account {})",
+            account.email, saved.server, account.id
+        );
+    }
+    Ok(())
+}
+
+/// The saved session, or an error that says how to sign in.
+pub fn signed_in() -> Result<SavedSession> {
+    home::load()?.context("not signed in; run `keyhaven login --server URL --email EMAIL`")
+}
+
+/// Turns flow errors into messages with a hint.
+fn explain(err: FlowError) -> anyhow::Error {
+    let hint = match &err {
+        FlowError::InvalidCredentials => {
+            "check the email and password; `keyhaven password forgot` resets a forgotten password"
+        }
+        FlowError::Client(e) if e.code() == Some("unauthorized") => {
+            "sign in again with `keyhaven login`"
+        }
+        FlowError::Client(e) if e.code() == Some("invalid_code") => {
+            "request a new code: run `keyhaven signup` without --code"
+        }
+        FlowError::Client(e) if e.code() == Some("rate_limited") => {
+            "wait 15 minutes before trying again"
+        }
+        FlowError::Ksf(_) => "do not use this server until its operator explains the change",
+        _ => "",
+    };
+    crate::with_hint(err.into(), hint)
+}
+
+/// The password from --password-stdin, $KEYHAVEN_PASSWORD, or a prompt (twice when `confirm`).
+fn read_password(from_stdin: bool, confirm: bool) -> Result<Zeroizing<String>> {
+    if from_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line)?;
+        let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+        if trimmed.is_empty() {
+            bail!("no password on stdin");
+        }
+        return Ok(trimmed);
+    }
+    if let Ok(password) = std::env::var("KEYHAVEN_PASSWORD") {
+        return Ok(Zeroizing::new(password));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no password: set KEYHAVEN_PASSWORD or pass --password-stdin");
+    }
+    let first = Zeroizing::new(rpassword::prompt_password("Password: ")?);
+    if confirm {
+        let second = Zeroizing::new(rpassword::prompt_password("Password again: ")?);
+        if !keyhaven_crypto::ct_eq(first.as_bytes(), second.as_bytes()) {
+            bail!("the two passwords differ");
+        }
+    }
+    Ok(first)
+}

@@ -1,0 +1,89 @@
+//! Where the CLI keeps its session: `$KEYHAVEN_HOME`, else `$XDG_CONFIG_HOME/keyhaven`, else
+//! `~/.config/keyhaven`. The session file is written with mode 0600 and replaced atomically.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in session, as saved between commands.
+#[derive(Serialize, Deserialize)]
+pub struct SavedSession {
+    /// Server URL.
+    pub server: String,
+    /// Account email.
+    pub email: String,
+    /// Account id.
+    pub account_id: String,
+    /// Bearer token: a secret, never printed.
+    pub session_token: String,
+}
+
+impl core::fmt::Debug for SavedSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SavedSession")
+            .field("server", &self.server)
+            .field("email", &self.email)
+            .field("session_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The CLI's directory.
+pub fn dir() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("KEYHAVEN_HOME") {
+        return Ok(PathBuf::from(home));
+    }
+    if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Ok(PathBuf::from(xdg).join("keyhaven"));
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => Ok(PathBuf::from(home).join(".config").join("keyhaven")),
+        None => bail!("cannot find a home directory; set KEYHAVEN_HOME"),
+    }
+}
+
+fn session_path() -> Result<PathBuf> {
+    Ok(dir()?.join("session.json"))
+}
+
+/// Saves the session (mode 0600, atomic replace).
+pub fn save(session: &SavedSession) -> Result<()> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = session_path()?;
+    let tmp = dir.join(".session.json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(&serde_json::to_vec_pretty(session)?)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The saved session, if any.
+pub fn load() -> Result<Option<SavedSession>> {
+    let path = session_path()?;
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+            format!("{} is damaged; sign in again", path.display())
+        })?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Forgets the saved session.
+pub fn clear() -> Result<()> {
+    match std::fs::remove_file(session_path()?) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

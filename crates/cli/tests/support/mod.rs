@@ -1,0 +1,222 @@
+//! Running the real `keyhaven` binary: a server on 127.0.0.1:0 and client commands against it.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_keyhaven");
+
+/// Which database the server under test uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A running `keyhaven server`; stopped (SIGTERM, then waited for) on drop.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+impl Server {
+    pub fn start(db: Db) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "http://keyhaven.test",
+        ])
+        .arg("--data-dir")
+        .arg(data_dir.path())
+        .env_remove("KEYHAVEN_DATABASE")
+        .env("KEYHAVEN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+        let pg_database = (db == Db::Postgres).then(|| {
+            let name = format!("keyhaven_e2e_{}_{}", std::process::id(), nanos());
+            psql(&format!("CREATE DATABASE {name}"));
+            cmd.arg("--database")
+                .arg(format!("postgres://postgres@127.0.0.1:5432/{name}"));
+            name
+        });
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("keyhaven server listening on ") {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            url,
+            data_dir,
+            pg_database,
+        }
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.data_dir.path().join("outbox")
+    }
+
+    /// Every message in the outbox, oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let mut files: Vec<_> = match std::fs::read_dir(self.outbox()) {
+            Ok(dir) => dir
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+
+    /// Waits for the n-th message (0-based) to appear.
+    pub fn mail(&self, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.mails();
+            if mails.len() > n {
+                return mails[n].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail #{n} in {}",
+                self.outbox().display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status (graceful shutdown).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        terminate(&mut self.child)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            terminate(&mut self.child);
+        }
+        if let Some(name) = self.pg_database.take() {
+            psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            return child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn psql(sql: &str) {
+    let status = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-q",
+            "-c",
+            sql,
+        ])
+        .status()
+        .expect("psql runs (PostgreSQL client)");
+    assert!(status.success(), "psql failed: {sql}");
+}
+
+/// A user of the CLI with their own KEYHAVEN_HOME.
+pub struct User {
+    pub home: tempfile::TempDir,
+    pub server: String,
+}
+
+impl User {
+    pub fn new(server: &Server) -> Self {
+        Self {
+            home: tempfile::tempdir().unwrap(),
+            server: server.url.clone(),
+        }
+    }
+
+    /// Runs `keyhaven args…` with this user's home, optional password and stdin.
+    pub fn run(&self, args: &[&str], password: Option<&str>) -> Output {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("KEYHAVEN_HOME", self.home.path())
+            .env_remove("KEYHAVEN_PASSWORD")
+            .env_remove("KEYHAVEN_SERVER")
+            .stdin(Stdio::null());
+        if let Some(password) = password {
+            cmd.env("KEYHAVEN_PASSWORD", password);
+        }
+        cmd.output().unwrap()
+    }
+
+    pub fn session_file(&self) -> PathBuf {
+        self.home.path().join("session.json")
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The 8-digit code in a verification email.
+pub fn code_in(mail: &str) -> String {
+    let at = mail
+        .find("verification code is ")
+        .expect("a verification email")
+        + "verification code is ".len();
+    mail[at..at + 8].to_owned()
+}
+
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}

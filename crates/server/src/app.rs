@@ -1,0 +1,240 @@
+//! The HTTP application: shared state, the router, and `serve` with graceful shutdown.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use keyhaven_crypto::opaque::ServerSetup;
+use keyhaven_crypto::{SymmetricKey, sha256};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{ApiError, error_shape};
+use crate::mail::Mailer;
+use crate::store::Store;
+use crate::{accounts, clock};
+
+/// Sessions end after this long without a request.
+pub const SESSION_IDLE_SECS: i64 = 12 * 3600;
+/// Sessions end this long after sign-in, whatever happens.
+pub const SESSION_ABSOLUTE_SECS: i64 = 7 * 86_400;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    mailer: Mailer,
+    config: Config,
+    opaque: ServerSetup,
+    code_key: SymmetricKey,
+}
+
+impl core::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AppState")
+            .field("backend", &self.inner.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Loads (or, on first start, creates) the server secrets and builds the state.
+    pub async fn new(store: Store, mailer: Mailer, config: Config) -> anyhow::Result<Self> {
+        let setup_bytes = store
+            .server_secret("opaque_server_setup", || {
+                ServerSetup::generate().to_bytes().to_vec()
+            })
+            .await?;
+        let opaque = ServerSetup::from_bytes(&setup_bytes)
+            .map_err(|_| anyhow::anyhow!("the stored OPAQUE server setup is corrupt"))?;
+        let code_key = store
+            .server_secret("code_hmac_key", || {
+                keyhaven_crypto::random_array::<32>().to_vec()
+            })
+            .await?;
+        let code_key = SymmetricKey::from_bytes(
+            code_key
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("the stored code key is corrupt"))?,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                mailer,
+                config,
+                opaque,
+                code_key,
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The mailer.
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The OPAQUE server secrets.
+    pub fn opaque(&self) -> &ServerSetup {
+        &self.inner.opaque
+    }
+
+    /// Keyed hash of an emailed code, bound to its purpose and address: a database leak does
+    /// not let anyone test the 10^8 possible codes offline without this key.
+    pub fn code_hash(&self, purpose: &str, email: &str, code: &str) -> [u8; 32] {
+        let input = keyhaven_crypto::Context::new(purpose)
+            .field(email)
+            .field(code);
+        keyhaven_crypto::kdf::hmac_sha256(&self.inner.code_key, input.as_bytes())
+    }
+
+    /// Now, in Unix seconds (shifted by the test clock when built with it).
+    pub fn now(&self) -> i64 {
+        i64::try_from(clock::now_unix()).expect("the clock is before year 292 billion")
+    }
+}
+
+/// The router with every endpoint and the middleware around them.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config().max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(accounts::routes())
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(error_shape))
+        .with_state(state)
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.store().ping().await?;
+    Ok(Json(Health { status: "ok" }))
+}
+
+/// JSON body extractor whose refusals carry axum's explanation ("missing field `email`") in
+/// our error shape.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::BadRequest("the request body is too large".into()))
+            }
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A signed-in caller: extracting it checks the bearer token against live sessions.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The account.
+    pub account_id: String,
+    /// SHA-256 of the token (what the database stores).
+    pub token_hash: [u8; 32],
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        let token_hash = sha256(token.trim().as_bytes());
+        let account_id = state
+            .store()
+            .touch_session(
+                &token_hash,
+                state.now(),
+                SESSION_IDLE_SECS,
+                SESSION_ABSOLUTE_SECS,
+            )
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Self {
+            account_id,
+            token_hash,
+        })
+    }
+}
+
+/// Binds `config.listen`, prints the address it got (tests start the server on port 0 and read
+/// it), and serves until SIGINT/SIGTERM, then finishes in-flight requests and closes the pool.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let store = Store::connect(&config.database_url()).await?;
+    let mailer = Mailer::from_config(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr()?;
+    let state = AppState::new(store.clone(), mailer, config).await?;
+    println!("keyhaven server listening on http://{address}");
+    tracing::info!(%address, backend = ?store.backend(), "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,158 @@
+//! The one error type of every handler, and the one error shape of every response.
+//!
+//! Each variant maps to an explicit status and a stable `code`. Internal failures are logged
+//! with the request id and answered with a generic message: no internals reach a client. The
+//! [`error_shape`] middleware also turns the framework's own refusals (unknown route, wrong
+//! method, body too large, malformed JSON) into the same `{code, message, request_id}` shape.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use keyhaven_proto::ErrorBody;
+
+/// What a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or a value is out of range; the message says which.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No valid session.
+    #[error("sign in first (the session is missing, expired or revoked)")]
+    Unauthorized,
+    /// Wrong email or password, or an unknown account: deliberately one answer.
+    #[error("incorrect email or password")]
+    InvalidCredentials,
+    /// A wrong, expired, used-up or superseded emailed code.
+    #[error("the code is wrong or has expired; request a new one")]
+    InvalidCode,
+    /// A signup token that is unknown, used or expired.
+    #[error("this signup has expired; start again")]
+    InvalidSignupToken,
+    /// Too many attempts in the current window.
+    #[error("too many attempts; wait a few minutes and try again")]
+    RateLimited,
+    /// The thing already exists.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// Anything unexpected; details go to the log only.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        ApiError::Internal(err.into())
+    }
+}
+
+/// Marks a response as one of ours: the middleware adds the request id to it.
+#[derive(Debug, Clone)]
+struct Rendered {
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
+            ApiError::InvalidSignupToken => (StatusCode::BAD_REQUEST, "invalid_signup_token"),
+            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(err) = &self {
+            // `{err:#}` prints the cause chain; the response says only "internal error".
+            tracing::error!(error = format!("{err:#}"), "internal error");
+        }
+        let mut response = status.into_response();
+        response.extensions_mut().insert(Rendered {
+            code,
+            message: self.to_string(),
+        });
+        response
+    }
+}
+
+/// Gives every request an id (response header `x-request-id`, and the log line) and every
+/// error response the shape `{code, message, request_id}`.
+pub async fn error_shape(request: Request, next: Next) -> Response {
+    let request_id = new_request_id();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let span = tracing::info_span!("request", id = %request_id);
+    let mut response = {
+        let _enter = span.enter();
+        next.run(request).await
+    };
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        let (code, message) = match response.extensions_mut().remove::<Rendered>() {
+            Some(Rendered { code, message }) => (code, message),
+            None => framework_error(status),
+        };
+        let body = ErrorBody {
+            code: code.into(),
+            message,
+            request_id: request_id.clone(),
+        };
+        let json = serde_json::to_vec(&body).expect("error body serializes");
+        let mut rebuilt = Response::new(Body::from(json));
+        *rebuilt.status_mut() = status;
+        rebuilt.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response = rebuilt;
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    tracing::info!(
+        id = %request_id,
+        %method,
+        path,
+        status = status.as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// Codes and messages for refusals that come from axum itself rather than a handler.
+fn framework_error(status: StatusCode) -> (&'static str, String) {
+    match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such endpoint".into()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed here".into()),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("payload_too_large", "the request body is too large".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send JSON with Content-Type: application/json".into(),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => (
+            "invalid_request",
+            "the request body is not valid JSON for this endpoint".into(),
+        ),
+        _ if status.is_server_error() => ("internal", "internal error".into()),
+        _ => ("error", status.canonical_reason().unwrap_or("error").into()),
+    }
+}
+
+fn new_request_id() -> String {
+    let bytes: [u8; 8] = keyhaven_crypto::random_array();
+    hex::encode(bytes)
+}
