@@ -1,11 +1,43 @@
 #!/usr/bin/env bash
-# The five-minute tour: builds `keyhaven` and walks through what it does today.
+# Keyhaven's main job and its tour: starts the server on the embedded SQLite default
+# (./keyhaven-data, mail to ./keyhaven-data/outbox), walks through the CLI, then keeps the
+# server running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p keyhaven-cli
-kh() { echo; echo "\$ keyhaven $*"; ./target/release/keyhaven "$@" || echo "(exit code $?)"; }
+KH=./target/release/keyhaven
+export KEYHAVEN_HOME="${KEYHAVEN_HOME:-$PWD/keyhaven-data/tour-home}"
+kh() { echo; echo "\$ keyhaven $*"; "$KH" "$@" || echo "(exit code $?)"; }
 
-echo "== A 48-digit recovery key (BitLocker, and Keyhaven's own format), typed with spaces"
+"$KH" server --listen 127.0.0.1:0 --data-dir ./keyhaven-data > keyhaven-data.server.log 2>&1 &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  URL=$(sed -n 's/^keyhaven server listening on //p' keyhaven-data.server.log)
+  [ -n "$URL" ] && break
+  sleep 0.1
+done
+[ -n "$URL" ] || { cat keyhaven-data.server.log; exit 1; }
+echo "== The server runs at $URL (SQLite: ./keyhaven-data/keyhaven.db; mail: ./keyhaven-data/outbox)"
+
+EMAIL="tour-$(date +%s)@example.com"
+export KEYHAVEN_PASSWORD="correct horse battery staple"
+echo
+echo "== Sign up: the server emails a code (here: an .eml file in the outbox)"
+kh signup --server "$URL" --email "$EMAIL"
+CODE=$(grep -h -o 'verification code is [0-9]\{8\}' ./keyhaven-data/outbox/*.eml | tail -1 | grep -o '[0-9]\{8\}')
+kh signup --server "$URL" --email "$EMAIL" --code "$CODE"
+echo
+echo "== Sign in (OPAQUE: the password never reaches the server), then who am I"
+kh login --server "$URL" --email "$EMAIL"
+kh whoami
+echo
+echo "== A wrong password and an unknown account get the same answer"
+KEYHAVEN_PASSWORD=wrong kh login --server "$URL" --email "$EMAIL"
+kh login --server "$URL" --email "nobody-$(date +%s)@example.com"
+
+echo
+echo "== Recovery keys, offline: a 48-digit key (BitLocker's format, and Keyhaven's own)"
 kh key check "050875 056529 062183 067837 073491 079145 084799 090453"
 echo
 echo "== The same key with a typo in group 3: the group is named"
@@ -17,3 +49,9 @@ echo
 echo "== FileVault and LUKS keys, and JSON for scripts"
 kh key check abcd-efgh-ijkl-mnop-qrst-uvwx
 kh key check --json cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv
+kh logout
+
+if [ -n "${KEYHAVEN_TOUR_EXIT:-}" ]; then exit 0; fi
+echo
+echo "== The server keeps running at $URL (log: keyhaven-data.server.log). Ctrl-C stops it."
+wait $SERVER_PID
