@@ -147,6 +147,11 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
+    /// The pool, for the store's other modules (one module per area).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
