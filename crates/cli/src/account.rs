@@ -90,6 +90,7 @@ pub async fn login(args: LoginArgs) -> Result<()> {
         email: logged_in.account.email.clone(),
         account_id: logged_in.account.id.clone(),
         session_token: logged_in.session_token.to_string(),
+        account_keys: encode_keys(&logged_in.keys),
     })?;
     let public = &logged_in.keys.public();
     println!("Signed in as {}.", logged_in.account.email);
@@ -182,4 +183,54 @@ fn read_password(from_stdin: bool, confirm: bool) -> Result<Zeroizing<String>> {
         }
     }
     Ok(first)
+}
+
+fn encode_keys(keys: &keyhaven_core::account::AccountKeys) -> String {
+    let mut bytes = Zeroizing::new([0u8; 64]);
+    bytes[..32].copy_from_slice(keys.encryption.expose());
+    bytes[32..].copy_from_slice(&*keys.signing.to_seed());
+    hex_encode(bytes.as_ref())
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The signed-in account with its keys, and a client carrying its session.
+pub fn me() -> Result<(keyhaven_client::workspaces::Me, Client, SavedSession)> {
+    let saved = signed_in()?;
+    let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
+    let raw = Zeroizing::new(
+        (0..saved.account_keys.len() / 2)
+            .map(|i| u8::from_str_radix(&saved.account_keys[2 * i..2 * i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .ok()
+            .filter(|b| b.len() == 64)
+            .context("the saved session is damaged; sign in again")?,
+    );
+    let mut enc = Zeroizing::new([0u8; 32]);
+    enc.copy_from_slice(&raw[..32]);
+    let mut seed = Zeroizing::new([0u8; 32]);
+    seed.copy_from_slice(&raw[32..]);
+    let keys = keyhaven_core::account::AccountKeys {
+        encryption: keyhaven_crypto::hpke::RecipientSecretKey::from_bytes(*enc),
+        signing: keyhaven_crypto::sign::SigningKey::from_seed(&seed),
+    };
+    let id = keyhaven_core::ids::AccountId(
+        saved
+            .account_id
+            .parse()
+            .context("the saved session is damaged")?,
+    );
+    let me = keyhaven_client::workspaces::Me {
+        id,
+        email: saved.email.clone(),
+        keys,
+    };
+    Ok((me, client, saved))
+}
+
+/// Turns flow errors into messages with a hint (for other command modules).
+pub fn explain_flow(err: FlowError) -> anyhow::Error {
+    explain(err)
 }

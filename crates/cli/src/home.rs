@@ -18,6 +18,10 @@ pub struct SavedSession {
     pub account_id: String,
     /// Bearer token: a secret, never printed.
     pub session_token: String,
+    /// The account's private keys (X25519 secret || Ed25519 seed, hex), unwrapped at login so
+    /// each command need not stretch the password again. This file is the device's keychain:
+    /// mode 0600, deleted by `keyhaven logout`.
+    pub account_keys: String,
 }
 
 impl core::fmt::Debug for SavedSession {
@@ -26,6 +30,7 @@ impl core::fmt::Debug for SavedSession {
             .field("server", &self.server)
             .field("email", &self.email)
             .field("session_token", &"<redacted>")
+            .field("account_keys", &"<redacted>")
             .finish()
     }
 }
@@ -86,4 +91,26 @@ pub fn clear() -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Pinned roster heads, per workspace id: `{"<uuid>": {"seq": n, "hash": "<hex>"}}`.
+pub fn load_pins() -> Result<std::collections::BTreeMap<String, (u64, String)>> {
+    let path = dir()?.join("pins.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Saves pinned roster heads (atomic replace).
+pub fn save_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Result<()> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir)?;
+    let tmp = dir.join(".pins.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(pins)?)?;
+    std::fs::rename(&tmp, dir.join("pins.json"))?;
+    Ok(())
 }

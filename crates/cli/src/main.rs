@@ -5,6 +5,7 @@ mod account;
 mod home;
 mod key;
 mod server;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,15 @@ enum Command {
     Logout,
     /// Show the signed-in account.
     Whoami(account::WhoamiArgs),
+    /// Workspaces: create, list, show.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
+    /// Secrets: add, get, list, rm.
+    #[command(subcommand)]
+    Secret(workspace::SecretCommand),
+    /// The workspace recovery key.
+    #[command(subcommand, name = "recovery-key")]
+    RecoveryKey(workspace::RecoveryCommand),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -52,6 +62,9 @@ fn main() -> ExitCode {
         Command::Login(args) => block_on(account::login(args)),
         Command::Logout => block_on(account::logout()),
         Command::Whoami(args) => block_on(account::whoami(args)),
+        Command::Workspace(cmd) => block_on(workspace::workspace(cmd)),
+        Command::Secret(cmd) => block_on(workspace::secret(cmd)),
+        Command::RecoveryKey(cmd) => block_on(workspace::recovery(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

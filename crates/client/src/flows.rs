@@ -25,6 +25,9 @@ pub enum FlowError {
     /// Wrong email or password (or no such account: OPAQUE cannot tell, by design).
     #[error("incorrect email or password")]
     InvalidCredentials,
+    /// The recovery key does not belong to this workspace's current recovery key, or expired.
+    #[error("{0}")]
+    Recovery(String),
     /// The server's answer does not fit the account (keys that do not unwrap or match).
     #[error("the server's account data does not check out: {0}")]
     Integrity(String),

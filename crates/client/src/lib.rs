@@ -4,7 +4,9 @@
 //! public keys.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod flows;
+pub mod workspaces;
 
 use keyhaven_proto::ErrorBody;
 use serde::Serialize;
@@ -112,6 +114,18 @@ impl Client {
     pub async fn post_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
         let request = self.http.post(format!("{}{path}", self.base)).json(body);
         self.send_empty(request).await
+    }
+
+    /// `PUT path` with a JSON body, expecting no answer body.
+    pub async fn send_put<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
+        let request = self.http.put(format!("{}{path}", self.base)).json(body);
+        self.send_empty(request).await
+    }
+
+    /// `DELETE path`, expecting no answer body.
+    pub async fn send_delete(&self, path: &str) -> Result<(), ClientError> {
+        self.send_empty(self.http.delete(format!("{}{path}", self.base)))
+            .await
     }
 
     /// `GET path`, decoding a JSON answer.

@@ -180,6 +180,161 @@ pub struct LoginFinished {
     pub account: AccountInfo,
 }
 
+/// `GET /v1/server-info`: settings clients need before creating anything.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// Days a temporary recovery key lives.
+    pub temporary_key_days: u32,
+    /// Days between recovery-key validations.
+    pub validation_interval_days: u32,
+}
+
+/// A key share to store: for `account:<uuid>` or `recovery:<uuid>`, of the `workspace` or
+/// `escrow` key at a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareUpload {
+    /// `account:<uuid>` or `recovery:<uuid>`.
+    pub recipient: String,
+    /// `workspace` or `escrow`.
+    pub key_kind: String,
+    /// Key version, from 1.
+    pub key_version: u32,
+    /// The signed, sealed share (core `KeyShare` encoding).
+    pub share: Bytes,
+}
+
+/// The server-side record of a recovery key: never the key, only what checks it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryUpload {
+    /// Upper-case UUID printed beside the key.
+    pub key_id: String,
+    /// `temporary` or `permanent`.
+    pub kind: String,
+    /// Unix seconds, for a temporary key.
+    pub expires_at: Option<i64>,
+    /// SHA-256 of the proof derived from the key.
+    pub proof_hash: Bytes,
+}
+
+/// The welcome email's content: the deliberate exception, sent once and never stored.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Welcome {
+    /// The temporary recovery key, 48 digits.
+    pub recovery_key: String,
+    /// The text recovery kit.
+    pub kit: String,
+}
+
+impl fmt::Debug for Welcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Welcome(<redacted>)")
+    }
+}
+
+/// `POST /v1/workspaces`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkspace {
+    /// UUID chosen by the client (the roster and every ciphertext are bound to it).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Signed roster entries, from genesis.
+    pub roster: Vec<Bytes>,
+    /// Initial key shares.
+    pub shares: Vec<ShareUpload>,
+    /// The recovery key's verifier.
+    pub recovery: RecoveryUpload,
+    /// The welcome email's key and kit; `None` with `--no-email`.
+    pub welcome: Option<Welcome>,
+}
+
+/// A workspace in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceSummary {
+    /// UUID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The caller's role, as the server mirrors it (clients check the roster).
+    pub role: String,
+    /// The caller reset their password and needs relinking.
+    pub needs_relink: bool,
+}
+
+/// The recovery key as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryStatus {
+    /// Upper-case UUID.
+    pub key_id: String,
+    /// `temporary` or `permanent`.
+    pub kind: String,
+    /// Unix seconds, for a temporary key.
+    pub expires_at: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds: generation or last validation.
+    pub last_validated_at: i64,
+}
+
+/// `GET /v1/workspaces/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    /// Summary.
+    pub summary: WorkspaceSummary,
+    /// Every signed roster entry, in order.
+    pub roster: Vec<Bytes>,
+    /// The recovery key, if one is current (none after a temporary key expired).
+    pub recovery: Option<RecoveryStatus>,
+}
+
+/// An item revision to store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutItem {
+    /// The new revision number: 1 for a new item, else the stored one plus one.
+    pub revision: u64,
+    /// Core `SealedItem` encoding.
+    pub sealed: Bytes,
+}
+
+/// A stored item.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemView {
+    /// UUID.
+    pub id: String,
+    /// Revision.
+    pub revision: u64,
+    /// Core `SealedItem` encoding.
+    pub sealed: Bytes,
+}
+
+/// `POST /v1/workspaces/{id}/recovery/use`: prove the recovery key, get its shares.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryProof {
+    /// The proof derived from the recovery key (the server compares its SHA-256).
+    pub proof: Bytes,
+}
+
+/// `POST /v1/workspaces/{id}/recovery/relink`: after a password reset, the relink entry
+/// signed by the recovery authority and the caller's new workspace-key share.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryRelink {
+    /// The proof again: the append is allowed only to a holder of the key.
+    pub proof: Bytes,
+    /// The sequence number the entry takes (the current roster length).
+    pub seq: u64,
+    /// The signed relink entry.
+    pub entry: Bytes,
+    /// Shares for the caller's new account key.
+    pub shares: Vec<ShareUpload>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::error::{ApiError, error_shape};
 use crate::mail::Mailer;
 use crate::store::Store;
-use crate::{accounts, clock};
+use crate::{accounts, clock, workspaces};
 
 /// Sessions end after this long without a request.
 pub const SESSION_IDLE_SECS: i64 = 12 * 3600;
@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(accounts::routes())
+        .merge(workspaces::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .with_state(state)

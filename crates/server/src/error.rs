@@ -33,6 +33,12 @@ pub enum ApiError {
     /// Too many attempts in the current window.
     #[error("too many attempts; wait a few minutes and try again")]
     RateLimited,
+    /// The caller is signed in but may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such thing (or not visible to the caller).
+    #[error("{0}")]
+    NotFound(&'static str),
     /// The thing already exists.
     #[error("{0}")]
     Conflict(&'static str),
@@ -63,6 +69,8 @@ impl ApiError {
             ApiError::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
             ApiError::InvalidSignupToken => (StatusCode::BAD_REQUEST, "invalid_signup_token"),
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

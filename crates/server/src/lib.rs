@@ -12,3 +12,4 @@ pub mod error;
 pub mod mail;
 pub mod smtp_sink;
 pub mod store;
+pub mod workspaces;

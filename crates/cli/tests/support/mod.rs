@@ -17,6 +17,7 @@ pub enum Db {
 }
 
 /// A running `keyhaven server`; stopped (SIGTERM, then waited for) on drop.
+#[derive(Debug)]
 pub struct Server {
     child: Child,
     pub url: String,
@@ -168,6 +169,7 @@ fn psql(sql: &str) {
 }
 
 /// A user of the CLI with their own KEYHAVEN_HOME.
+#[derive(Debug)]
 pub struct User {
     pub home: tempfile::TempDir,
     pub server: String,

@@ -7,6 +7,10 @@
 //! must agree on (sessions, codes, single use, rate limits) lives here, in the database, and
 //! every "use once" is a single atomic statement (`DELETE … RETURNING` or a guarded `UPDATE`).
 
+mod workspaces;
+
+pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
+
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 

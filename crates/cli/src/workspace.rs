@@ -1,0 +1,479 @@
+//! `keyhaven workspace …`, `keyhaven secret …` and `keyhaven recovery-key use`.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use keyhaven_client::Client;
+use keyhaven_client::workspaces::{self, Me, Opened};
+use keyhaven_core::ids::WorkspaceId;
+use keyhaven_core::item::ItemKind;
+use keyhaven_core::recovery_key::RecoveryKey;
+use keyhaven_core::roster::RosterHead;
+use keyhaven_crypto::secret::SecretBytes;
+use keyhaven_proto::WorkspaceSummary;
+use zeroize::Zeroizing;
+
+use crate::account::{explain_flow, me};
+use crate::home;
+
+/// Workspaces.
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace. Its temporary recovery key is emailed to you (the welcome email);
+    /// with --no-email a permanent key is made instead and saved to --kit-out.
+    Create {
+        /// The workspace's name.
+        name: String,
+        /// Do not email a temporary key; generate a permanent one now (requires --kit-out).
+        #[arg(long, requires = "kit_out")]
+        no_email: bool,
+        /// Where to write the recovery kit (text).
+        #[arg(long, value_name = "FILE")]
+        kit_out: Option<PathBuf>,
+    },
+    /// List your workspaces.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a workspace (roster verified on this device).
+    Show {
+        /// Name or id (default: your only workspace).
+        name: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What a secret holds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// A password (with --username).
+    Login,
+    /// Free text.
+    Note,
+    /// An API key or token.
+    ApiKey,
+}
+
+/// Secrets (their values come from stdin or a prompt, never from a flag).
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Add a secret; the value is read from stdin (or a prompt on a terminal).
+    Add {
+        /// The secret's name.
+        name: String,
+        /// What it holds.
+        #[arg(long, value_enum, default_value_t = Kind::Login)]
+        kind: Kind,
+        /// The user name of a login (not secret).
+        #[arg(long)]
+        username: Option<String>,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Print a secret.
+    Get {
+        /// The secret's name.
+        name: String,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the secrets' names.
+    List {
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a secret.
+    Rm {
+        /// The secret's name.
+        name: String,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+/// Recovery keys.
+#[derive(Debug, Subcommand)]
+pub enum RecoveryCommand {
+    /// The emergency reset: after a password reset, enter the workspace's recovery key to
+    /// restore your link to it. The key comes from $KEYHAVEN_RECOVERY_KEY,
+    /// --recovery-key-stdin, or a prompt.
+    Use {
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Read the recovery key from stdin.
+        #[arg(long)]
+        recovery_key_stdin: bool,
+    },
+}
+
+pub async fn workspace(cmd: WorkspaceCommand) -> Result<()> {
+    let (me, client, _) = me()?;
+    match cmd {
+        WorkspaceCommand::Create {
+            name,
+            no_email,
+            kit_out,
+        } => create(&client, &me, &name, no_email, kit_out).await,
+        WorkspaceCommand::List { json } => {
+            let list = workspaces::list(&client).await.map_err(explain_flow)?;
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|w| serde_json::json!({"id": w.id, "name": w.name, "role": w.role, "needs_relink": w.needs_relink}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if list.is_empty() {
+                println!("No workspaces yet: keyhaven workspace create NAME");
+            } else {
+                for w in &list {
+                    let relink = if w.needs_relink {
+                        "  (needs the emergency reset code)"
+                    } else {
+                        ""
+                    };
+                    println!("{}  {}  {}{relink}", w.name, w.role, w.id);
+                }
+            }
+            Ok(())
+        }
+        WorkspaceCommand::Show { name, json } => {
+            let opened = open(&client, &me, name.as_deref()).await?;
+            let recovery = opened.recovery.as_ref();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "id": opened.roster.workspace.to_string(),
+                        "name": opened.roster.name,
+                        "members": opened.roster.members.iter().map(|(id, m)| serde_json::json!({
+                            "account": id.to_string(), "email": m.email, "role": format!("{:?}", m.role),
+                            "fingerprint": m.keys.fingerprint().to_string()})).collect::<Vec<_>>(),
+                        "workspace_key_version": opened.roster.workspace_key_version,
+                        "recovery_key": recovery.map(|r| serde_json::json!({"id": r.key_id, "kind": r.kind, "expires_at": r.expires_at})),
+                    }))?
+                );
+            } else {
+                println!("{} ({})", opened.roster.name, opened.roster.workspace);
+                for (id, m) in &opened.roster.members {
+                    println!(
+                        "  {:?}  {}  {}  {}",
+                        m.role,
+                        m.email,
+                        id,
+                        m.keys.fingerprint()
+                    );
+                }
+                match recovery {
+                    Some(r) => println!("  recovery key {} ({})", r.key_id, r.kind),
+                    None => println!("  no valid recovery key"),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn create(
+    client: &Client,
+    me: &Me,
+    name: &str,
+    no_email: bool,
+    kit_out: Option<PathBuf>,
+) -> Result<()> {
+    let created = workspaces::create(client, me, name, !no_email)
+        .await
+        .map_err(explain_flow)?;
+    pin(created.id, &created.head)?;
+    if let Some(path) = &kit_out {
+        write_private(path, created.kit.as_bytes())?;
+        println!("Recovery kit written to {}.", path.display());
+    }
+    println!("Workspace {name:?} created ({}).", created.id);
+    match created.expires_at {
+        Some(expires) => {
+            println!(
+                "Its temporary recovery key (ID {}) is in your welcome email; it expires on {}.",
+                created.recovery_id.to_upper(),
+                keyhaven_core::kit::format_date(expires)
+            );
+            println!("Replace it with a permanent key before then: keyhaven recovery-key generate");
+        }
+        None => {
+            println!(
+                "Its permanent recovery key (ID {}):",
+                created.recovery_id.to_upper()
+            );
+            println!("\n    {}\n", created.recovery_key.encode().as_str());
+            println!("Keep the kit somewhere safe and offline: it is the only copy.");
+        }
+    }
+    Ok(())
+}
+
+/// Creates a file readable only by its owner (it holds a recovery key).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn pin(ws: WorkspaceId, head: &RosterHead) -> Result<()> {
+    let mut pins = home::load_pins()?;
+    pins.insert(ws.to_string(), (head.seq, hex(&head.hash)));
+    home::save_pins(&pins)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
+    let pins = home::load_pins()?;
+    let Some((seq, hash)) = pins.get(&ws.to_string()) else {
+        return Ok(None);
+    };
+    let bytes: Vec<u8> = (0..hash.len() / 2)
+        .map(|i| u8::from_str_radix(&hash[2 * i..2 * i + 2], 16))
+        .collect::<Result<_, _>>()
+        .context("pins.json is damaged")?;
+    let hash: [u8; 32] = bytes.try_into().ok().context("pins.json is damaged")?;
+    Ok(Some(RosterHead { seq: *seq, hash }))
+}
+
+/// Finds the workspace by name or id (default: the only one).
+async fn choose(client: &Client, wanted: Option<&str>) -> Result<WorkspaceSummary> {
+    let list = workspaces::list(client).await.map_err(explain_flow)?;
+    match wanted {
+        Some(w) => list
+            .into_iter()
+            .find(|s| s.name == w || s.id == w)
+            .with_context(|| format!("no workspace named {w:?}; see `keyhaven workspace list`")),
+        None => match list.len() {
+            0 => {
+                bail!("you have no workspace yet; create one with `keyhaven workspace create NAME`")
+            }
+            1 => Ok(list.into_iter().next().expect("one")),
+            _ => bail!("you have several workspaces; say which with --workspace NAME"),
+        },
+    }
+}
+
+/// Opens a workspace: verifies its roster against this device's pin, then moves the pin.
+async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Result<Opened> {
+    let summary = choose(client, wanted).await?;
+    let ws = WorkspaceId(
+        summary
+            .id
+            .parse()
+            .context("the server sent a malformed workspace id")?,
+    );
+    let opened = workspaces::open(client, me, ws, pinned(ws)?.as_ref())
+        .await
+        .map_err(explain_flow)?;
+    pin(ws, &opened.roster.head)?;
+    Ok(opened)
+}
+
+fn read_secret(prompt: &str) -> Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(Zeroizing::new(rpassword::prompt_password(prompt)?));
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin().take(1 << 20).read_to_string(&mut text)?;
+    let trimmed = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned());
+    if trimmed.is_empty() {
+        bail!("no value on stdin");
+    }
+    Ok(trimmed)
+}
+
+pub async fn secret(cmd: SecretCommand) -> Result<()> {
+    let (me, client, _) = me()?;
+    match cmd {
+        SecretCommand::Add {
+            name,
+            kind,
+            username,
+            workspace,
+        } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let existing = workspaces::secrets(&client, &opened)
+                .await
+                .map_err(explain_flow)?;
+            if existing.iter().any(|s| s.name() == name) {
+                bail!(
+                    "a secret named {name:?} exists already (remove it first, or pick another name)"
+                );
+            }
+            let (kind, field, prompt) = match kind {
+                Kind::Login => (ItemKind::Login, "password", "Password: "),
+                Kind::Note => (ItemKind::Note, "text", "Note: "),
+                Kind::ApiKey => (ItemKind::ApiKey, "key", "API key: "),
+            };
+            let value = read_secret(prompt)?;
+            let mut fields = BTreeMap::new();
+            fields.insert(
+                field.to_owned(),
+                SecretBytes::new(value.as_bytes().to_vec()),
+            );
+            if let Some(user) = username {
+                fields.insert("username".into(), SecretBytes::new(user.into_bytes()));
+            }
+            workspaces::add_secret(&client, &me, &opened, &name, kind, fields)
+                .await
+                .map_err(explain_flow)?;
+            println!("Added {name:?} to {}.", opened.roster.name);
+            Ok(())
+        }
+        SecretCommand::Get {
+            name,
+            workspace,
+            json,
+        } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let secrets = workspaces::secrets(&client, &opened)
+                .await
+                .map_err(explain_flow)?;
+            let secret = secrets
+                .iter()
+                .find(|s| s.name() == name)
+                .with_context(|| format!("no secret named {name:?}; see `keyhaven secret list`"))?;
+            let fields: BTreeMap<&str, Zeroizing<String>> = secret
+                .plain
+                .fields
+                .iter()
+                .filter(|(k, _)| k.as_str() != "title")
+                .map(|(k, v)| {
+                    (
+                        k.as_str(),
+                        Zeroizing::new(String::from_utf8_lossy(v.expose()).into_owned()),
+                    )
+                })
+                .collect();
+            if json {
+                let map: serde_json::Map<String, serde_json::Value> = fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.to_string())))
+                    .collect();
+                let out = Zeroizing::new(serde_json::to_string_pretty(&serde_json::json!({
+                    "name": name, "kind": secret.plain.kind.as_str(), "revision": secret.revision, "fields": map,
+                }))?);
+                println!("{}", out.as_str());
+            } else {
+                for (k, v) in &fields {
+                    println!("{k}: {}", v.as_str());
+                }
+            }
+            Ok(())
+        }
+        SecretCommand::List { workspace, json } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let secrets = workspaces::secrets(&client, &opened)
+                .await
+                .map_err(explain_flow)?;
+            let mut rows: Vec<(String, &str)> = secrets
+                .iter()
+                .map(|s| (s.name(), s.plain.kind.as_str()))
+                .collect();
+            rows.sort();
+            if json {
+                let list: Vec<_> = rows
+                    .iter()
+                    .map(|(n, k)| serde_json::json!({"name": n, "kind": k}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for (n, k) in rows {
+                    println!("{n}  ({k})");
+                }
+            }
+            Ok(())
+        }
+        SecretCommand::Rm { name, workspace } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let secrets = workspaces::secrets(&client, &opened)
+                .await
+                .map_err(explain_flow)?;
+            let secret = secrets
+                .iter()
+                .find(|s| s.name() == name)
+                .with_context(|| format!("no secret named {name:?}"))?;
+            workspaces::remove_secret(&client, &opened, secret.id)
+                .await
+                .map_err(explain_flow)?;
+            println!("Removed {name:?}.");
+            Ok(())
+        }
+    }
+}
+
+pub async fn recovery(cmd: RecoveryCommand) -> Result<()> {
+    let (me, client, _) = me()?;
+    match cmd {
+        RecoveryCommand::Use {
+            workspace,
+            recovery_key_stdin,
+        } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let short = opened
+                .roster
+                .recovery
+                .map(|r| r.id.short())
+                .unwrap_or_default();
+            let text = if recovery_key_stdin {
+                let mut text = Zeroizing::new(String::new());
+                std::io::stdin().take(4096).read_to_string(&mut text)?;
+                text
+            } else if let Ok(key) = std::env::var("KEYHAVEN_RECOVERY_KEY") {
+                Zeroizing::new(key)
+            } else if std::io::stdin().is_terminal() {
+                Zeroizing::new(rpassword::prompt_password(format!(
+                    "Enter the recovery key whose ID starts with {short}: "
+                ))?)
+            } else {
+                bail!("no recovery key: set KEYHAVEN_RECOVERY_KEY or pass --recovery-key-stdin");
+            };
+            let key = RecoveryKey::parse(&text).map_err(|e| {
+                crate::with_hint(
+                    anyhow::anyhow!("not a valid recovery key: {e}"),
+                    "re-check the named group against your recovery kit",
+                )
+            })?;
+            let head = workspaces::recovery_use(&client, &me, &opened, &key)
+                .await
+                .map_err(explain_flow)?;
+            pin(opened.roster.workspace, &head)?;
+            println!(
+                "Your link to {} is restored; its secrets are readable again.",
+                opened.roster.name
+            );
+            Ok(())
+        }
+    }
+}

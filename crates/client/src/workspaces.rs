@@ -1,0 +1,473 @@
+//! Workspace flows: create (genesis, recovery key, escrow key, shares), open (verify the roster
+//! against the pinned head, open the workspace-key shares), secrets, and the emergency reset
+//! with the recovery key.
+
+use std::collections::BTreeMap;
+
+use keyhaven_core::account::AccountKeys;
+use keyhaven_core::ids::{AccountId, ItemId, RecoveryKeyId, WorkspaceId};
+use keyhaven_core::item::{ItemKind, ItemPlace, ItemPlain, SealedItem};
+use keyhaven_core::kit::{self, KitDetails};
+use keyhaven_core::recovery_key::{NewRecoveryKey, RecoveryKey};
+use keyhaven_core::roster::{
+    self, EntryBody, RecoveryKeyRecord, RecoveryKind, RosterHead, RosterState, Signer,
+    UnsignedEntry,
+};
+use keyhaven_core::share::{KeyShare, ShareHeader, ShareRecipient, SharedKey};
+use keyhaven_crypto::SymmetricKey;
+use keyhaven_crypto::hpke::RecipientSecretKey;
+use keyhaven_crypto::secret::SecretBytes;
+use keyhaven_proto::{
+    Bytes, CreateWorkspace, ItemView, PutItem, RecoveryProof, RecoveryRelink, RecoveryUpload,
+    ServerInfo, ShareUpload, Welcome, WorkspaceSummary, WorkspaceView,
+};
+use zeroize::Zeroizing;
+
+use crate::Client;
+use crate::clock::now_unix;
+use crate::flows::FlowError;
+
+/// The signed-in account with its private keys.
+#[derive(Debug)]
+pub struct Me {
+    /// Account id.
+    pub id: AccountId,
+    /// Email.
+    pub email: String,
+    /// Private keys.
+    pub keys: AccountKeys,
+}
+
+/// A workspace just created.
+#[derive(Debug)]
+pub struct Created {
+    /// Its id.
+    pub id: WorkspaceId,
+    /// The recovery key's id.
+    pub recovery_id: RecoveryKeyId,
+    /// The recovery key (temporary and emailed, or permanent and only here).
+    pub recovery_key: RecoveryKey,
+    /// Temporary: expiry (Unix seconds).
+    pub expires_at: Option<u64>,
+    /// The text kit.
+    pub kit: Zeroizing<String>,
+    /// The roster head to pin.
+    pub head: RosterHead,
+}
+
+/// A workspace whose roster verified and whose keys opened.
+#[derive(Debug)]
+pub struct Opened {
+    /// The server's summary (role mirror, relink flag).
+    pub summary: WorkspaceSummary,
+    /// The verified roster.
+    pub roster: RosterState,
+    /// Workspace keys by version (the ones this account could open).
+    pub keys: BTreeMap<u32, SymmetricKey>,
+    /// The server's view of the recovery key.
+    pub recovery: Option<keyhaven_proto::RecoveryStatus>,
+}
+
+/// A decrypted secret.
+#[derive(Debug)]
+pub struct Secret {
+    /// Item id.
+    pub id: ItemId,
+    /// Revision.
+    pub revision: u64,
+    /// Contents (field `title` is the name).
+    pub plain: ItemPlain,
+}
+
+impl Secret {
+    /// The secret's name (its `title` field).
+    pub fn name(&self) -> String {
+        self.plain
+            .fields
+            .get("title")
+            .map(|t| String::from_utf8_lossy(t.expose()).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+fn share_upload(share: &KeyShare, recipient: String) -> ShareUpload {
+    let (key_kind, key_version) = match share.key {
+        SharedKey::Workspace(v) => ("workspace", v),
+        SharedKey::Escrow(v) => ("escrow", v),
+    };
+    ShareUpload {
+        recipient,
+        key_kind: key_kind.into(),
+        key_version,
+        share: Bytes(share.to_bytes()),
+    }
+}
+
+fn integrity(what: impl Into<String>) -> FlowError {
+    FlowError::Integrity(what.into())
+}
+
+/// Creates a workspace: genesis signed by `me`, a recovery key (temporary and emailed, or
+/// permanent when `email` is false), an escrow key pair, workspace key 1, and the shares.
+pub async fn create(
+    client: &Client,
+    me: &Me,
+    name: &str,
+    email: bool,
+) -> Result<Created, FlowError> {
+    let info: ServerInfo = client.get("/v1/server-info").await?;
+    let now = now_unix();
+    let ws = WorkspaceId::generate();
+    let me_signer = Signer::Member(me.id);
+    let genesis = UnsignedEntry {
+        workspace: ws,
+        seq: 0,
+        prev: [0; 32],
+        timestamp: now,
+        signer: me_signer,
+        body: EntryBody::Genesis {
+            name: name.trim().to_owned(),
+            owner: me.id,
+            email: me.email.clone(),
+            keys: me.keys.public(),
+        },
+    }
+    .sign(&me.keys.signing);
+    let mut state =
+        RosterState::from_genesis(ws, &genesis).map_err(|e| integrity(e.to_string()))?;
+    let mut roster = vec![genesis];
+
+    let new_key = NewRecoveryKey::generate();
+    let derived = new_key.key.derive(ws);
+    let (recipient, authority) = derived.public();
+    let expires_at = email.then(|| now + u64::from(info.temporary_key_days) * 86_400);
+    let kind = expires_at.map_or(RecoveryKind::Permanent, |expires_at| {
+        RecoveryKind::Temporary { expires_at }
+    });
+    let record = RecoveryKeyRecord {
+        id: new_key.id,
+        kind,
+        recipient,
+        authority,
+    };
+    let escrow = RecipientSecretKey::generate();
+    for body in [
+        EntryBody::SetRecoveryKey(record),
+        EntryBody::SetEscrowKey {
+            version: 1,
+            public: escrow.public_key(),
+        },
+    ] {
+        let entry = state
+            .next_entry(now, me_signer, body)
+            .sign(&me.keys.signing);
+        state.apply(&entry).map_err(|e| integrity(e.to_string()))?;
+        roster.push(entry);
+    }
+
+    let wk = SymmetricKey::generate();
+    let header = |recipient, key| ShareHeader {
+        workspace: ws,
+        recipient,
+        key,
+        signer: me_signer,
+        timestamp: now,
+    };
+    let mine = format!("account:{}", me.id);
+    let seal =
+        |recipient, key, to: &keyhaven_crypto::hpke::RecipientPublicKey, secret: &[u8; 32]| {
+            KeyShare::seal(header(recipient, key), to, secret, &me.keys.signing)
+                .map_err(|e| integrity(e.to_string()))
+        };
+    let shares = vec![
+        share_upload(
+            &seal(
+                ShareRecipient::Member(me.id),
+                SharedKey::Workspace(1),
+                &me.keys.public().encryption,
+                wk.expose(),
+            )?,
+            mine.clone(),
+        ),
+        share_upload(
+            &seal(
+                ShareRecipient::Member(me.id),
+                SharedKey::Escrow(1),
+                &me.keys.public().encryption,
+                escrow.expose(),
+            )?,
+            mine,
+        ),
+        share_upload(
+            &seal(
+                ShareRecipient::Recovery(new_key.id),
+                SharedKey::Workspace(1),
+                &recipient,
+                wk.expose(),
+            )?,
+            format!("recovery:{}", new_key.id.to_upper()),
+        ),
+    ];
+    let kit = kit::render_text(
+        &KitDetails {
+            workspace: name.trim(),
+            server_url: client.base(),
+            key_id: new_key.id,
+            kind,
+            created_at: now,
+        },
+        &new_key.key,
+    );
+    let request = CreateWorkspace {
+        id: ws.to_string(),
+        name: name.trim().to_owned(),
+        roster: roster.iter().map(|e| Bytes(e.to_bytes())).collect(),
+        shares,
+        recovery: RecoveryUpload {
+            key_id: new_key.id.to_upper(),
+            kind: if email { "temporary" } else { "permanent" }.into(),
+            expires_at: expires_at.map(|e| e as i64),
+            proof_hash: Bytes(derived.proof_verifier().to_vec()),
+        },
+        welcome: email.then(|| Welcome {
+            recovery_key: new_key.key.encode().to_string(),
+            kit: kit.to_string(),
+        }),
+    };
+    let _: WorkspaceSummary = client.post("/v1/workspaces", &request).await?;
+    Ok(Created {
+        id: ws,
+        recovery_id: new_key.id,
+        recovery_key: new_key.key,
+        expires_at,
+        kit,
+        head: state.head,
+    })
+}
+
+/// The caller's workspaces.
+pub async fn list(client: &Client) -> Result<Vec<WorkspaceSummary>, FlowError> {
+    Ok(client.get("/v1/workspaces").await?)
+}
+
+/// Fetches and verifies a workspace's roster (against `pinned`, when this device saw it
+/// before), then opens every workspace-key share addressed to `me` that the roster allows.
+pub async fn open(
+    client: &Client,
+    me: &Me,
+    ws: WorkspaceId,
+    pinned: Option<&RosterHead>,
+) -> Result<Opened, FlowError> {
+    let view: WorkspaceView = client.get(&format!("/v1/workspaces/{ws}")).await?;
+    let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
+    let state =
+        roster::verify_encoded(ws, &entries, pinned).map_err(|e| integrity(e.to_string()))?;
+    let mut keys = BTreeMap::new();
+    let linked = state
+        .members
+        .get(&me.id)
+        .is_some_and(|m| m.keys == me.keys.public());
+    if linked {
+        let shares: Vec<ShareUpload> = client.get(&format!("/v1/workspaces/{ws}/shares")).await?;
+        for upload in shares.iter().filter(|s| s.key_kind == "workspace") {
+            let share =
+                KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
+            if let SharedKey::Workspace(v) = share.key {
+                // A share the roster does not back is skipped, never trusted.
+                if let Ok(key) = share.open(&state, &me.keys.encryption) {
+                    keys.insert(v, key);
+                }
+            }
+        }
+    }
+    Ok(Opened {
+        summary: view.summary,
+        roster: state,
+        keys,
+        recovery: view.recovery,
+    })
+}
+
+impl Opened {
+    /// The current workspace key, or why this account has none.
+    pub fn current_key(&self) -> Result<(u32, &SymmetricKey), FlowError> {
+        let version = self.roster.workspace_key_version;
+        self.keys
+            .get(&version)
+            .map(|k| (version, k))
+            .ok_or_else(|| {
+                FlowError::Integrity(
+                "this account cannot open the workspace key: after a password reset an owner must \
+                 enter the emergency reset code (`keyhaven recovery-key use`), and a member must \
+                 ask an owner to relink them"
+                    .into(),
+            )
+            })
+    }
+}
+
+/// Decrypts every secret of the workspace.
+pub async fn secrets(client: &Client, opened: &Opened) -> Result<Vec<Secret>, FlowError> {
+    let ws = opened.roster.workspace;
+    let views: Vec<ItemView> = client.get(&format!("/v1/workspaces/{ws}/items")).await?;
+    let mut out = Vec::with_capacity(views.len());
+    for view in views {
+        let item = SealedItem::from_bytes(&view.sealed.0).map_err(|e| integrity(e.to_string()))?;
+        if item.place.id.to_string() != view.id || item.place.revision != view.revision {
+            return Err(integrity("the server mislabelled a secret"));
+        }
+        let key = opened.keys.get(&item.place.key_version).ok_or_else(|| {
+            opened
+                .current_key()
+                .err()
+                .unwrap_or_else(|| integrity("a secret uses a key version this account lacks"))
+        })?;
+        let plain = item
+            .open(key, &opened.roster)
+            .map_err(|e| integrity(format!("secret {}: {e}", view.id)))?;
+        out.push(Secret {
+            id: item.place.id,
+            revision: item.place.revision,
+            plain,
+        });
+    }
+    Ok(out)
+}
+
+/// Encrypts, signs and stores a new secret.
+pub async fn add_secret(
+    client: &Client,
+    me: &Me,
+    opened: &Opened,
+    name: &str,
+    kind: ItemKind,
+    mut fields: BTreeMap<String, SecretBytes>,
+) -> Result<ItemId, FlowError> {
+    let (version, key) = opened.current_key()?;
+    fields.insert("title".into(), SecretBytes::new(name.as_bytes().to_vec()));
+    let id = ItemId::generate();
+    let place = ItemPlace {
+        workspace: opened.roster.workspace,
+        id,
+        key_version: version,
+        revision: 1,
+    };
+    let sealed = SealedItem::seal(
+        key,
+        place,
+        &ItemPlain { kind, fields },
+        me.id,
+        &me.keys.signing,
+    );
+    client
+        .send_put(
+            &format!("/v1/workspaces/{}/items/{id}", opened.roster.workspace),
+            &PutItem {
+                revision: 1,
+                sealed: Bytes(sealed.to_bytes()),
+            },
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Deletes a secret.
+pub async fn remove_secret(client: &Client, opened: &Opened, id: ItemId) -> Result<(), FlowError> {
+    client
+        .send_delete(&format!(
+            "/v1/workspaces/{}/items/{id}",
+            opened.roster.workspace
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The emergency reset: after a password reset, an owner enters the recovery key; the client
+/// checks it against the roster (before sending anything), proves it, opens the workspace keys
+/// shared to it, appends "relink member" signed by the recovery authority, and re-shares the
+/// keys to the account's new key. Returns the new roster head.
+pub async fn recovery_use(
+    client: &Client,
+    me: &Me,
+    opened: &Opened,
+    key: &RecoveryKey,
+) -> Result<RosterHead, FlowError> {
+    let ws = opened.roster.workspace;
+    let now = now_unix();
+    let record = opened
+        .roster
+        .recovery
+        .ok_or_else(|| integrity("this workspace has no recovery key"))?;
+    let derived = key.derive(ws);
+    derived
+        .check_against(&record, now)
+        .map_err(|e| FlowError::Recovery(e.to_string()))?;
+    let proof = Bytes(derived.proof.to_vec());
+    let uploads: Vec<ShareUpload> = client
+        .post(
+            &format!("/v1/workspaces/{ws}/recovery/use"),
+            &RecoveryProof {
+                proof: proof.clone(),
+            },
+        )
+        .await?;
+    let mut keys = BTreeMap::new();
+    for upload in uploads {
+        let share = KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
+        if let (SharedKey::Workspace(v), Ok(k)) =
+            (share.key, share.open(&opened.roster, &derived.recipient))
+        {
+            keys.insert(v, k);
+        }
+    }
+    if !keys.contains_key(&opened.roster.workspace_key_version) {
+        return Err(integrity(
+            "the recovery key's share of the current workspace key is missing",
+        ));
+    }
+    let mut state = opened.roster.clone();
+    let entry = state
+        .next_entry(
+            now,
+            Signer::RecoveryAuthority(record.id),
+            EntryBody::RelinkMember {
+                account: me.id,
+                keys: me.keys.public(),
+            },
+        )
+        .sign(&derived.authority);
+    state.apply(&entry).map_err(|e| integrity(e.to_string()))?;
+    // Now a current owner again, this account re-shares the keys to its own new key.
+    let mine = format!("account:{}", me.id);
+    let mut shares = Vec::new();
+    for (version, k) in &keys {
+        let header = ShareHeader {
+            workspace: ws,
+            recipient: ShareRecipient::Member(me.id),
+            key: SharedKey::Workspace(*version),
+            signer: Signer::Member(me.id),
+            timestamp: now,
+        };
+        let share = KeyShare::seal(
+            header,
+            &me.keys.public().encryption,
+            k.expose(),
+            &me.keys.signing,
+        )
+        .map_err(|e| integrity(e.to_string()))?;
+        share.verify(&state).map_err(|e| integrity(e.to_string()))?;
+        shares.push(share_upload(&share, mine.clone()));
+    }
+    client
+        .post_empty(
+            &format!("/v1/workspaces/{ws}/recovery/relink"),
+            &RecoveryRelink {
+                proof,
+                seq: entry.entry.seq,
+                entry: Bytes(entry.to_bytes()),
+                shares,
+            },
+        )
+        .await?;
+    Ok(state.head)
+}

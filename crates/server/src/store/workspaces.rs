@@ -1,0 +1,416 @@
+//! Workspaces, roster entries, memberships, key shares, recovery verifiers and items.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// A workspace to create, with everything that must exist from the first moment.
+#[derive(Debug)]
+pub struct NewWorkspace<'a> {
+    /// UUID.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// The creating account (becomes owner).
+    pub owner: &'a str,
+    /// Signed roster entries, from genesis.
+    pub roster: &'a [Vec<u8>],
+    /// Shares: (recipient, key kind, version, bytes).
+    pub shares: &'a [ShareRow],
+    /// The recovery verifier.
+    pub recovery: &'a RecoveryRow,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// A stored key share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareRow {
+    /// `account:<uuid>` or `recovery:<uuid>`.
+    pub recipient: String,
+    /// `workspace` or `escrow`.
+    pub key_kind: String,
+    /// Version.
+    pub key_version: i64,
+    /// Signed sealed share.
+    pub share: Vec<u8>,
+}
+
+/// The recovery key's server-side record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRow {
+    /// Upper-case UUID.
+    pub key_id: String,
+    /// `temporary` or `permanent`.
+    pub kind: String,
+    /// Unix seconds, temporary keys only.
+    pub expires_at: Option<i64>,
+    /// SHA-256(proof).
+    pub proof_hash: Vec<u8>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub last_validated_at: i64,
+}
+
+/// A membership as the server mirrors it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipRow {
+    /// Workspace UUID.
+    pub workspace_id: String,
+    /// Workspace name.
+    pub name: String,
+    /// Role name.
+    pub role: String,
+    /// Needs relinking after a password reset.
+    pub needs_relink: bool,
+}
+
+/// A stored item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    /// UUID.
+    pub id: String,
+    /// Revision.
+    pub revision: i64,
+    /// Sealed item.
+    pub sealed: Vec<u8>,
+}
+
+/// The outcome of storing an item revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// Stored.
+    Stored,
+    /// Someone else stored another revision first (or the revision is not the next one).
+    Stale,
+}
+
+impl Store {
+    /// Creates a workspace with its roster, owner membership, shares and recovery verifier,
+    /// all or nothing. `before_commit` runs inside the transaction (the welcome email): if it
+    /// fails, nothing is created.
+    pub async fn create_workspace<F, Fut, E>(
+        &self,
+        w: &NewWorkspace<'_>,
+        before_commit: F,
+    ) -> Result<Result<(), E>, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(w.id)
+            .bind(w.name)
+            .bind(w.now)
+            .execute(&mut *tx)
+            .await?;
+        for (seq, entry) in w.roster.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)",
+            )
+            .bind(w.id)
+            .bind(seq as i64)
+            .bind(entry)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO memberships (workspace_id, account_id, role, needs_relink)
+             VALUES ($1, $2, 'owner', 0)",
+        )
+        .bind(w.id)
+        .bind(w.owner)
+        .execute(&mut *tx)
+        .await?;
+        for share in w.shares {
+            insert_share(&mut tx, w.id, share).await?;
+        }
+        let r = w.recovery;
+        sqlx::query(
+            "INSERT INTO recovery_keys (workspace_id, key_id, kind, expires_at, proof_hash,
+                                        created_at, last_validated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(w.id)
+        .bind(&r.key_id)
+        .bind(&r.kind)
+        .bind(r.expires_at)
+        .bind(&r.proof_hash)
+        .bind(r.created_at)
+        .bind(r.last_validated_at)
+        .execute(&mut *tx)
+        .await?;
+        if let Err(e) = before_commit().await {
+            return Ok(Err(e));
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// The caller's memberships.
+    pub async fn memberships(&self, account_id: &str) -> Result<Vec<MembershipRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.id, w.name, m.role, m.needs_relink FROM memberships m
+             JOIN workspaces w ON w.id = m.workspace_id
+             WHERE m.account_id = $1 ORDER BY w.name, w.id",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MembershipRow {
+                    workspace_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    role: r.try_get(2)?,
+                    needs_relink: r.try_get::<i64, _>(3)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The caller's membership in one workspace, if any.
+    pub async fn membership(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Option<MembershipRow>, StoreError> {
+        Ok(self
+            .memberships(account_id)
+            .await?
+            .into_iter()
+            .find(|m| m.workspace_id == workspace_id))
+    }
+
+    /// Every roster entry, in order.
+    pub async fn roster(&self, workspace_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let rows =
+            sqlx::query("SELECT entry FROM roster_entries WHERE workspace_id = $1 ORDER BY seq")
+                .bind(workspace_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Shares addressed to `recipient`.
+    pub async fn shares_for(
+        &self,
+        workspace_id: &str,
+        recipient: &str,
+    ) -> Result<Vec<ShareRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT recipient, key_kind, key_version, share FROM key_shares
+             WHERE workspace_id = $1 AND recipient = $2 ORDER BY key_kind, key_version",
+        )
+        .bind(workspace_id)
+        .bind(recipient)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ShareRow {
+                    recipient: r.try_get(0)?,
+                    key_kind: r.try_get(1)?,
+                    key_version: r.try_get(2)?,
+                    share: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The current recovery verifier.
+    pub async fn recovery(&self, workspace_id: &str) -> Result<Option<RecoveryRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT key_id, kind, expires_at, proof_hash, created_at, last_validated_at
+             FROM recovery_keys WHERE workspace_id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(RecoveryRow {
+                key_id: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                expires_at: r.try_get(2)?,
+                proof_hash: r.try_get(3)?,
+                created_at: r.try_get(4)?,
+                last_validated_at: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Deletes a temporary recovery key's verifier and shares once it has expired, so the key
+    /// opens nothing any more; returns whether it did.
+    pub async fn expire_recovery(&self, workspace_id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let expired = sqlx::query(
+            "DELETE FROM recovery_keys
+             WHERE workspace_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2
+             RETURNING key_id",
+        )
+        .bind(workspace_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = expired else {
+            return Ok(false);
+        };
+        let key_id: String = row.try_get(0)?;
+        sqlx::query("DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2")
+            .bind(workspace_id)
+            .bind(format!("recovery:{key_id}"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Appends a relink entry at `seq` and stores the caller's new shares, clearing their
+    /// relink mark; all or nothing. `Ok(false)` if `seq` is not the roster's next position
+    /// (someone appended first).
+    pub async fn relink(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+        seq: i64,
+        entry: &[u8],
+        shares: &[ShareRow],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let next: i64 = sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if next != seq {
+            return Ok(false);
+        }
+        // The primary key (workspace, seq) makes a concurrent append at the same position fail.
+        sqlx::query("INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)")
+            .bind(workspace_id)
+            .bind(seq)
+            .bind(entry)
+            .execute(&mut *tx)
+            .await?;
+        for share in shares {
+            sqlx::query(
+                "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2
+                 AND key_kind = $3 AND key_version = $4",
+            )
+            .bind(workspace_id)
+            .bind(&share.recipient)
+            .bind(&share.key_kind)
+            .bind(share.key_version)
+            .execute(&mut *tx)
+            .await?;
+            insert_share(&mut tx, workspace_id, share).await?;
+        }
+        sqlx::query(
+            "UPDATE memberships SET needs_relink = 0 WHERE workspace_id = $1 AND account_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks every membership of an account as needing relink (after a password reset).
+    pub async fn mark_for_relink(&self, account_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE memberships SET needs_relink = 1 WHERE account_id = $1")
+            .bind(account_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Stores an item revision if it is the next one (1 for a new item).
+    pub async fn put_item(
+        &self,
+        workspace_id: &str,
+        item: &ItemRow,
+        now: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let done = if item.revision == 1 {
+            sqlx::query(
+                "INSERT INTO items (workspace_id, id, revision, sealed, updated_at)
+                 VALUES ($1, $2, 1, $3, $4) ON CONFLICT (workspace_id, id) DO NOTHING",
+            )
+            .bind(workspace_id)
+            .bind(&item.id)
+            .bind(&item.sealed)
+            .bind(now)
+            .execute(self.pool())
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE items SET revision = $3, sealed = $4, updated_at = $5
+                 WHERE workspace_id = $1 AND id = $2 AND revision = $3 - 1",
+            )
+            .bind(workspace_id)
+            .bind(&item.id)
+            .bind(item.revision)
+            .bind(&item.sealed)
+            .bind(now)
+            .execute(self.pool())
+            .await?
+        };
+        Ok(if done.rows_affected() == 1 {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Stale
+        })
+    }
+
+    /// Every item of a workspace.
+    pub async fn items(&self, workspace_id: &str) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, revision, sealed FROM items WHERE workspace_id = $1 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ItemRow {
+                    id: r.try_get(0)?,
+                    revision: r.try_get(1)?,
+                    sealed: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes an item; `false` if there was none.
+    pub async fn delete_item(&self, workspace_id: &str, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM items WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+async fn insert_share(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    share: &ShareRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO key_shares (workspace_id, recipient, key_kind, key_version, share)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(workspace_id)
+    .bind(&share.recipient)
+    .bind(&share.key_kind)
+    .bind(share.key_version)
+    .bind(&share.share)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,454 @@
+//! Workspaces, their secrets (items) and the recovery key's server side.
+//!
+//! The server stores what clients sign and seal and checks only what it can without keys:
+//! membership (its mirror of the roster, for access control), roster positions (append-only),
+//! revision numbers, and the recovery proof against its hash. Clients never trust any of it:
+//! they verify the roster, shares and items themselves.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use keyhaven_crypto::{ct_eq, sha256};
+use keyhaven_proto::{
+    Bytes, CreateWorkspace, ItemView, PutItem, RecoveryProof, RecoveryRelink, RecoveryStatus,
+    ServerInfo, ShareUpload, WorkspaceSummary, WorkspaceView,
+};
+
+use crate::app::{ApiJson, AppState, Session};
+use crate::error::ApiError;
+use crate::mail::Email;
+use crate::store::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
+
+/// The workspace endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/server-info", get(server_info))
+        .route("/v1/workspaces", post(create).get(list))
+        .route("/v1/workspaces/{id}", get(show))
+        .route("/v1/workspaces/{id}/shares", get(my_shares))
+        .route("/v1/workspaces/{id}/items", get(list_items))
+        .route(
+            "/v1/workspaces/{id}/items/{item}",
+            put(put_item).delete(delete_item),
+        )
+        .route("/v1/workspaces/{id}/recovery/use", post(recovery_use))
+        .route("/v1/workspaces/{id}/recovery/relink", post(recovery_relink))
+}
+
+const MAX_ENTRY_BYTES: usize = 8 * 1024;
+const MAX_ITEM_BYTES: usize = 512 * 1024;
+
+async fn server_info(State(state): State<AppState>) -> Json<ServerInfo> {
+    Json(ServerInfo {
+        temporary_key_days: state.config().temporary_key_days,
+        validation_interval_days: state.config().validation_interval_days,
+    })
+}
+
+fn parse_uuid(value: &str, what: &str) -> Result<String, ApiError> {
+    value
+        .parse::<uuid::Uuid>()
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID")))
+}
+
+fn share_row(upload: ShareUpload) -> Result<ShareRow, ApiError> {
+    let recipient_ok = upload.recipient.split_once(':').is_some_and(|(kind, id)| {
+        matches!(kind, "account" | "recovery") && id.parse::<uuid::Uuid>().is_ok()
+    });
+    if !recipient_ok {
+        return Err(ApiError::BadRequest(
+            "share recipient must be account:<uuid> or recovery:<uuid>".into(),
+        ));
+    }
+    if !matches!(upload.key_kind.as_str(), "workspace" | "escrow") || upload.key_version == 0 {
+        return Err(ApiError::BadRequest(
+            "share key must be workspace or escrow, version ≥ 1".into(),
+        ));
+    }
+    if upload.share.0.is_empty() || upload.share.0.len() > MAX_ENTRY_BYTES {
+        return Err(ApiError::BadRequest("share size is out of range".into()));
+    }
+    Ok(ShareRow {
+        recipient: upload.recipient,
+        key_kind: upload.key_kind,
+        key_version: upload.key_version.into(),
+        share: upload.share.0,
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<CreateWorkspace>,
+) -> Result<(StatusCode, Json<WorkspaceSummary>), ApiError> {
+    let id = parse_uuid(&req.id, "id")?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "the name must be 1 to 100 printable characters".into(),
+        ));
+    }
+    if req.roster.is_empty()
+        || req.roster.len() > 16
+        || req.roster.iter().any(|e| e.0.len() > MAX_ENTRY_BYTES)
+    {
+        return Err(ApiError::BadRequest(
+            "the roster must have 1 to 16 entries of at most 8 KiB".into(),
+        ));
+    }
+    if req.shares.len() > 16 {
+        return Err(ApiError::BadRequest("at most 16 initial shares".into()));
+    }
+    let now = state.now();
+    let r = &req.recovery;
+    let key_id = parse_uuid(&r.key_id, "recovery.key_id")?.to_uppercase();
+    match (r.kind.as_str(), r.expires_at, &req.welcome) {
+        ("temporary", Some(expires_at), Some(_)) if expires_at > now => {}
+        ("temporary", _, Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "a temporary recovery key needs a future expiry".into(),
+            ));
+        }
+        ("temporary", _, None) => {
+            return Err(ApiError::BadRequest(
+                "without the welcome email, save a permanent recovery key at creation".into(),
+            ));
+        }
+        ("permanent", None, _) => {}
+        _ => {
+            return Err(ApiError::BadRequest(
+                "recovery.kind must be temporary (with expiry) or permanent".into(),
+            ));
+        }
+    }
+    if r.proof_hash.0.len() != 32 {
+        return Err(ApiError::BadRequest(
+            "recovery.proof_hash must be 32 bytes".into(),
+        ));
+    }
+    let shares = req
+        .shares
+        .into_iter()
+        .map(share_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let recovery = RecoveryRow {
+        key_id: key_id.clone(),
+        kind: r.kind.clone(),
+        expires_at: r.expires_at,
+        proof_hash: r.proof_hash.0.clone(),
+        created_at: now,
+        last_validated_at: now,
+    };
+    let roster: Vec<Vec<u8>> = req.roster.into_iter().map(|b| b.0).collect();
+    let owner = state
+        .store()
+        .account_by_id(&session.account_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let new = NewWorkspace {
+        id: &id,
+        name,
+        owner: &session.account_id,
+        roster: &roster,
+        shares: &shares,
+        recovery: &recovery,
+        now,
+    };
+    // The welcome email goes out inside the transaction: if it cannot be sent, the workspace is
+    // not created, so no workspace exists whose only recovery key nobody received.
+    let welcome = req.welcome;
+    let mailer = state.mailer();
+    let days = state.config().temporary_key_days;
+    let public_url = state.config().public_url.clone();
+    let send = || async move {
+        let Some(welcome) = welcome else {
+            return Ok(());
+        };
+        let email = Email {
+            to: owner.email.clone(),
+            subject: format!("Welcome to Keyhaven: the temporary recovery key of {name}"),
+            text: format!(
+                "Your workspace \"{name}\" is ready on {public_url}.\n\n\
+                 Its temporary recovery key (ID {key_id}):\n\n\
+                 \x20   {key}\n\n\
+                 This key expires in {days} days. Before then, an owner must generate a \
+                 permanent one:\n\n\
+                 \x20   keyhaven recovery-key generate --workspace \"{name}\"\n\n\
+                 The recovery kit follows.\n\n{kit}",
+                key = welcome.recovery_key,
+                kit = welcome.kit,
+            ),
+        };
+        mailer.send(&email).await
+    };
+    match state.store().create_workspace(&new, send).await {
+        Ok(Ok(())) => {}
+        Ok(Err(mail_error)) => return Err(ApiError::Internal(mail_error.into())),
+        Err(crate::store::StoreError::Conflict) => {
+            return Err(ApiError::Conflict("a workspace with this id exists"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(WorkspaceSummary {
+            id,
+            name: name.to_owned(),
+            role: "owner".into(),
+            needs_relink: false,
+        }),
+    ))
+}
+
+fn summary(m: MembershipRow) -> WorkspaceSummary {
+    WorkspaceSummary {
+        id: m.workspace_id,
+        name: m.name,
+        role: m.role,
+        needs_relink: m.needs_relink,
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<WorkspaceSummary>>, ApiError> {
+    let rows = state.store().memberships(&session.account_id).await?;
+    Ok(Json(rows.into_iter().map(summary).collect()))
+}
+
+/// The caller's membership, or "no such workspace" (also for workspaces they are not in, so
+/// ids of other workspaces cannot be probed).
+async fn member(state: &AppState, session: &Session, id: &str) -> Result<MembershipRow, ApiError> {
+    let id = parse_uuid(id, "workspace id")?;
+    state
+        .store()
+        .membership(&id, &session.account_id)
+        .await?
+        .ok_or(ApiError::NotFound("no such workspace"))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<WorkspaceView>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    state
+        .store()
+        .expire_recovery(&m.workspace_id, state.now())
+        .await?;
+    let roster = state.store().roster(&m.workspace_id).await?;
+    let recovery = state
+        .store()
+        .recovery(&m.workspace_id)
+        .await?
+        .map(|r| RecoveryStatus {
+            key_id: r.key_id,
+            kind: r.kind,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            last_validated_at: r.last_validated_at,
+        });
+    Ok(Json(WorkspaceView {
+        summary: summary(m),
+        roster: roster.into_iter().map(Bytes).collect(),
+        recovery,
+    }))
+}
+
+fn share_upload(row: ShareRow) -> ShareUpload {
+    ShareUpload {
+        recipient: row.recipient,
+        key_kind: row.key_kind,
+        key_version: u32::try_from(row.key_version).unwrap_or(0),
+        share: Bytes(row.share),
+    }
+}
+
+async fn my_shares(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ShareUpload>>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    let rows = state
+        .store()
+        .shares_for(&m.workspace_id, &format!("account:{}", session.account_id))
+        .await?;
+    Ok(Json(rows.into_iter().map(share_upload).collect()))
+}
+
+fn reads_items(role: &str) -> bool {
+    matches!(role, "owner" | "admin" | "member" | "read-only")
+}
+
+fn writes_items(role: &str) -> bool {
+    matches!(role, "owner" | "admin" | "member")
+}
+
+async fn list_items(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    if !reads_items(&m.role) {
+        return Err(ApiError::Forbidden("this role cannot read secrets"));
+    }
+    let rows = state.store().items(&m.workspace_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ItemView {
+                id: r.id,
+                revision: u64::try_from(r.revision).unwrap_or(0),
+                sealed: Bytes(r.sealed),
+            })
+            .collect(),
+    ))
+}
+
+async fn put_item(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, item)): Path<(String, String)>,
+    ApiJson(req): ApiJson<PutItem>,
+) -> Result<StatusCode, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    if !writes_items(&m.role) {
+        return Err(ApiError::Forbidden("this role cannot write secrets"));
+    }
+    let item = parse_uuid(&item, "item id")?;
+    if req.revision == 0 || req.sealed.0.is_empty() || req.sealed.0.len() > MAX_ITEM_BYTES {
+        return Err(ApiError::BadRequest(
+            "revision must be ≥ 1 and the item at most 512 KiB".into(),
+        ));
+    }
+    let row = ItemRow {
+        id: item,
+        revision: i64::try_from(req.revision).unwrap_or(i64::MAX),
+        sealed: req.sealed.0,
+    };
+    match state
+        .store()
+        .put_item(&m.workspace_id, &row, state.now())
+        .await?
+    {
+        PutOutcome::Stored => Ok(StatusCode::NO_CONTENT),
+        PutOutcome::Stale => Err(ApiError::Conflict(
+            "the secret changed meanwhile; fetch it and try again",
+        )),
+    }
+}
+
+async fn delete_item(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, item)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    if !writes_items(&m.role) {
+        return Err(ApiError::Forbidden("this role cannot delete secrets"));
+    }
+    let item = parse_uuid(&item, "item id")?;
+    if state.store().delete_item(&m.workspace_id, &item).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such secret"))
+    }
+}
+
+/// Checks a recovery proof for an owner of the workspace: rate-limited, expiry enforced,
+/// constant-time comparison. Returns the current recovery record.
+async fn check_proof(
+    state: &AppState,
+    session: &Session,
+    m: &MembershipRow,
+    proof: &[u8],
+) -> Result<RecoveryRow, ApiError> {
+    if m.role != "owner" {
+        return Err(ApiError::Forbidden(
+            "only owners use the recovery key; ask an owner to relink you",
+        ));
+    }
+    let now = state.now();
+    let key = format!("recovery:{}:{}", m.workspace_id, session.account_id);
+    if !state.store().rate_limit_hit(&key, now, 15 * 60, 5).await? {
+        return Err(ApiError::RateLimited);
+    }
+    state.store().expire_recovery(&m.workspace_id, now).await?;
+    let recovery = state
+        .store()
+        .recovery(&m.workspace_id)
+        .await?
+        .ok_or(ApiError::Forbidden(
+            "this workspace has no valid recovery key (a temporary key expired unreplaced)",
+        ))?;
+    if !ct_eq(&sha256(proof), &recovery.proof_hash) {
+        return Err(ApiError::Forbidden(
+            "this is not the workspace's current recovery key",
+        ));
+    }
+    Ok(recovery)
+}
+
+async fn recovery_use(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RecoveryProof>,
+) -> Result<Json<Vec<ShareUpload>>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    let recovery = check_proof(&state, &session, &m, &req.proof.0).await?;
+    let rows = state
+        .store()
+        .shares_for(&m.workspace_id, &format!("recovery:{}", recovery.key_id))
+        .await?;
+    Ok(Json(rows.into_iter().map(share_upload).collect()))
+}
+
+async fn recovery_relink(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RecoveryRelink>,
+) -> Result<StatusCode, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    check_proof(&state, &session, &m, &req.proof.0).await?;
+    if req.entry.0.is_empty() || req.entry.0.len() > MAX_ENTRY_BYTES || req.shares.len() > 8 {
+        return Err(ApiError::BadRequest("entry or shares out of range".into()));
+    }
+    let mine = format!("account:{}", session.account_id);
+    let shares = req
+        .shares
+        .into_iter()
+        .map(share_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    if shares.iter().any(|s| s.recipient != mine) {
+        return Err(ApiError::BadRequest(
+            "a relink stores shares for the caller only".into(),
+        ));
+    }
+    let seq =
+        i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
+    if state
+        .store()
+        .relink(
+            &m.workspace_id,
+            &session.account_id,
+            seq,
+            &req.entry.0,
+            &shares,
+        )
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::Conflict(
+            "the roster changed meanwhile; try again",
+        ))
+    }
+}
