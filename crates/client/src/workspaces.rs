@@ -471,3 +471,143 @@ pub async fn recovery_use(
         .await?;
     Ok(state.head)
 }
+
+/// A permanent recovery key made on this device and not yet committed: the user sees it, saves
+/// the kit and confirms it before [`generate_commit`] makes it the workspace's key.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The new key's id.
+    pub id: RecoveryKeyId,
+    /// The new key.
+    pub key: RecoveryKey,
+    /// Its text kit.
+    pub kit: Zeroizing<String>,
+    request: keyhaven_proto::RecoveryGenerate,
+    head: RosterHead,
+}
+
+/// Makes a permanent recovery key: the owner-signed roster entry and a share of every
+/// workspace-key version for it. Nothing is sent yet.
+pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Prepared, FlowError> {
+    let ws = opened.roster.workspace;
+    let now = now_unix();
+    let versions = 1..=opened.roster.workspace_key_version;
+    if let Some(missing) = versions.clone().find(|v| !opened.keys.contains_key(v)) {
+        return Err(integrity(format!(
+            "this account cannot open workspace key version {missing}, which the new recovery key must receive"
+        )));
+    }
+    let new_key = NewRecoveryKey::generate();
+    let derived = new_key.key.derive(ws);
+    let (recipient, authority) = derived.public();
+    let record = RecoveryKeyRecord {
+        id: new_key.id,
+        kind: RecoveryKind::Permanent,
+        recipient,
+        authority,
+    };
+    let mut state = opened.roster.clone();
+    let entry = state
+        .next_entry(
+            now,
+            Signer::Member(me.id),
+            EntryBody::SetRecoveryKey(record),
+        )
+        .sign(&me.keys.signing);
+    state.apply(&entry).map_err(|e| integrity(e.to_string()))?;
+    let target = format!("recovery:{}", new_key.id.to_upper());
+    let mut shares = Vec::new();
+    for version in versions {
+        let header = ShareHeader {
+            workspace: ws,
+            recipient: ShareRecipient::Recovery(new_key.id),
+            key: SharedKey::Workspace(version),
+            signer: Signer::Member(me.id),
+            timestamp: now,
+        };
+        let share = KeyShare::seal(
+            header,
+            &recipient,
+            opened.keys[&version].expose(),
+            &me.keys.signing,
+        )
+        .map_err(|e| integrity(e.to_string()))?;
+        shares.push(share_upload(&share, target.clone()));
+    }
+    let kit = kit::render_text(
+        &KitDetails {
+            workspace: &opened.roster.name,
+            server_url: client.base(),
+            key_id: new_key.id,
+            kind: RecoveryKind::Permanent,
+            created_at: now,
+        },
+        &new_key.key,
+    );
+    let request = keyhaven_proto::RecoveryGenerate {
+        seq: entry.entry.seq,
+        entry: Bytes(entry.to_bytes()),
+        recovery: RecoveryUpload {
+            key_id: new_key.id.to_upper(),
+            kind: "permanent".into(),
+            expires_at: None,
+            proof_hash: Bytes(derived.proof_verifier().to_vec()),
+        },
+        shares,
+    };
+    Ok(Prepared {
+        id: new_key.id,
+        key: new_key.key,
+        kit,
+        request,
+        head: state.head,
+    })
+}
+
+/// Commits a prepared key: from now on it is the workspace's recovery key and the previous one
+/// opens nothing. Returns the new roster head.
+pub async fn generate_commit(
+    client: &Client,
+    opened: &Opened,
+    prepared: &Prepared,
+) -> Result<RosterHead, FlowError> {
+    client
+        .post_empty(
+            &format!(
+                "/v1/workspaces/{}/recovery/generate",
+                opened.roster.workspace
+            ),
+            &prepared.request,
+        )
+        .await?;
+    Ok(prepared.head)
+}
+
+/// Validates a recovery key: first locally against the roster (a check the server cannot
+/// fake), then by proof to the server, which records the validation.
+pub async fn validate(
+    client: &Client,
+    opened: &Opened,
+    key: &RecoveryKey,
+) -> Result<(), FlowError> {
+    let record = opened
+        .roster
+        .recovery
+        .ok_or_else(|| integrity("this workspace has no recovery key"))?;
+    let derived = key.derive(opened.roster.workspace);
+    derived
+        .check_against(&record, now_unix())
+        .map_err(|e| FlowError::Recovery(e.to_string()))?;
+    client
+        .post_empty(
+            &format!(
+                "/v1/workspaces/{}/recovery/validate",
+                opened.roster.workspace
+            ),
+            &RecoveryProof {
+                proof: Bytes(derived.proof.to_vec()),
+            },
+        )
+        .await?;
+    Ok(())
+}

@@ -335,6 +335,21 @@ pub struct RecoveryRelink {
     pub shares: Vec<ShareUpload>,
 }
 
+/// `POST /v1/workspaces/{id}/recovery/generate`: replace the recovery key with a permanent
+/// one generated on the client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryGenerate {
+    /// The roster position the entry takes.
+    pub seq: u64,
+    /// The owner-signed "set recovery key" entry.
+    pub entry: Bytes,
+    /// The new key's verifier (kind `permanent`).
+    pub recovery: RecoveryUpload,
+    /// Every workspace-key version, shared to the new key.
+    pub shares: Vec<ShareUpload>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

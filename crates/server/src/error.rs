@@ -33,6 +33,9 @@ pub enum ApiError {
     /// Too many attempts in the current window.
     #[error("too many attempts; wait a few minutes and try again")]
     RateLimited,
+    /// The action needs a recent sign-in.
+    #[error("this needs a fresh sign-in: run `keyhaven login` again, then retry")]
+    FreshSignInRequired,
     /// The caller is signed in but may not do this.
     #[error("{0}")]
     Forbidden(&'static str),
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
             ApiError::InvalidSignupToken => (StatusCode::BAD_REQUEST, "invalid_signup_token"),
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::FreshSignInRequired => (StatusCode::FORBIDDEN, "fresh_sign_in_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
-    Bytes, CreateWorkspace, ItemView, PutItem, RecoveryProof, RecoveryRelink, RecoveryStatus,
-    ServerInfo, ShareUpload, WorkspaceSummary, WorkspaceView,
+    Bytes, CreateWorkspace, ItemView, PutItem, RecoveryGenerate, RecoveryProof, RecoveryRelink,
+    RecoveryStatus, ServerInfo, ShareUpload, WorkspaceSummary, WorkspaceView,
 };
 
 use crate::app::{ApiJson, AppState, Session};
@@ -35,6 +35,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/workspaces/{id}/recovery/use", post(recovery_use))
         .route("/v1/workspaces/{id}/recovery/relink", post(recovery_relink))
+        .route(
+            "/v1/workspaces/{id}/recovery/generate",
+            post(recovery_generate),
+        )
+        .route(
+            "/v1/workspaces/{id}/recovery/validate",
+            post(recovery_validate),
+        )
 }
 
 const MAX_ENTRY_BYTES: usize = 8 * 1024;
@@ -445,10 +453,153 @@ async fn recovery_relink(
         )
         .await?
     {
+        let what = "the recovery key was used to relink an owner after a password reset";
+        notify_owners(&state, &m.workspace_id, &m.name, what).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::Conflict(
             "the roster changed meanwhile; try again",
         ))
+    }
+}
+
+/// Generating a recovery key needs a sign-in within this many seconds.
+const FRESH_SIGN_IN_SECS: i64 = 10 * 60;
+
+/// Tells every owner about a recovery event. Mail failures are logged, not fatal: the event
+/// already happened.
+async fn notify_owners(state: &AppState, workspace_id: &str, name: &str, what: &str) {
+    let owners = match state.store().owner_emails(workspace_id).await {
+        Ok(owners) => owners,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list owners to notify");
+            return;
+        }
+    };
+    for to in owners {
+        let email = Email {
+            to,
+            subject: format!("Keyhaven: {what} ({name})"),
+            text: format!(
+                "In the workspace \"{name}\" on {}: {what}.\n\nIf this was not expected, check \
+                 `keyhaven workspace show` and `keyhaven recovery-key status`.\n",
+                state.config().public_url
+            ),
+        };
+        if let Err(e) = state.mailer().send(&email).await {
+            tracing::error!(error = %e, "cannot send a recovery notice");
+        }
+    }
+}
+
+async fn recovery_generate(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RecoveryGenerate>,
+) -> Result<StatusCode, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    if m.role != "owner" {
+        return Err(ApiError::Forbidden("only owners generate recovery keys"));
+    }
+    let now = state.now();
+    let signed_in = state
+        .store()
+        .session_created_at(&session.token_hash)
+        .await?
+        .unwrap_or(0);
+    if now - signed_in > FRESH_SIGN_IN_SECS {
+        return Err(ApiError::FreshSignInRequired);
+    }
+    let r = &req.recovery;
+    if r.kind != "permanent" || r.expires_at.is_some() || r.proof_hash.0.len() != 32 {
+        return Err(ApiError::BadRequest(
+            "a generated recovery key is permanent, with a 32-byte proof hash".into(),
+        ));
+    }
+    if req.entry.0.is_empty()
+        || req.entry.0.len() > MAX_ENTRY_BYTES
+        || req.shares.is_empty()
+        || req.shares.len() > 256
+    {
+        return Err(ApiError::BadRequest("entry or shares out of range".into()));
+    }
+    let key_id = parse_uuid(&r.key_id, "recovery.key_id")?.to_uppercase();
+    let shares = req
+        .shares
+        .into_iter()
+        .map(share_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let recipient = format!("recovery:{key_id}");
+    if shares
+        .iter()
+        .any(|s| s.recipient != recipient || s.key_kind != "workspace")
+    {
+        return Err(ApiError::BadRequest(
+            "the new shares must be workspace keys for the new recovery key".into(),
+        ));
+    }
+    let row = RecoveryRow {
+        key_id,
+        kind: "permanent".into(),
+        expires_at: None,
+        proof_hash: r.proof_hash.0.clone(),
+        created_at: now,
+        last_validated_at: now,
+    };
+    let seq =
+        i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
+    if !state
+        .store()
+        .replace_recovery(&m.workspace_id, seq, &req.entry.0, &row, &shares)
+        .await?
+    {
+        return Err(ApiError::Conflict(
+            "the roster changed meanwhile; try again",
+        ));
+    }
+    notify_owners(
+        &state,
+        &m.workspace_id,
+        &m.name,
+        "a new recovery key was generated; the previous one no longer works",
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn recovery_validate(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RecoveryProof>,
+) -> Result<StatusCode, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    match check_proof(&state, &session, &m, &req.proof.0).await {
+        Ok(_) => {
+            state
+                .store()
+                .mark_recovery_validated(&m.workspace_id, state.now())
+                .await?;
+            notify_owners(
+                &state,
+                &m.workspace_id,
+                &m.name,
+                "the recovery key was validated",
+            )
+            .await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(ApiError::Forbidden(reason)) if reason.starts_with("this is not") => {
+            notify_owners(
+                &state,
+                &m.workspace_id,
+                &m.name,
+                "a wrong recovery key was entered",
+            )
+            .await;
+            Err(ApiError::Forbidden(reason))
+        }
+        Err(e) => Err(e),
     }
 }

@@ -448,6 +448,15 @@ impl Store {
         Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
     }
 
+    /// When a session signed in (for actions that need a recent sign-in).
+    pub async fn session_created_at(&self, token_hash: &[u8]) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT created_at FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
+    }
+
     /// Ends one session.
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")

@@ -319,6 +319,89 @@ impl Store {
         Ok(true)
     }
 
+    /// Replaces the recovery key: appends its roster entry at `seq`, swaps the verifier, drops
+    /// the old key's shares and stores the new key's; all or nothing. The old key stops
+    /// working at once. `Ok(false)` if `seq` is not the roster's next position.
+    pub async fn replace_recovery(
+        &self,
+        workspace_id: &str,
+        seq: i64,
+        entry: &[u8],
+        recovery: &RecoveryRow,
+        shares: &[ShareRow],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let next: i64 = sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if next != seq {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)")
+            .bind(workspace_id)
+            .bind(seq)
+            .bind(entry)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient LIKE 'recovery:%'",
+        )
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM recovery_keys WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO recovery_keys (workspace_id, key_id, kind, expires_at, proof_hash,
+                                        created_at, last_validated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(workspace_id)
+        .bind(&recovery.key_id)
+        .bind(&recovery.kind)
+        .bind(recovery.expires_at)
+        .bind(&recovery.proof_hash)
+        .bind(recovery.created_at)
+        .bind(recovery.last_validated_at)
+        .execute(&mut *tx)
+        .await?;
+        for share in shares {
+            insert_share(&mut tx, workspace_id, share).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a successful validation of the current recovery key.
+    pub async fn mark_recovery_validated(
+        &self,
+        workspace_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE recovery_keys SET last_validated_at = $2 WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The emails of a workspace's owners (they hear of every recovery event).
+    pub async fn owner_emails(&self, workspace_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
+             WHERE m.workspace_id = $1 AND m.role = 'owner' ORDER BY a.email",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
     /// Marks every membership of an account as needing relink (after a password reset).
     pub async fn mark_for_relink(&self, account_id: &str) -> Result<u64, StoreError> {
         let done = sqlx::query("UPDATE memberships SET needs_relink = 1 WHERE account_id = $1")
