@@ -7,8 +7,12 @@
 //! must agree on (sessions, codes, single use, rate limits) lives here, in the database, and
 //! every "use once" is a single atomic statement (`DELETE … RETURNING` or a guarded `UPDATE`).
 
+mod password;
+
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+
+pub use password::{NewCredentials, PasswordReset};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
