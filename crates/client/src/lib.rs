@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod flows;
+pub mod password;
 
 use keyhaven_proto::ErrorBody;
 use serde::Serialize;
