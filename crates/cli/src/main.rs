@@ -4,6 +4,7 @@
 mod account;
 mod home;
 mod key;
+mod password;
 mod server;
 
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum Command {
     Logout,
     /// Show the signed-in account.
     Whoami(account::WhoamiArgs),
+    /// Reset a forgotten password (emails an access code first).
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Login(args) => block_on(account::login(args)),
         Command::Logout => block_on(account::logout()),
         Command::Whoami(args) => block_on(account::whoami(args)),
+        Command::Password(cmd) => block_on(password::run(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
