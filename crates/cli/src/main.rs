@@ -4,6 +4,7 @@
 mod account;
 mod home;
 mod key;
+mod password;
 mod server;
 mod workspace;
 
@@ -48,6 +49,9 @@ enum Command {
     /// The workspace recovery key.
     #[command(subcommand, name = "recovery-key")]
     RecoveryKey(workspace::RecoveryCommand),
+    /// Reset a forgotten password (emails an access code first).
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::Workspace(cmd) => block_on(workspace::workspace(cmd)),
         Command::Secret(cmd) => block_on(workspace::secret(cmd)),
         Command::RecoveryKey(cmd) => block_on(workspace::recovery(cmd)),
+        Command::Password(cmd) => block_on(password::run(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

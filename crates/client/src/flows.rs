@@ -201,7 +201,7 @@ pub async fn whoami(client: &Client) -> Result<AccountInfo, FlowError> {
     Ok(client.get("/v1/account").await?)
 }
 
-fn encode_public(public: &AccountPublicKeys) -> Vec<u8> {
+pub(crate) fn encode_public(public: &AccountPublicKeys) -> Vec<u8> {
     let mut w = Writer::new();
     public.encode(&mut w);
     w.finish()
@@ -214,7 +214,7 @@ fn decode_public(bytes: &[u8]) -> Option<AccountPublicKeys> {
     Some(public)
 }
 
-fn to_wire(k: CryptoKsf) -> KsfParams {
+pub(crate) fn to_wire(k: CryptoKsf) -> KsfParams {
     KsfParams {
         memory_kib: k.memory_kib,
         iterations: k.iterations,

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod flows;
+pub mod password;
 pub mod workspaces;
 
 use keyhaven_proto::ErrorBody;

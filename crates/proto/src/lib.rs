@@ -350,6 +350,78 @@ pub struct RecoveryGenerate {
     pub shares: Vec<ShareUpload>,
 }
 
+/// `POST /v1/password/forgot`: email an access code for a password reset. Always answered
+/// `202 Accepted` with no body, whether or not the address has an account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordForgot {
+    /// The account's email.
+    pub email: String,
+}
+
+/// `POST /v1/password/reset/verify`: trade the emailed access code for a reset token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetVerify {
+    /// The address the code was sent to.
+    pub email: String,
+    /// The 8-digit access code.
+    pub code: String,
+}
+
+/// Answer to [`ResetVerify`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetVerified {
+    /// Lets the holder replace this account's password and keys, once, for a few minutes.
+    pub reset_token: String,
+    /// The account being reset: the new wrapped keys are bound to this id, which does not
+    /// change.
+    pub account_id: String,
+}
+
+/// `POST /v1/password/reset/start`: the first OPAQUE registration message of the new password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetStart {
+    /// From [`ResetVerified`].
+    pub reset_token: String,
+    /// OPAQUE `RegistrationRequest`.
+    pub registration_request: Bytes,
+}
+
+/// Answer to [`ResetStart`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetStarted {
+    /// OPAQUE `RegistrationResponse`.
+    pub registration_response: Bytes,
+}
+
+/// `POST /v1/password/reset/finish`: the new OPAQUE registration and the new account keys.
+/// Consumes the reset token and revokes every session; it does not sign in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetFinish {
+    /// From [`ResetVerified`].
+    pub reset_token: String,
+    /// OPAQUE `RegistrationUpload`.
+    pub registration_upload: Bytes,
+    /// The Argon2id parameters the client stretched the new password with.
+    pub ksf: KsfParams,
+    /// New X25519 || Ed25519 public keys (64 bytes).
+    pub public_keys: Bytes,
+    /// The new private keys, wrapped under the new export key and the account id.
+    pub wrapped_keys: Bytes,
+}
+
+/// Answer to [`ResetFinish`]: no session token (the user signs in again).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetFinished {
+    /// The account with its new keys.
+    pub account: AccountInfo,
+    /// How many sessions were signed out.
+    pub sessions_revoked: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +453,16 @@ mod tests {
     #[test]
     fn unknown_fields_are_refused() {
         let err = serde_json::from_str::<SignupStart>(r#"{"email":"a@x","admin":true}"#);
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn reset_requests_refuse_unknown_fields() {
+        let err = serde_json::from_str::<ResetVerify>(
+            r#"{"email":"a@x","code":"12345678","account_id":"x"}"#,
+        );
+        assert!(err.is_err());
+        let err = serde_json::from_str::<PasswordForgot>(r#"{"email":"a@x","admin":true}"#);
         assert!(err.is_err());
     }
 }

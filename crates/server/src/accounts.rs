@@ -23,9 +23,9 @@ use crate::mail::Email;
 use crate::store::{AccountRecord, CodeCheck};
 
 /// Emailed codes live this long.
-const CODE_SECS: i64 = 10 * 60;
+pub(crate) const CODE_SECS: i64 = 10 * 60;
 /// Wrong tries before a code is void.
-const CODE_TRIES: i64 = 5;
+pub(crate) const CODE_TRIES: i64 = 5;
 /// A verified signup may register for this long.
 const SIGNUP_TOKEN_SECS: i64 = 15 * 60;
 /// The server keeps a login's OPAQUE state this long.
@@ -88,7 +88,8 @@ pub fn generate_code() -> String {
     }
 }
 
-fn random_token() -> String {
+/// A 256-bit random token, hex-encoded (the database keeps only its SHA-256).
+pub(crate) fn random_token() -> String {
     hex::encode(keyhaven_crypto::random_array::<32>())
 }
 
@@ -196,18 +197,7 @@ async fn register_finish(
         .signup_token_email(&token_hash, state.now())
         .await?
         .ok_or(ApiError::InvalidSignupToken)?;
-    // The server holds the same floor as clients, so no account is created with weak stretching.
-    to_crypto(req.ksf)
-        .check()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    if req.public_keys.0.len() != 64 {
-        return Err(ApiError::BadRequest("public_keys must be 64 bytes".into()));
-    }
-    if req.wrapped_keys.0.is_empty() || req.wrapped_keys.0.len() > 1024 {
-        return Err(ApiError::BadRequest(
-            "wrapped_keys must be 1 to 1024 bytes".into(),
-        ));
-    }
+    check_new_keys(req.ksf, &req.public_keys, &req.wrapped_keys)?;
     let password_file = opaque::server_registration_finish(&req.registration_upload.0)
         .map_err(|_| ApiError::BadRequest("malformed OPAQUE registration upload".into()))?;
     let id: uuid::Uuid = req
@@ -237,6 +227,28 @@ async fn register_finish(
         )),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Checks what a client uploads with a new password (at signup and at a password reset).
+pub(crate) fn check_new_keys(
+    ksf: KsfParams,
+    public_keys: &Bytes,
+    wrapped_keys: &Bytes,
+) -> Result<(), ApiError> {
+    // The server holds the same floor as clients, so no password is stored with weak
+    // stretching.
+    to_crypto(ksf)
+        .check()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if public_keys.0.len() != 64 {
+        return Err(ApiError::BadRequest("public_keys must be 64 bytes".into()));
+    }
+    if wrapped_keys.0.is_empty() || wrapped_keys.0.len() > 1024 {
+        return Err(ApiError::BadRequest(
+            "wrapped_keys must be 1 to 1024 bytes".into(),
+        ));
+    }
+    Ok(())
 }
 
 async fn login_start(

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// A signup token that is unknown, used or expired.
     #[error("this signup has expired; start again")]
     InvalidSignupToken,
+    /// A password-reset token that is unknown, used or expired.
+    #[error("this password reset has expired or was already used; start again")]
+    InvalidResetToken,
     /// Too many attempts in the current window.
     #[error("too many attempts; wait a few minutes and try again")]
     RateLimited,
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ApiError::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
             ApiError::InvalidSignupToken => (StatusCode::BAD_REQUEST, "invalid_signup_token"),
+            ApiError::InvalidResetToken => (StatusCode::BAD_REQUEST, "invalid_reset_token"),
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::FreshSignInRequired => (StatusCode::FORBIDDEN, "fresh_sign_in_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),

@@ -1,13 +1,19 @@
-//! The router with `oneshot` (no socket): health, the error shape of every refusal, limits.
+//! The router with `oneshot` (no socket): health, the error shape of every refusal, limits,
+//! and the forgot-password endpoints.
 
 mod support;
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
-use keyhaven_proto::ErrorBody;
+use keyhaven_crypto::{opaque, sha256};
+use keyhaven_proto::{
+    Bytes, ErrorBody, KsfParams, ResetFinish, ResetFinished, ResetStart, ResetStarted,
+    ResetVerified,
+};
 use keyhaven_server::app::{AppState, router};
 use keyhaven_server::config::{Config, ConfigOverrides};
 use keyhaven_server::mail::Mailer;
+use keyhaven_server::store::AccountRecord;
 use tower::ServiceExt;
 
 async fn app() -> (axum::Router, tempfile::TempDir) {
@@ -173,4 +179,294 @@ async fn signup_sends_are_rate_limited() {
     .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error(&body).code, "rate_limited");
+}
+
+// --- forgot password ---------------------------------------------------------------------
+
+const BOB: &str = "bob@x.test";
+
+/// The app with one account (bob, with one live session whose token is `bob-session`), its
+/// state, and the outbox folder.
+async fn app_with_account() -> (axum::Router, AppState, tempfile::TempDir) {
+    let (store, dir) = support::sqlite().await;
+    let env = |_: &str| None;
+    let mut config = Config::load(None, &env, ConfigOverrides::default()).unwrap();
+    config.data_dir = dir.path().to_owned();
+    let mailer = Mailer::outbox(dir.path().join("outbox"));
+    let state = AppState::new(store, mailer, config).await.unwrap();
+    let account = AccountRecord {
+        id: "00000000-0000-4000-8000-00000000b0b0".into(),
+        email: BOB.into(),
+        password_file: vec![1; 192],
+        ksf_memory_kib: 65_536,
+        ksf_iterations: 3,
+        ksf_parallelism: 4,
+        public_keys: vec![2; 64],
+        wrapped_keys: vec![3; 105],
+        created_at: state.now(),
+    };
+    let store = state.store();
+    store
+        .put_signup_token(b"t", BOB, state.now() + 60)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .create_account(b"t", state.now(), &account)
+            .await
+            .unwrap()
+    );
+    store
+        .put_session(&sha256(b"bob-session"), &account.id, state.now())
+        .await
+        .unwrap();
+    (router(state.clone()), state, dir)
+}
+
+/// Every message in the outbox, oldest first, after waiting up to 10 s for `n` of them (reset
+/// codes are sent in the background).
+async fn outbox(dir: &tempfile::TempDir, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        if files.len() >= n || std::time::Instant::now() > deadline {
+            return files
+                .iter()
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn access_code(mail: &str) -> String {
+    let at = mail.find("access code is ").expect("a reset code email") + "access code is ".len();
+    mail[at..at + 8].to_owned()
+}
+
+fn reset_finish_body(token: &str, upload: Vec<u8>) -> String {
+    serde_json::to_string(&ResetFinish {
+        reset_token: token.into(),
+        registration_upload: Bytes(upload),
+        ksf: KsfParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        },
+        public_keys: Bytes(vec![7; 64]),
+        wrapped_keys: Bytes(vec![8; 105]),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn password_reset_refusals_have_the_error_shape() {
+    let (app, _state, _dir) = app_with_account().await;
+    let cases = [
+        (
+            Request::get("/v1/password/forgot")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/forgot",
+                r#"{"email":"not an address"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/forgot",
+                r#"{"email":"bob@x.test","admin":true}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/reset/verify",
+                r#"{"email":"bob@x.test","code":"12345678"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_code",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/reset/verify",
+                r#"{"email":"nobody@x.test","code":"12345678"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_code",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/reset/start",
+                r#"{"reset_token":"unknown","registration_request":"AAAA"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_reset_token",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/reset/finish",
+                reset_finish_body("unknown", vec![0; 32]),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_reset_token",
+        ),
+        (
+            json(
+                "POST",
+                "/v1/password/reset/finish",
+                r#"{"reset_token":"x"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let uri = request.uri().to_string();
+        let (got, body, id) = call(&app, request).await;
+        assert_eq!(got, status, "{uri}");
+        let err = error(&body);
+        assert_eq!(err.code, code, "{uri}: {}", err.message);
+        assert_eq!(Some(err.request_id), id, "{uri}");
+        assert!(!err.message.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn forgot_answers_alike_whether_or_not_the_account_exists() {
+    let (app, _state, dir) = app_with_account().await;
+    let mut answers = Vec::new();
+    for email in ["Bob@X.test", "nobody@x.test"] {
+        let body = format!(r#"{{"email":"{email}"}}"#);
+        for _ in 0..3 {
+            answers.push(call(&app, json("POST", "/v1/password/forgot", body.clone())).await);
+        }
+        let (status, body, _) = call(&app, json("POST", "/v1/password/forgot", body)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{email}");
+        assert_eq!(error(&body).code, "rate_limited");
+    }
+    for (status, body, _) in &answers {
+        assert_eq!(*status, StatusCode::ACCEPTED);
+        assert!(body.is_empty());
+    }
+    let mails = outbox(&dir, 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        outbox(&dir, 0).await.len(),
+        3,
+        "nothing is sent to an address without an account"
+    );
+    for mail in &mails {
+        assert!(mail.contains("To: bob@x.test"), "{mail}");
+        assert_eq!(access_code(mail).len(), 8);
+    }
+}
+
+#[tokio::test]
+async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
+    let (app, state, dir) = app_with_account().await;
+    let whoami = || {
+        Request::get("/v1/account")
+            .header("authorization", "Bearer bob-session")
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(call(&app, whoami()).await.0, StatusCode::OK);
+
+    let (status, _, _) = call(
+        &app,
+        json("POST", "/v1/password/forgot", r#"{"email":"bob@x.test"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let code = access_code(&outbox(&dir, 1).await[0]);
+    let verify = format!(r#"{{"email":"bob@x.test","code":"{code}"}}"#);
+    let (status, body, _) = call(
+        &app,
+        json("POST", "/v1/password/reset/verify", verify.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let verified: ResetVerified = serde_json::from_slice(&body).unwrap();
+    assert_eq!(verified.account_id, "00000000-0000-4000-8000-00000000b0b0");
+    assert_eq!(verified.reset_token.len(), 64, "256 bits, hex");
+    let (status, body, _) = call(&app, json("POST", "/v1/password/reset/verify", verify)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the code is single use");
+    assert_eq!(error(&body).code, "invalid_code");
+
+    let ksf = keyhaven_crypto::opaque::KsfParams {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let (client_state, request) = opaque::client_registration_start(b"new password").unwrap();
+    let start = serde_json::to_string(&ResetStart {
+        reset_token: verified.reset_token.clone(),
+        registration_request: Bytes(request),
+    })
+    .unwrap();
+    let (status, body, _) = call(&app, json("POST", "/v1/password/reset/start", start)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let started: ResetStarted = serde_json::from_slice(&body).unwrap();
+    let (upload, _export_key) = opaque::client_registration_finish(
+        client_state,
+        b"new password",
+        &started.registration_response.0,
+        ksf,
+    )
+    .unwrap();
+
+    let finish = reset_finish_body(&verified.reset_token, upload);
+    let (status, body, _) = call(
+        &app,
+        json("POST", "/v1/password/reset/finish", finish.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let finished: ResetFinished = serde_json::from_slice(&body).unwrap();
+    assert_eq!(finished.sessions_revoked, 1);
+    assert_eq!(finished.account.id, verified.account_id);
+    assert_eq!(finished.account.public_keys, Bytes(vec![7; 64]));
+    assert!(
+        !String::from_utf8_lossy(&body).contains("session_token"),
+        "no automatic sign-in"
+    );
+    let stored = state.store().account_by_email(BOB).await.unwrap().unwrap();
+    assert_eq!(stored.public_keys, vec![7; 64]);
+    assert_eq!(stored.ksf_memory_kib, 19 * 1024);
+
+    let (status, body, _) = call(&app, whoami()).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old session is revoked"
+    );
+    assert_eq!(error(&body).code, "unauthorized");
+    let (status, body, _) = call(&app, json("POST", "/v1/password/reset/finish", finish)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the token is single use");
+    assert_eq!(error(&body).code, "invalid_reset_token");
+
+    let notice = &outbox(&dir, 2).await[1];
+    assert!(
+        notice.contains("Subject: Your Keyhaven password was reset"),
+        "{notice}"
+    );
+    assert!(notice.contains("emergency reset code"), "{notice}");
 }

@@ -4,7 +4,9 @@ mod support;
 
 use std::sync::Arc;
 
-use keyhaven_server::store::{AccountRecord, Backend, CodeCheck, Store, StoreError};
+use keyhaven_server::store::{
+    AccountRecord, Backend, CodeCheck, NewCredentials, Store, StoreError,
+};
 
 const T: i64 = 1_795_305_600;
 
@@ -216,6 +218,268 @@ async fn story(store: Store) {
         store.touch_session(b"s4", T, 3600, 86_400).await.unwrap(),
         None
     );
+
+    reset_story(&store).await;
+}
+
+/// Forgot password: reset codes, reset tokens, and the one transaction that replaces the
+/// password and keys and revokes the account's sessions.
+async fn reset_story(store: &Store) {
+    let alice = store
+        .account_by_email("alice@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let bob = account("bob@example.com");
+    store
+        .put_signup_token(b"tok-b", &bob.email, T + 600)
+        .await
+        .unwrap();
+    assert!(store.create_account(b"tok-b", T, &bob).await.unwrap());
+
+    // Reset codes: only the newest is valid; single use; five wrong tries void; expiry.
+    store
+        .put_reset_code(&bob.email, b"old", T + 600)
+        .await
+        .unwrap();
+    store
+        .put_reset_code(&bob.email, b"new", T + 600)
+        .await
+        .unwrap();
+    let check = |code: &'static [u8], now: i64| store.check_reset_code(&bob.email, code, now, 5);
+    assert_eq!(
+        check(b"old", T).await.unwrap(),
+        CodeCheck::Rejected,
+        "newest only"
+    );
+    assert_eq!(check(b"new", T).await.unwrap(), CodeCheck::Accepted);
+    assert_eq!(
+        check(b"new", T).await.unwrap(),
+        CodeCheck::Rejected,
+        "single use"
+    );
+    store
+        .put_reset_code(&bob.email, b"c", T + 600)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        assert_eq!(check(b"wrong", T).await.unwrap(), CodeCheck::Rejected);
+    }
+    assert_eq!(
+        check(b"c", T).await.unwrap(),
+        CodeCheck::Rejected,
+        "void after 5"
+    );
+    store
+        .put_reset_code(&bob.email, b"c", T + 600)
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        assert_eq!(check(b"wrong", T).await.unwrap(), CodeCheck::Rejected);
+    }
+    assert_eq!(
+        check(b"c", T).await.unwrap(),
+        CodeCheck::Accepted,
+        "four wrong tries leave the code usable"
+    );
+    store
+        .put_reset_code(&bob.email, b"c", T + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        check(b"c", T + 600).await.unwrap(),
+        CodeCheck::Rejected,
+        "expired"
+    );
+    store
+        .put_signup_code(&bob.email, b"s", T + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        check(b"s", T).await.unwrap(),
+        CodeCheck::Rejected,
+        "a signup code is not a reset code"
+    );
+
+    // 50 concurrent submissions of the right code: exactly one succeeds.
+    store
+        .put_reset_code("race@x", b"right", T + 600)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .check_reset_code("race@x", b"right", T, 100)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        if task.await.unwrap() == CodeCheck::Accepted {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 1);
+
+    // Reset tokens: live until they expire; unknown and expired ones change nothing.
+    let new = |n: u8| NewCredentials {
+        password_file: vec![n; 192],
+        ksf_memory_kib: 131_072,
+        ksf_iterations: 4,
+        ksf_parallelism: 2,
+        public_keys: vec![n.wrapping_add(100); 64],
+        wrapped_keys: vec![n.wrapping_add(200); 105],
+    };
+    store
+        .put_reset_token(b"rt-old", &bob.id, T + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .reset_token_account(b"rt-old", T)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(bob.id.as_str())
+    );
+    assert_eq!(
+        store.reset_token_account(b"rt-old", T + 600).await.unwrap(),
+        None
+    );
+    assert_eq!(store.reset_token_account(b"nope", T).await.unwrap(), None);
+    assert_eq!(
+        store
+            .reset_password(b"rt-old", T + 600, &new(1))
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store.reset_password(b"nope", T, &new(1)).await.unwrap(),
+        None,
+        "unknown"
+    );
+    assert_eq!(
+        store.account_by_id(&bob.id).await.unwrap(),
+        Some(bob.clone()),
+        "refused resets change nothing"
+    );
+
+    // What a reset must end: bob's sessions, a login bob started before it, his other reset
+    // tokens and a pending reset code. Alice's session is not his.
+    store.put_session(b"sb1", &bob.id, T).await.unwrap();
+    store.put_session(b"sb2", &bob.id, T).await.unwrap();
+    store.put_session(b"sa1", &alice.id, T).await.unwrap();
+    store
+        .put_pending_login("Lb", &bob.email, b"old-password-state", T + 60)
+        .await
+        .unwrap();
+    store
+        .put_reset_token(b"rt-other", &bob.id, T + 600)
+        .await
+        .unwrap();
+    store
+        .put_reset_code(&bob.email, b"pending", T + 600)
+        .await
+        .unwrap();
+
+    // 50 concurrent reset finishes with the right token: exactly one succeeds.
+    store
+        .put_reset_token(b"rt-right", &bob.id, T + 600)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..50u8)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let done = store.reset_password(b"rt-right", T, &new(n)).await.unwrap();
+                (n, done)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (n, done) = task.await.unwrap();
+        if let Some(done) = done {
+            winners.push((n, done));
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one reset succeeds");
+    let (n, done) = winners.pop().unwrap();
+    assert_eq!(done.account_id, bob.id);
+    assert_eq!(done.email, bob.email);
+    assert_eq!(done.sessions_revoked, 2);
+
+    // The winner's credentials are stored; the id, email and creation time stay.
+    let after = store.account_by_id(&bob.id).await.unwrap().unwrap();
+    let expected = new(n);
+    assert_eq!(
+        after,
+        AccountRecord {
+            password_file: expected.password_file,
+            ksf_memory_kib: expected.ksf_memory_kib,
+            ksf_iterations: expected.ksf_iterations,
+            ksf_parallelism: expected.ksf_parallelism,
+            public_keys: expected.public_keys,
+            wrapped_keys: expected.wrapped_keys,
+            ..bob.clone()
+        }
+    );
+    for session in [b"sb1", b"sb2"] {
+        assert_eq!(
+            store.touch_session(session, T, 3600, 86_400).await.unwrap(),
+            None,
+            "every session of the account is revoked"
+        );
+    }
+    assert_eq!(
+        store
+            .touch_session(b"sa1", T, 3600, 86_400)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(alice.id.as_str()),
+        "other accounts keep their sessions"
+    );
+    assert_eq!(
+        store.take_pending_login("Lb", T).await.unwrap(),
+        None,
+        "a login started with the old password cannot finish"
+    );
+    assert_eq!(
+        store.reset_token_account(b"rt-other", T).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .reset_password(b"rt-other", T, &new(99))
+            .await
+            .unwrap(),
+        None,
+        "the account's other reset tokens are void"
+    );
+    assert_eq!(
+        store
+            .check_reset_code(&bob.email, b"pending", T, 5)
+            .await
+            .unwrap(),
+        CodeCheck::Rejected,
+        "a code sent before the reset is void"
+    );
+    assert_eq!(
+        store
+            .reset_password(b"rt-right", T, &new(98))
+            .await
+            .unwrap(),
+        None,
+        "the token is single use"
+    );
+    assert_eq!(store.account_by_id(&bob.id).await.unwrap(), Some(after));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -402,15 +402,6 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// Marks every membership of an account as needing relink (after a password reset).
-    pub async fn mark_for_relink(&self, account_id: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE memberships SET needs_relink = 1 WHERE account_id = $1")
-            .bind(account_id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Stores an item revision if it is the next one (1 for a new item).
     pub async fn put_item(
         &self,

@@ -1,0 +1,216 @@
+//! Forgot password: an emailed access code, a short-lived reset token, a new OPAQUE
+//! registration and new account keys (DESIGN.md, "Forgot password").
+//!
+//! The server cannot keep the account's old keys usable: they are wrapped under the old
+//! password's export key, which it never sees. A reset therefore means new key pairs, and the
+//! account's workspaces stay locked to the old ones until the recovery key (owners) or an owner
+//! (members) relinks it. Nothing here tells a caller whether an address has an account.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use keyhaven_crypto::opaque;
+use keyhaven_crypto::sha256;
+use keyhaven_proto::{
+    AccountInfo, Bytes, PasswordForgot, ResetFinish, ResetFinished, ResetStart, ResetStarted,
+    ResetVerified, ResetVerify,
+};
+
+use crate::accounts::{
+    CODE_SECS, CODE_TRIES, check_new_keys, generate_code, limit_sends, normalize_email,
+    random_token,
+};
+use crate::app::{ApiJson, AppState};
+use crate::error::ApiError;
+use crate::mail::Email;
+use crate::store::{CodeCheck, NewCredentials};
+
+/// The purpose bound into the keyed hash of reset codes, so a signup code never verifies here.
+const RESET_CODE: &str = "reset-code";
+/// A verified reset may replace the password for this long.
+const RESET_TOKEN_SECS: i64 = 10 * 60;
+
+/// The forgot-password endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/password/forgot", post(forgot))
+        .route("/v1/password/reset/verify", post(reset_verify))
+        .route("/v1/password/reset/start", post(reset_start))
+        .route("/v1/password/reset/finish", post(reset_finish))
+}
+
+async fn forgot(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<PasswordForgot>,
+) -> Result<StatusCode, ApiError> {
+    let email = normalize_email(&req.email)?;
+    // Counted for every address, account or not, so the limit answers alike for both.
+    limit_sends(&state, "reset", &email).await?;
+    // Made and hashed for unknown addresses too: both paths do the same work up to the store.
+    let code = generate_code();
+    let hash = state.code_hash(RESET_CODE, &email, &code);
+    if state.store().account_by_email(&email).await?.is_none() {
+        return Ok(StatusCode::ACCEPTED);
+    }
+    state
+        .store()
+        .put_reset_code(&email, &hash, state.now() + CODE_SECS)
+        .await?;
+    let public_url = &state.config().public_url;
+    let message = Email {
+        to: email.clone(),
+        subject: "Your Keyhaven password reset code".into(),
+        text: format!(
+            "Your Keyhaven access code is {code}.\n\n\
+             Someone (hopefully you) asked to reset the password of\n\
+             {email} on {public_url}.\n\
+             The code is valid for 10 minutes. Reset your password with:\n\n\
+             \x20   keyhaven password reset --server {public_url} --email {email} --code {code}\n\n\
+             A reset generates a new encryption key for your account: each\n\
+             workspace then asks its owners for the emergency reset code (the\n\
+             workspace recovery key), and members must ask an owner to relink\n\
+             them. Have your recovery key at hand.\n\n\
+             If you did not ask for this, ignore this email: your password is\n\
+             unchanged.\n"
+        ),
+    };
+    // Sent in the background: waiting for the mail system would make the answer for an
+    // account measurably slower than for an unknown address, and a mail failure must not
+    // change the answer either. Failures are logged.
+    let mailer_state = state.clone();
+    tokio::spawn(async move {
+        if let Err(err) = mailer_state.mailer().send(&message).await {
+            tracing::error!(error = %err, "the password reset code could not be sent");
+        }
+    });
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn reset_verify(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ResetVerify>,
+) -> Result<Json<ResetVerified>, ApiError> {
+    let email = normalize_email(&req.email)?;
+    let hash = state.code_hash(RESET_CODE, &email, req.code.trim());
+    let now = state.now();
+    match state
+        .store()
+        .check_reset_code(&email, &hash, now, CODE_TRIES)
+        .await?
+    {
+        // An unknown address has no code, so it lands here too, with the same answer.
+        CodeCheck::Rejected => Err(ApiError::InvalidCode),
+        CodeCheck::Accepted => {
+            let account = state
+                .store()
+                .account_by_email(&email)
+                .await?
+                .ok_or(ApiError::InvalidCode)?;
+            let token = random_token();
+            state
+                .store()
+                .put_reset_token(
+                    &sha256(token.as_bytes()),
+                    &account.id,
+                    now + RESET_TOKEN_SECS,
+                )
+                .await?;
+            Ok(Json(ResetVerified {
+                reset_token: token,
+                account_id: account.id,
+            }))
+        }
+    }
+}
+
+async fn reset_start(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ResetStart>,
+) -> Result<Json<ResetStarted>, ApiError> {
+    let account_id = state
+        .store()
+        .reset_token_account(&sha256(req.reset_token.as_bytes()), state.now())
+        .await?
+        .ok_or(ApiError::InvalidResetToken)?;
+    let account = state
+        .store()
+        .account_by_id(&account_id)
+        .await?
+        .ok_or(ApiError::InvalidResetToken)?;
+    // The credential identifier is the normalized email, as at signup.
+    let response = opaque::server_registration_start(
+        state.opaque(),
+        &req.registration_request.0,
+        account.email.as_bytes(),
+    )
+    .map_err(|_| ApiError::BadRequest("malformed OPAQUE registration request".into()))?;
+    Ok(Json(ResetStarted {
+        registration_response: Bytes(response),
+    }))
+}
+
+async fn reset_finish(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ResetFinish>,
+) -> Result<Json<ResetFinished>, ApiError> {
+    let token_hash = sha256(req.reset_token.as_bytes());
+    // A stale token is reported as such before the upload is judged; the token is consumed
+    // only below, atomically with the change.
+    state
+        .store()
+        .reset_token_account(&token_hash, state.now())
+        .await?
+        .ok_or(ApiError::InvalidResetToken)?;
+    check_new_keys(req.ksf, &req.public_keys, &req.wrapped_keys)?;
+    let password_file = opaque::server_registration_finish(&req.registration_upload.0)
+        .map_err(|_| ApiError::BadRequest("malformed OPAQUE registration upload".into()))?;
+    let new = NewCredentials {
+        password_file,
+        ksf_memory_kib: req.ksf.memory_kib.into(),
+        ksf_iterations: req.ksf.iterations.into(),
+        ksf_parallelism: req.ksf.parallelism.into(),
+        public_keys: req.public_keys.0,
+        wrapped_keys: req.wrapped_keys.0,
+    };
+    let done = state
+        .store()
+        .reset_password(&token_hash, state.now(), &new)
+        .await?
+        .ok_or(ApiError::InvalidResetToken)?;
+    let public_url = &state.config().public_url;
+    let email = &done.email;
+    let notice = Email {
+        to: email.clone(),
+        subject: "Your Keyhaven password was reset".into(),
+        text: format!(
+            "The password of your Keyhaven account {email}\n\
+             on {public_url} was reset, and a new encryption key was generated\n\
+             for the account.\n\n\
+             Every session of the account was signed out. Sign in again with\n\
+             the new password:\n\n\
+             \x20   keyhaven login --server {public_url} --email {email}\n\n\
+             Your workspaces are still locked to your old key. When you open\n\
+             one, it asks owners for the emergency reset code (the workspace\n\
+             recovery key); members must ask an owner to relink them.\n\n\
+             If you did not reset your password, someone who can read your\n\
+             email did: tell the owners of your workspaces at once.\n"
+        ),
+    };
+    // The reset is committed: a mail failure is logged, not answered, because an error now
+    // would tell the user that nothing changed.
+    if let Err(err) = state.mailer().send(&notice).await {
+        tracing::error!(error = %err, "the password reset notice could not be sent");
+    }
+    Ok(Json(ResetFinished {
+        account: AccountInfo {
+            id: done.account_id,
+            email: done.email,
+            public_keys: Bytes(new.public_keys),
+            wrapped_keys: Bytes(new.wrapped_keys),
+            ksf: req.ksf,
+        },
+        sessions_revoked: done.sessions_revoked,
+    }))
+}
