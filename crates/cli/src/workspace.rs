@@ -111,6 +111,41 @@ pub enum SecretCommand {
 /// Recovery keys.
 #[derive(Debug, Subcommand)]
 pub enum RecoveryCommand {
+    /// Show the recovery key's kind, expiry and validation due date.
+    Status {
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a permanent recovery key (owners; needs a recent sign-in). Shows the key,
+    /// writes the kit, asks you to re-type two groups, and only then replaces the old key.
+    Generate {
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Where to write the recovery kit.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Kit format (only txt is built so far).
+        #[arg(long, value_enum, default_value_t = KitFormat::Txt)]
+        format: KitFormat,
+        /// Skip re-typing two groups (for scripts; you must have saved the kit).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check that a recovery key is this workspace's current one (locally against the signed
+    /// roster first, then with the server), and record the validation.
+    Validate {
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Read the recovery key from stdin.
+        #[arg(long)]
+        recovery_key_stdin: bool,
+    },
     /// The emergency reset: after a password reset, enter the workspace's recovery key to
     /// restore your link to it. The key comes from $KEYHAVEN_RECOVERY_KEY,
     /// --recovery-key-stdin, or a prompt.
@@ -433,38 +468,158 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
     }
 }
 
+/// Recovery-kit formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KitFormat {
+    /// Plain text.
+    Txt,
+    /// Printable HTML with a QR code (not built yet).
+    Html,
+    /// PDF with a QR code (not built yet).
+    Pdf,
+}
+
+/// The recovery key from --recovery-key-stdin, $KEYHAVEN_RECOVERY_KEY or a prompt naming the
+/// key ID's first 8 characters; a typo is reported with its group.
+fn read_recovery_key(opened: &Opened, from_stdin: bool) -> Result<RecoveryKey> {
+    let short = opened
+        .roster
+        .recovery
+        .map(|r| r.id.short())
+        .unwrap_or_default();
+    let text = if from_stdin {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin().take(4096).read_to_string(&mut text)?;
+        text
+    } else if let Ok(key) = std::env::var("KEYHAVEN_RECOVERY_KEY") {
+        Zeroizing::new(key)
+    } else if std::io::stdin().is_terminal() {
+        Zeroizing::new(rpassword::prompt_password(format!(
+            "Enter the recovery key whose ID starts with {short}: "
+        ))?)
+    } else {
+        bail!("no recovery key: set KEYHAVEN_RECOVERY_KEY or pass --recovery-key-stdin");
+    };
+    RecoveryKey::parse(&text).map_err(|e| {
+        crate::with_hint(
+            anyhow::anyhow!("not a valid recovery key: {e}"),
+            "re-check the named group against your recovery kit",
+        )
+    })
+}
+
+const DAY: u64 = 86_400;
+
 pub async fn recovery(cmd: RecoveryCommand) -> Result<()> {
     let (me, client, _) = me()?;
     match cmd {
+        RecoveryCommand::Status { workspace, json } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let info: keyhaven_proto::ServerInfo = client
+                .get("/v1/server-info")
+                .await
+                .map_err(|e| explain_flow(e.into()))?;
+            let Some(status) = opened.recovery.as_ref() else {
+                println!(
+                    "{} has no valid recovery key: its temporary key expired unreplaced.",
+                    opened.roster.name
+                );
+                println!("An owner must generate one now: keyhaven recovery-key generate");
+                return Ok(());
+            };
+            let due =
+                status.last_validated_at as u64 + u64::from(info.validation_interval_days) * DAY;
+            let now = keyhaven_client::clock::now_unix();
+            if json {
+                let value = serde_json::json!({
+                    "workspace": opened.roster.name, "key_id": status.key_id, "kind": status.kind,
+                    "expires_at": status.expires_at, "last_validated_at": status.last_validated_at,
+                    "validation_due_at": due, "validation_due": now >= due,
+                });
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                println!(
+                    "Recovery key {} of {}: {}",
+                    status.key_id, opened.roster.name, status.kind
+                );
+                if let Some(expires) = status.expires_at {
+                    println!(
+                        "  expires {} (generate a permanent key before then)",
+                        keyhaven_core::kit::format_date(expires as u64)
+                    );
+                }
+                let state = if now >= due {
+                    "due now: run `keyhaven recovery-key validate`"
+                } else {
+                    "not due yet"
+                };
+                println!(
+                    "  validation: {state} (next by {})",
+                    keyhaven_core::kit::format_date(due)
+                );
+            }
+            Ok(())
+        }
+        RecoveryCommand::Generate {
+            workspace,
+            out,
+            format,
+            yes,
+        } => {
+            if !matches!(format, KitFormat::Txt) {
+                bail!(
+                    "only --format txt is built so far (HTML and PDF kits with a QR code come later)"
+                );
+            }
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let prepared =
+                workspaces::generate_prepare(&client, &me, &opened).map_err(explain_flow)?;
+            println!(
+                "New permanent recovery key for {} (ID {}):",
+                opened.roster.name,
+                prepared.id.to_upper()
+            );
+            println!("\n    {}\n", prepared.key.encode().as_str());
+            if let Some(path) = &out {
+                write_private(path, prepared.kit.as_bytes())?;
+                println!("Recovery kit written to {}.", path.display());
+            }
+            if yes {
+                eprintln!("warning: --yes skips re-typing the key; make sure the kit is saved");
+            } else {
+                confirm_two_groups(&prepared.key)?;
+            }
+            let head = workspaces::generate_commit(&client, &opened, &prepared)
+                .await
+                .map_err(explain_flow)?;
+            pin(opened.roster.workspace, &head)?;
+            println!(
+                "This is now the recovery key of {}; the previous key no longer works.",
+                opened.roster.name
+            );
+            Ok(())
+        }
+        RecoveryCommand::Validate {
+            workspace,
+            recovery_key_stdin,
+        } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let key = read_recovery_key(&opened, recovery_key_stdin)?;
+            workspaces::validate(&client, &opened, &key)
+                .await
+                .map_err(explain_flow)?;
+            println!(
+                "The recovery key of {} is valid and its validation recorded.",
+                opened.roster.name
+            );
+            Ok(())
+        }
         RecoveryCommand::Use {
             workspace,
             recovery_key_stdin,
         } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
-            let short = opened
-                .roster
-                .recovery
-                .map(|r| r.id.short())
-                .unwrap_or_default();
-            let text = if recovery_key_stdin {
-                let mut text = Zeroizing::new(String::new());
-                std::io::stdin().take(4096).read_to_string(&mut text)?;
-                text
-            } else if let Ok(key) = std::env::var("KEYHAVEN_RECOVERY_KEY") {
-                Zeroizing::new(key)
-            } else if std::io::stdin().is_terminal() {
-                Zeroizing::new(rpassword::prompt_password(format!(
-                    "Enter the recovery key whose ID starts with {short}: "
-                ))?)
-            } else {
-                bail!("no recovery key: set KEYHAVEN_RECOVERY_KEY or pass --recovery-key-stdin");
-            };
-            let key = RecoveryKey::parse(&text).map_err(|e| {
-                crate::with_hint(
-                    anyhow::anyhow!("not a valid recovery key: {e}"),
-                    "re-check the named group against your recovery kit",
-                )
-            })?;
+            let key = read_recovery_key(&opened, recovery_key_stdin)?;
             let head = workspaces::recovery_use(&client, &me, &opened, &key)
                 .await
                 .map_err(explain_flow)?;
@@ -476,4 +631,32 @@ pub async fn recovery(cmd: RecoveryCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Asks the user to re-type two groups of the new key, so it was really written down.
+fn confirm_two_groups(key: &RecoveryKey) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!("confirming the key needs a terminal; after saving the kit, re-run with --yes");
+    }
+    let encoded = key.encode();
+    let groups: Vec<&str> = encoded.split('-').collect();
+    let picks = {
+        let r: [u8; 2] = keyhaven_crypto::random_array();
+        let a = usize::from(r[0]) % 8;
+        let b = (a + 1 + usize::from(r[1]) % 7) % 8;
+        if a < b { [a, b] } else { [b, a] }
+    };
+    for i in picks {
+        let typed = Zeroizing::new(rpassword::prompt_password(format!(
+            "Re-type group {} of the key: ",
+            i + 1
+        ))?);
+        if !keyhaven_crypto::ct_eq(typed.trim().as_bytes(), groups[i].as_bytes()) {
+            bail!(
+                "group {} does not match; nothing was changed (run the command again)",
+                i + 1
+            );
+        }
+    }
+    Ok(())
 }

@@ -172,3 +172,214 @@ fn workspace_and_secrets_on_sqlite() {
 fn workspace_and_secrets_on_postgres() {
     workspace_and_secrets(Db::Postgres);
 }
+
+/// Runs `keyhaven args…` with extra environment variables.
+fn with_env(user: &User, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(support::BIN);
+    cmd.args(args)
+        .env("KEYHAVEN_HOME", user.home.path())
+        .env_remove("KEYHAVEN_PASSWORD")
+        .env_remove("KEYHAVEN_NEW_PASSWORD")
+        .env_remove("KEYHAVEN_RECOVERY_KEY")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Index of the newest mail whose text contains `needle`.
+fn newest_mail_with(server: &Server, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(mail) = server
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(needle))
+        {
+            return mail;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail containing {needle:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The source document's lifecycle: forgot password → emailed access code → new encryption
+/// keys → secrets unreadable → the emergency reset code (the temporary recovery key from the
+/// welcome email) restores the link → a permanent key replaces the temporary one, which is
+/// then refused; validation; owner notices.
+fn emergency_reset(db: Db) {
+    let server = Server::start(db);
+    let url = server.url.clone();
+    let alice = signed_in_user(&server, "alice@example.com", 0);
+    assert_eq!(
+        alice
+            .run(&["workspace", "create", "Acme"], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    let temporary = recovery_key_in(&server.mail(1));
+    let out = with_stdin(&alice, &["secret", "add", "payroll"], "hunter2\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Forgot password: access code by email, both acknowledgements, new encryption keys.
+    let out = alice.run(
+        &[
+            "password",
+            "forgot",
+            "--server",
+            &url,
+            "--email",
+            "alice@example.com",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mail = newest_mail_with(&server, "access code is ");
+    let at = mail.find("access code is ").unwrap() + "access code is ".len();
+    let code = mail[at..at + 8].to_owned();
+    let new_password = "a brand new passphrase";
+    let out = with_env(
+        &alice,
+        &[
+            "password",
+            "reset",
+            "--server",
+            &url,
+            "--email",
+            "alice@example.com",
+            "--code",
+            &code,
+            "--i-understand",
+        ],
+        &[("KEYHAVEN_NEW_PASSWORD", new_password)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = alice.run(
+        &["login", "--server", &url, "--email", "alice@example.com"],
+        Some(new_password),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // The new keys open nothing yet: the CLI says what to do.
+    let out = alice.run(&["workspace", "list"], None);
+    assert!(
+        stdout(&out).contains("(needs the emergency reset code)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = alice.run(&["secret", "get", "payroll"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("recovery-key use"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A mistyped key names its group; another key is recognized as not this one.
+    let mut typo = temporary.clone();
+    let bumped = if &typo[18..19] == "9" { "0" } else { "9" };
+    typo.replace_range(18..19, bumped);
+    let out = with_env(
+        &alice,
+        &["recovery-key", "use"],
+        &[("KEYHAVEN_RECOVERY_KEY", &typo)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("group 3"), "{}", stderr(&out));
+    let other = "050875-056529-062183-067837-073491-079145-084799-090453";
+    let out = with_env(
+        &alice,
+        &["recovery-key", "use"],
+        &[("KEYHAVEN_RECOVERY_KEY", other)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("does not belong to this workspace's current recovery key"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The emergency reset code restores the link.
+    let out = with_env(
+        &alice,
+        &["recovery-key", "use"],
+        &[("KEYHAVEN_RECOVERY_KEY", &temporary)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = alice.run(&["secret", "get", "payroll"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "password: hunter2\n");
+    assert!(newest_mail_with(&server, "recovery key was used").contains("To: alice@example.com"));
+
+    // A permanent key replaces the temporary one, which stops working at once.
+    let out = alice.run(&["recovery-key", "status", "--json"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["kind"], "temporary");
+    let kit = alice.home.path().join("permanent-kit.txt");
+    let out = alice.run(
+        &[
+            "recovery-key",
+            "generate",
+            "--yes",
+            "--out",
+            kit.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: --yes skips re-typing"),
+        "{}",
+        stderr(&out)
+    );
+    let permanent = recovery_key_in(&stdout(&out));
+    assert!(std::fs::read_to_string(&kit).unwrap().contains(&permanent));
+    let out = with_env(
+        &alice,
+        &["recovery-key", "validate"],
+        &[("KEYHAVEN_RECOVERY_KEY", &temporary)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the temporary key is refused after generate"
+    );
+    assert!(stderr(&out).contains("does not belong"), "{}", stderr(&out));
+    let out = with_env(
+        &alice,
+        &["recovery-key", "validate"],
+        &[("KEYHAVEN_RECOVERY_KEY", &permanent)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = alice.run(&["recovery-key", "status", "--json"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["kind"], "permanent");
+    assert_eq!(v["validation_due"], false);
+    assert!(
+        newest_mail_with(&server, "recovery key was validated").contains("To: alice@example.com")
+    );
+    assert!(
+        newest_mail_with(&server, "new recovery key was generated")
+            .contains("To: alice@example.com")
+    );
+
+    // The roster this device pinned still verifies after all of it.
+    let out = alice.run(&["workspace", "show"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn emergency_reset_on_sqlite() {
+    emergency_reset(Db::Sqlite);
+}
+
+#[test]
+fn emergency_reset_on_postgres() {
+    emergency_reset(Db::Postgres);
+}
