@@ -95,6 +95,9 @@ pub async fn login(args: LoginArgs) -> Result<()> {
     let public = &logged_in.keys.public();
     println!("Signed in as {}.", logged_in.account.email);
     println!("Your key fingerprint: {}", public.fingerprint());
+    let client = client.with_session(logged_in.session_token.to_string());
+    refresh_prompts(&client).await;
+    show_prompts();
     Ok(())
 }
 
@@ -116,6 +119,7 @@ pub async fn logout() -> Result<()> {
 
 pub async fn whoami(args: WhoamiArgs) -> Result<()> {
     let saved = signed_in()?;
+    show_prompts();
     let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
     let account = flows::whoami(&client).await.map_err(explain)?;
     if args.json {
@@ -233,4 +237,25 @@ pub fn me() -> Result<(keyhaven_client::workspaces::Me, Client, SavedSession)> {
 /// Turns flow errors into messages with a hint (for other command modules).
 pub fn explain_flow(err: FlowError) -> anyhow::Error {
     explain(err)
+}
+
+/// Recomputes the pending prompts; a failure only loses the reminder, never the command.
+pub async fn refresh_prompts(client: &Client) {
+    match keyhaven_client::workspaces::pending_prompts(client).await {
+        Ok(prompts) => {
+            let _ = home::save_prompts(&prompts);
+        }
+        Err(e) => eprintln!("note: could not check for pending recovery-key tasks ({e})"),
+    }
+}
+
+/// Prints the pending prompts to stderr (skipped with KEYHAVEN_SKIP_PROMPTS=1); they come back
+/// at every command until dealt with.
+pub fn show_prompts() {
+    if std::env::var_os("KEYHAVEN_SKIP_PROMPTS").is_some_and(|v| v == "1") {
+        return;
+    }
+    for p in home::load_prompts() {
+        eprintln!("pending ({}): {}", p.workspace, p.message);
+    }
 }

@@ -114,3 +114,22 @@ pub fn save_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Re
     std::fs::rename(&tmp, dir.join("pins.json"))?;
     Ok(())
 }
+
+/// The prompts computed at the last sign-in (or after the last recovery-key command).
+pub fn load_prompts() -> Vec<keyhaven_client::workspaces::Prompt> {
+    dir()
+        .ok()
+        .and_then(|d| std::fs::read(d.join("prompts.json")).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Saves the pending prompts.
+pub fn save_prompts(prompts: &[keyhaven_client::workspaces::Prompt]) -> Result<()> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir)?;
+    let tmp = dir.join(".prompts.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(prompts)?)?;
+    std::fs::rename(&tmp, dir.join("prompts.json"))?;
+    Ok(())
+}

@@ -161,6 +161,7 @@ pub enum RecoveryCommand {
 
 pub async fn workspace(cmd: WorkspaceCommand) -> Result<()> {
     let (me, client, _) = me()?;
+    crate::account::show_prompts();
     match cmd {
         WorkspaceCommand::Create {
             name,
@@ -350,6 +351,7 @@ fn read_secret(prompt: &str) -> Result<Zeroizing<String>> {
 
 pub async fn secret(cmd: SecretCommand) -> Result<()> {
     let (me, client, _) = me()?;
+    crate::account::show_prompts();
     match cmd {
         SecretCommand::Add {
             name,
@@ -512,6 +514,15 @@ const DAY: u64 = 86_400;
 
 pub async fn recovery(cmd: RecoveryCommand) -> Result<()> {
     let (me, client, _) = me()?;
+    let result = recovery_command(cmd, &me, &client).await;
+    // What was pending may be done now (or newly due): recompute before showing.
+    crate::account::refresh_prompts(&client).await;
+    crate::account::show_prompts();
+    result
+}
+
+async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Result<()> {
+    let (me, client) = (me, client);
     match cmd {
         RecoveryCommand::Status { workspace, json } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;

@@ -265,6 +265,17 @@ fn emergency_reset(db: Db) {
         Some(new_password),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The owner is prompted at sign-in, and before every command, until it is dealt with.
+    let prompt = "pending (Acme): your password was reset: enter the emergency reset code";
+    assert!(stderr(&out).contains(prompt), "{}", stderr(&out));
+    let out = alice.run(&["whoami"], None);
+    assert!(stderr(&out).contains(prompt), "{}", stderr(&out));
+    let out = with_env(&alice, &["whoami"], &[("KEYHAVEN_SKIP_PROMPTS", "1")]);
+    assert!(
+        !stderr(&out).contains("pending"),
+        "prompts can be skipped: {}",
+        stderr(&out)
+    );
 
     // The new keys open nothing yet: the CLI says what to do.
     let out = alice.run(&["workspace", "list"], None);
@@ -315,6 +326,13 @@ fn emergency_reset(db: Db) {
     let out = alice.run(&["secret", "get", "payroll"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "password: hunter2\n");
+    assert!(
+        !stderr(&out).contains("password was reset"),
+        "{}",
+        stderr(&out)
+    );
+    let temporary_prompt = "pending (Acme): the recovery key is temporary and expires on";
+    assert!(stderr(&out).contains(temporary_prompt), "{}", stderr(&out));
     assert!(newest_mail_with(&server, "recovery key was used").contains("To: alice@example.com"));
 
     // A permanent key replaces the temporary one, which stops working at once.
@@ -360,6 +378,11 @@ fn emergency_reset(db: Db) {
     let out = alice.run(&["recovery-key", "status", "--json"], None);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["kind"], "permanent");
+    assert!(
+        !stderr(&out).contains("pending"),
+        "nothing pending any more: {}",
+        stderr(&out)
+    );
     assert_eq!(v["validation_due"], false);
     assert!(
         newest_mail_with(&server, "recovery key was validated").contains("To: alice@example.com")

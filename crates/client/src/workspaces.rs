@@ -611,3 +611,70 @@ pub async fn validate(
         .await?;
     Ok(())
 }
+
+/// Something an owner should do, shown after sign-in and before every command's output until
+/// it is dealt with (DESIGN.md: temporary key, validation due, emergency reset needed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Prompt {
+    /// The workspace's name.
+    pub workspace: String,
+    /// What to do, with the command that does it.
+    pub message: String,
+}
+
+/// The pending prompts of the signed-in account, from the server's view of each workspace.
+/// Owners see recovery-key chores; every member sees a pending relink.
+pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> {
+    let info: ServerInfo = client.get("/v1/server-info").await?;
+    let now = now_unix() as i64;
+    let mut prompts = Vec::new();
+    for w in list(client).await? {
+        let name = w.name.clone();
+        let mut say = |message: String| {
+            prompts.push(Prompt {
+                workspace: name.clone(),
+                message,
+            })
+        };
+        if w.needs_relink {
+            if w.role == "owner" {
+                say(format!(
+                    "your password was reset: enter the emergency reset code (the recovery key) with \
+                     `keyhaven recovery-key use --workspace \"{}\"`",
+                    w.name
+                ));
+            } else {
+                say("your password was reset: ask an owner to relink you".into());
+            }
+            continue;
+        }
+        if w.role != "owner" {
+            continue;
+        }
+        let view: WorkspaceView = client.get(&format!("/v1/workspaces/{}", w.id)).await?;
+        match view.recovery {
+            None => say(format!(
+                "there is no valid recovery key (the temporary key expired): generate one now with \
+                 `keyhaven recovery-key generate --workspace \"{}\"`",
+                w.name
+            )),
+            Some(r) if r.kind == "temporary" => say(format!(
+                "the recovery key is temporary and expires on {}: generate a permanent one with \
+                 `keyhaven recovery-key generate --workspace \"{}\"`",
+                kit::format_date(r.expires_at.unwrap_or(0).max(0) as u64),
+                w.name
+            )),
+            Some(r)
+                if now
+                    >= r.last_validated_at + i64::from(info.validation_interval_days) * 86_400 =>
+            {
+                say(format!(
+                    "recovery key validation is due: `keyhaven recovery-key validate --workspace \"{}\"`",
+                    w.name
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(prompts)
+}
