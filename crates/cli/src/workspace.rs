@@ -522,10 +522,9 @@ pub async fn recovery(cmd: RecoveryCommand) -> Result<()> {
 }
 
 async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Result<()> {
-    let (me, client) = (me, client);
     match cmd {
         RecoveryCommand::Status { workspace, json } => {
-            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let opened = open(client, me, workspace.as_deref()).await?;
             let info: keyhaven_proto::ServerInfo = client
                 .get("/v1/server-info")
                 .await
@@ -582,9 +581,9 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
                     "only --format txt is built so far (HTML and PDF kits with a QR code come later)"
                 );
             }
-            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let opened = open(client, me, workspace.as_deref()).await?;
             let prepared =
-                workspaces::generate_prepare(&client, &me, &opened).map_err(explain_flow)?;
+                workspaces::generate_prepare(client, me, &opened).map_err(explain_flow)?;
             println!(
                 "New permanent recovery key for {} (ID {}):",
                 opened.roster.name,
@@ -600,7 +599,7 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             } else {
                 confirm_two_groups(&prepared.key)?;
             }
-            let head = workspaces::generate_commit(&client, &opened, &prepared)
+            let head = workspaces::generate_commit(client, &opened, &prepared)
                 .await
                 .map_err(explain_flow)?;
             pin(opened.roster.workspace, &head)?;
@@ -614,9 +613,9 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             workspace,
             recovery_key_stdin,
         } => {
-            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let opened = open(client, me, workspace.as_deref()).await?;
             let key = read_recovery_key(&opened, recovery_key_stdin)?;
-            workspaces::validate(&client, &opened, &key)
+            workspaces::validate(client, &opened, &key)
                 .await
                 .map_err(explain_flow)?;
             println!(
@@ -629,9 +628,9 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             workspace,
             recovery_key_stdin,
         } => {
-            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let opened = open(client, me, workspace.as_deref()).await?;
             let key = read_recovery_key(&opened, recovery_key_stdin)?;
-            let head = workspaces::recovery_use(&client, &me, &opened, &key)
+            let head = workspaces::recovery_use(client, me, &opened, &key)
                 .await
                 .map_err(explain_flow)?;
             pin(opened.roster.workspace, &head)?;
