@@ -28,47 +28,31 @@ pub struct Server {
 impl Server {
     pub fn start(db: Db) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.args([
-            "server",
-            "--listen",
-            "127.0.0.1:0",
-            "--public-url",
-            "http://keyhaven.test",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir.path())
-        .env_remove("KEYHAVEN_DATABASE")
-        .env("KEYHAVEN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
         let pg_database = (db == Db::Postgres).then(|| {
             let name = format!("keyhaven_e2e_{}_{}", std::process::id(), nanos());
             psql(&format!("CREATE DATABASE {name}"));
-            cmd.arg("--database")
-                .arg(format!("postgres://postgres@127.0.0.1:5432/{name}"));
             name
         });
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("keyhaven server listening on ") {
-                break rest.trim().to_owned();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, url) = spawn(data_dir.path(), pg_database.as_deref(), 0);
         Self {
             child,
             url,
             data_dir,
             pg_database,
         }
+    }
+
+    /// Stops the server and starts it again on the same data, with its clock
+    /// `offset_days` ahead (the binary must be built with the `test-clock` feature).
+    pub fn restart(&mut self, offset_days: u64) {
+        terminate(&mut self.child);
+        let (child, url) = spawn(
+            self.data_dir.path(),
+            self.pg_database.as_deref(),
+            offset_days,
+        );
+        self.child = child;
+        self.url = url;
     }
 
     pub fn outbox(&self) -> PathBuf {
@@ -123,6 +107,44 @@ impl Drop for Server {
             psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
+}
+
+/// Starts `keyhaven server` on 127.0.0.1:0 and waits for the address it prints.
+fn spawn(data_dir: &Path, pg_database: Option<&str>, offset_days: u64) -> (Child, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-url",
+        "http://keyhaven.test",
+    ])
+    .arg("--data-dir")
+    .arg(data_dir)
+    .env_remove("KEYHAVEN_DATABASE")
+    .env("KEYHAVEN_LOG", "warn")
+    .env("KEYHAVEN_CLOCK_OFFSET_DAYS", offset_days.to_string())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    if let Some(name) = pg_database {
+        cmd.arg("--database")
+            .arg(format!("postgres://postgres@127.0.0.1:5432/{name}"));
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("keyhaven server listening on ") {
+            break rest.trim().to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
