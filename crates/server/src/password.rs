@@ -118,7 +118,7 @@ async fn reset_verify(
                 )
                 .await?;
             Ok(Json(ResetVerified {
-                reset_token: token,
+                reset_token: token.into(),
                 account_id: account.id,
             }))
         }

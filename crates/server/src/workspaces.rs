@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/workspaces/{id}/items", get(list_items))
         .route(
             "/v1/workspaces/{id}/items/{item}",
-            put(put_item).delete(delete_item),
+            get(get_item).put(put_item).delete(delete_item),
         )
         .route("/v1/workspaces/{id}/recovery/use", post(recovery_use))
         .route("/v1/workspaces/{id}/recovery/relink", post(recovery_relink))
@@ -317,6 +317,28 @@ async fn list_items(
             })
             .collect(),
     ))
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, item)): Path<(String, String)>,
+) -> Result<Json<ItemView>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    if !reads_items(&m.role) {
+        return Err(ApiError::Forbidden("this role cannot read secrets"));
+    }
+    let item = parse_uuid(&item, "item id")?;
+    let row = state
+        .store()
+        .item(&m.workspace_id, &item)
+        .await?
+        .ok_or(ApiError::NotFound("no such secret"))?;
+    Ok(Json(ItemView {
+        id: row.id,
+        revision: u64::try_from(row.revision).unwrap_or(0),
+        sealed: Bytes(row.sealed),
+    }))
 }
 
 async fn put_item(

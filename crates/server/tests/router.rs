@@ -250,7 +250,7 @@ fn access_code(mail: &str) -> String {
 
 fn reset_finish_body(token: &str, upload: Vec<u8>) -> String {
     serde_json::to_string(&ResetFinish {
-        reset_token: token.into(),
+        reset_token: token.to_owned().into(),
         registration_upload: Bytes(upload),
         ksf: KsfParams {
             memory_kib: 19 * 1024,
@@ -406,7 +406,7 @@ async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let verified: ResetVerified = serde_json::from_slice(&body).unwrap();
     assert_eq!(verified.account_id, "00000000-0000-4000-8000-00000000b0b0");
-    assert_eq!(verified.reset_token.len(), 64, "256 bits, hex");
+    assert_eq!(verified.reset_token.as_str().len(), 64, "256 bits, hex");
     let (status, body, _) = call(&app, json("POST", "/v1/password/reset/verify", verify)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the code is single use");
     assert_eq!(error(&body).code, "invalid_code");
@@ -433,7 +433,7 @@ async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
     )
     .unwrap();
 
-    let finish = reset_finish_body(&verified.reset_token, upload);
+    let finish = reset_finish_body(verified.reset_token.as_str(), upload);
     let (status, body, _) = call(
         &app,
         json("POST", "/v1/password/reset/finish", finish.clone()),

@@ -459,6 +459,25 @@ impl Store {
             .collect()
     }
 
+    /// One item.
+    pub async fn item(&self, workspace_id: &str, id: &str) -> Result<Option<ItemRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, revision, sealed FROM items WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(ItemRow {
+                id: r.try_get(0)?,
+                revision: r.try_get(1)?,
+                sealed: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
     /// Deletes an item; `false` if there was none.
     pub async fn delete_item(&self, workspace_id: &str, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM items WHERE workspace_id = $1 AND id = $2")
