@@ -9,7 +9,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     Bytes, CreateWorkspace, ItemView, PutItem, RecoveryGenerate, RecoveryProof, RecoveryRelink,
