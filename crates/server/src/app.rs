@@ -116,12 +116,17 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/v1/openapi.json", get(openapi))
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(crate::password::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .with_state(state)
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 #[derive(Serialize)]

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod mail;
+pub mod openapi;
 pub mod password;
 pub mod smtp_sink;
 pub mod store;

@@ -470,3 +470,57 @@ async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
     );
     assert!(notice.contains("emergency reset code"), "{notice}");
 }
+
+/// Every documented endpoint exists with its method (no "no such endpoint", no 405), and the
+/// document is served and names every one of them.
+#[tokio::test]
+async fn openapi_matches_the_router() {
+    let (app, _dir) = app().await;
+    let (status, body, _) = call(
+        &app,
+        Request::get("/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let uuid = "00000000-0000-4000-8000-000000000001";
+    for ep in keyhaven_server::openapi::ENDPOINTS {
+        assert!(
+            doc["paths"][ep.path][ep.method].is_object(),
+            "{} {} is documented",
+            ep.method,
+            ep.path
+        );
+        for schema in ep.request.iter().chain(ep.response.iter()) {
+            assert!(
+                doc["components"]["schemas"][*schema].is_object(),
+                "schema {schema} exists"
+            );
+        }
+        let path = ep.path.replace("{id}", uuid).replace("{item}", uuid);
+        let request = Request::builder()
+            .method(ep.method.to_uppercase().as_str())
+            .uri(&path)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, body, _) = call(&app, request).await;
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {path}",
+            ep.method
+        );
+        if status == StatusCode::NOT_FOUND {
+            assert_ne!(
+                error(&body).message,
+                "no such endpoint",
+                "{} {path} is routed",
+                ep.method
+            );
+        }
+    }
+}
