@@ -395,6 +395,27 @@ fn emergency_reset(db: Db) {
     // The roster this device pinned still verifies after all of it.
     let out = alice.run(&["workspace", "show"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // A password change keeps the keys: no relink needed, secrets stay readable.
+    let third = "a third passphrase";
+    let out = with_env(
+        &alice,
+        &["password", "change"],
+        &[("KEYHAVEN_NEW_PASSWORD", third)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let login = [
+        "login",
+        "--server",
+        url.as_str(),
+        "--email",
+        "alice@example.com",
+    ];
+    assert_eq!(alice.run(&login, Some(new_password)).status.code(), Some(1));
+    let out = alice.run(&login, Some(third));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = alice.run(&["secret", "get", "payroll"], None);
+    assert_eq!(stdout(&out), "password: hunter2\n", "{}", stderr(&out));
 }
 
 #[test]

@@ -452,6 +452,28 @@ pub struct ResetFinished {
     pub sessions_revoked: u64,
 }
 
+/// `POST /v1/password/change/start`: OPAQUE registration of a new password for the
+/// signed-in account (needs a recent sign-in).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeStart {
+    /// OPAQUE `RegistrationRequest`.
+    pub registration_request: Bytes,
+}
+
+/// `POST /v1/password/change/finish`: the OPAQUE upload and the same account keys, wrapped
+/// under the new password's export key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeFinish {
+    /// OPAQUE `RegistrationUpload`.
+    pub registration_upload: Bytes,
+    /// Argon2id parameters.
+    pub ksf: KsfParams,
+    /// The account's private keys, re-wrapped.
+    pub wrapped_keys: Bytes,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -347,6 +347,8 @@ fn schemas() -> Value {
         "ResetVerified": obj(&[("reset_token", s("string")), ("account_id", s("string"))]),
         "ResetStart": obj(&[("reset_token", s("string")), ("registration_request", bytes())]),
         "ResetFinish": upload_keys("reset_token"),
+        "ChangeStart": obj(&[("registration_request", bytes())]),
+        "ChangeFinish": obj(&[("registration_upload", bytes()), ("ksf", r("KsfParams")), ("wrapped_keys", bytes())]),
         "ResetFinished": obj(&[("account", r("AccountInfo")), ("sessions_revoked", s("integer"))]),
         "ShareUpload": share,
         "ShareList": array(r("ShareUpload")),

@@ -206,3 +206,39 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// Replaces the password (OPAQUE file, KSF parameters, re-wrapped keys) of an account that
+    /// keeps its key pairs, and signs out every other session; one transaction.
+    pub async fn change_password(
+        &self,
+        account_id: &str,
+        keep_session: &[u8],
+        password_file: &[u8],
+        ksf: (i64, i64, i64),
+        wrapped_keys: &[u8],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
+                                 ksf_parallelism = $5, wrapped_keys = $6
+             WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(password_file)
+        .bind(ksf.0)
+        .bind(ksf.1)
+        .bind(ksf.2)
+        .bind(wrapped_keys)
+        .execute(&mut *tx)
+        .await?;
+        let revoked =
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                .bind(account_id)
+                .bind(keep_session)
+                .execute(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(revoked.rows_affected())
+    }
+}
