@@ -229,6 +229,22 @@ fn explain(err: FlowError) -> anyhow::Error {
     crate::with_hint(err.into(), hint)
 }
 
+async fn change(password_stdin: bool) -> Result<()> {
+    let (me, client, _) = crate::account::me()?;
+    let new_password = read_new_password(password_stdin)?;
+    keyhaven_client::password::change(
+        &client,
+        me.id,
+        &me.keys,
+        new_password,
+        keyhaven_crypto::opaque::KsfParams::default(),
+    )
+    .await
+    .map_err(crate::account::explain_flow)?;
+    println!("Password changed. Your keys are unchanged; your other sessions were signed out.");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,20 +290,4 @@ mod tests {
             assert_eq!(n, no + 1, "nothing is asked after a no");
         }
     }
-}
-
-async fn change(password_stdin: bool) -> Result<()> {
-    let (me, client, _) = crate::account::me()?;
-    let new_password = read_new_password(password_stdin)?;
-    keyhaven_client::password::change(
-        &client,
-        me.id,
-        &me.keys,
-        new_password,
-        keyhaven_crypto::opaque::KsfParams::default(),
-    )
-    .await
-    .map_err(crate::account::explain_flow)?;
-    println!("Password changed. Your keys are unchanged; your other sessions were signed out.");
-    Ok(())
 }
