@@ -217,9 +217,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), mailer, config).await?;
     println!("keyhaven server listening on http://{address}");
     tracing::info!(%address, backend = ?store.backend(), "listening");
+    let reminders = tokio::spawn(crate::reminders::run(state.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    reminders.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -12,6 +12,7 @@ pub mod error;
 pub mod mail;
 pub mod openapi;
 pub mod password;
+pub mod reminders;
 pub mod smtp_sink;
 pub mod store;
 pub mod workspaces;

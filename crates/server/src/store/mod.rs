@@ -9,8 +9,10 @@
 
 mod workspaces;
 
+pub use reminders::DueReminder;
 pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
 mod password;
+mod reminders;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
