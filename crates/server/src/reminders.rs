@@ -1,5 +1,6 @@
 //! The reminder loop: emails every owner 7 days and 1 day before a temporary recovery key
-//! expires, and deletes the verifier and shares of keys that have expired.
+//! expires, and deletes the verifier and shares of keys that have expired (also done lazily
+//! whenever a workspace is read, so an expired key never opens anything in between).
 
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ pub const INTERVAL: Duration = Duration::from_secs(3600);
 /// One pass: sends what is due, once each. Returns how many reminders went out.
 pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     let now = state.now();
+    for workspace in state.store().expired_recovery_workspaces(now).await? {
+        state.store().expire_recovery(&workspace, now).await?;
+    }
     let mut sent = 0;
     // 1-day first: a key found late (server was down) gets the more urgent reminder only.
     for days in [1, 7] {

@@ -68,4 +68,16 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Workspaces whose temporary recovery key has expired but still has a verifier.
+    pub async fn expired_recovery_workspaces(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT workspace_id FROM recovery_keys
+             WHERE expires_at IS NOT NULL AND expires_at <= $1",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
 }
