@@ -335,7 +335,10 @@ pub async fn logout(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<StatusCode, ApiError> {
-    state.store().delete_session(&session.token_hash).await?;
+    state
+        .store()
+        .delete_session(&session.token_hash, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

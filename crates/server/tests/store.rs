@@ -268,7 +268,7 @@ async fn story(store: Store) {
         );
     }
     store.put_session(b"s3", &a.id, T).await.unwrap();
-    store.delete_session(b"s3").await.unwrap();
+    store.delete_session(b"s3", T).await.unwrap();
     assert_eq!(
         store.touch_session(b"s3", T, 3600, 86_400).await.unwrap(),
         None
