@@ -474,6 +474,29 @@ pub struct ChangeFinish {
     pub wrapped_keys: Bytes,
 }
 
+/// One event of an audit chain, as `GET /v1/workspaces/{id}/audit` (owners and admins) and
+/// `GET /v1/account/audit` (the signed-in account) return them, in order. The client
+/// recomputes `hash` from the other fields and checks the links (`docs/protocol.md` §17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// `workspace:<uuid>` or `account:<uuid>`.
+    pub chain: String,
+    /// Position in the chain, from 0.
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// `account:<uuid>`, or `server` for what the server does by itself.
+    pub actor: String,
+    /// What happened (`item-added`, `login`, …).
+    pub kind: String,
+    /// A JSON object, as the exact text that was hashed (never a secret).
+    pub details: String,
+    /// The previous event's hash (32 zero bytes for event 0).
+    pub prev_hash: Bytes,
+    /// SHA-256 of the event's canonical encoding.
+    pub hash: Bytes,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -252,6 +252,22 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("RecoveryProof"),
         None,
     ),
+    e(
+        "get",
+        "/v1/workspaces/{id}/audit",
+        "The workspace's audit chain, in order, with hashes (owners and admins)",
+        true,
+        None,
+        Some("AuditLog"),
+    ),
+    e(
+        "get",
+        "/v1/account/audit",
+        "The signed-in account's audit chain, in order, with hashes",
+        true,
+        None,
+        Some("AuditLog"),
+    ),
 ];
 
 fn s(kind: &str) -> Value {
@@ -375,6 +391,17 @@ fn schemas() -> Value {
         "RecoveryProof": obj(&[("proof", bytes())]),
         "RecoveryRelink": obj(&[("proof", bytes()), ("seq", s("integer")), ("entry", bytes()), ("shares", array(r("ShareUpload")))]),
         "RecoveryGenerate": obj(&[("seq", s("integer")), ("entry", bytes()), ("recovery", r("RecoveryUpload")), ("shares", array(r("ShareUpload")))]),
+        "AuditEvent": obj(&[
+            ("chain", s("string")),
+            ("seq", s("integer")),
+            ("at", s("integer")),
+            ("actor", s("string")),
+            ("kind", s("string")),
+            ("details", json!({ "type": "string", "description": "JSON object, exactly as hashed" })),
+            ("prev_hash", bytes()),
+            ("hash", bytes()),
+        ]),
+        "AuditLog": array(r("AuditEvent")),
     })
 }
 
