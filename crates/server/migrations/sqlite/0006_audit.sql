@@ -16,3 +16,12 @@ CREATE TABLE audit_events (
     hash      BLOB NOT NULL,
     PRIMARY KEY (chain, seq)
 );
+
+-- One row per chain: the chain's append lock. Every append first bumps its row
+-- (`INSERT … ON CONFLICT DO UPDATE`), which on PostgreSQL makes a concurrent append to the same
+-- chain wait for this transaction instead of failing on the primary key above. `appended`
+-- counts the events appended through the store.
+CREATE TABLE audit_chains (
+    chain    TEXT PRIMARY KEY,
+    appended INTEGER NOT NULL
+);

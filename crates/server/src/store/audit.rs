@@ -29,15 +29,27 @@
 //!
 //! # Appending and races
 //!
-//! [`append`] reads the chain's last event and inserts the next one, inside the caller's
-//! transaction. Two transactions that append to one chain at the same moment both read the
-//! same head; the primary key `(chain, seq)` lets only one of them insert, and the other fails
-//! with [`StoreError::ChainConflict`], which rolls its whole operation back: a chain never
-//! forks, and an operation is never stored without its event. Store methods whose chains can
-//! see concurrent appends (items, recovery events, sessions, password resets) run their
-//! transaction once more on that error ([`ATTEMPTS`]); a second loss is answered
-//! `409 Conflict` ("try again"). On SQLite writers are serialized by the database lock, so the
-//! conflict only happens on PostgreSQL.
+//! [`append`] runs inside the caller's transaction, after the operation's own writes:
+//!
+//! 1. it takes the chain's append lock by bumping the chain's row in `audit_chains`
+//!    (`INSERT … ON CONFLICT (chain) DO UPDATE`), held until the transaction ends;
+//! 2. it reads the chain's last event (`seq`, `hash`);
+//! 3. it inserts event `seq + 1` with `prev_hash` = that hash.
+//!
+//! On PostgreSQL (READ COMMITTED) a second transaction appending to the same chain waits at
+//! step 1 until the first commits or rolls back, and its step 2, a new statement, then sees the
+//! first one's event: concurrent writers to one workspace queue instead of failing. On SQLite
+//! the database's single writer lock already serializes them.
+//!
+//! The primary key `(chain, seq)` is the backstop: should two appends ever read the same head
+//! (a writer that skips the lock), only one insert succeeds and the other fails with
+//! [`StoreError::ChainConflict`], which rolls its whole operation back, so a chain never forks
+//! and no operation is stored without its event. Store methods run their transaction once more
+//! on that error ([`ATTEMPTS`]); a second loss is answered `409 Conflict` ("try again").
+//!
+//! A transaction that appends to several chains (a password reset) appends to the account's
+//! chain first, then to workspace chains in id order, so two of them never wait on each other's
+//! locks in opposite orders.
 
 use core::future::Future;
 
@@ -176,8 +188,9 @@ pub fn event_hash(
 }
 
 /// Appends one event to `chain` inside the caller's transaction: the next position after the
-/// chain's last event, linked to its hash. Fails with [`StoreError::ChainConflict`] if another
-/// transaction took that position first; any failure fails the caller's transaction.
+/// chain's last event, linked to its hash, under the chain's append lock (module
+/// documentation). Fails with [`StoreError::ChainConflict`] if another transaction took that
+/// position first; any failure fails the caller's transaction.
 pub(crate) async fn append(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     chain: &str,
@@ -186,6 +199,13 @@ pub(crate) async fn append(
     details: &serde_json::Value,
     at: i64,
 ) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_chains (chain, appended) VALUES ($1, 1)
+         ON CONFLICT (chain) DO UPDATE SET appended = audit_chains.appended + 1",
+    )
+    .bind(chain)
+    .execute(&mut **tx)
+    .await?;
     let head = sqlx::query(
         "SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1",
     )
