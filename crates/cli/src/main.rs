@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod audit;
 mod home;
 mod key;
 mod password;
@@ -52,6 +53,9 @@ enum Command {
     /// Reset a forgotten password (emails an access code first).
     #[command(subcommand)]
     Password(password::PasswordCommand),
+    /// Audit logs of a workspace or of your account: list, verify (on this device).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Secret(cmd) => block_on(workspace::secret(cmd)),
         Command::RecoveryKey(cmd) => block_on(workspace::recovery(cmd)),
         Command::Password(cmd) => block_on(password::run(cmd)),
+        Command::Audit(cmd) => block_on(audit::run(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -314,7 +314,7 @@ fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
 }
 
 /// Finds the workspace by name or id (default: the only one).
-async fn choose(client: &Client, wanted: Option<&str>) -> Result<WorkspaceSummary> {
+pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<WorkspaceSummary> {
     let list = workspaces::list(client).await.map_err(explain_flow)?;
     match wanted {
         Some(w) => list
