@@ -282,6 +282,7 @@ async fn change_finish(
             &password_file,
             ksf,
             &req.wrapped_keys.0,
+            state.now(),
         )
         .await?;
     let notice = Email {

@@ -387,6 +387,33 @@ async fn fail_closed_story(store: Store, raw: Raw) {
     );
     assert!(store.memberships(ALICE).await.unwrap()[0].needs_relink);
 
+    // Password change (same keys, re-wrapped): the other sessions survive a refused event.
+    store.put_session(b"s3", ALICE, T).await.unwrap();
+    store.put_session(b"s4", ALICE, T).await.unwrap();
+    let before = store.account_by_id(ALICE).await.unwrap();
+    raw.refuse("password-changed").await;
+    refused(
+        store
+            .change_password(ALICE, b"s3", &[5; 192], (65_536, 3, 4), &[6; 105], T)
+            .await,
+    );
+    assert_eq!(store.account_by_id(ALICE).await.unwrap(), before);
+    assert!(
+        store
+            .touch_session(b"s4", T, 60, 60)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    raw.allow().await;
+    assert_eq!(
+        store
+            .change_password(ALICE, b"s3", &[5; 192], (65_536, 3, 4), &[6; 105], T)
+            .await
+            .unwrap(),
+        1
+    );
+
     // Relink with the recovery key.
     raw.refuse("recovery-key-used").await;
     refused(
@@ -426,7 +453,10 @@ async fn fail_closed_story(store: Store, raw: Raw) {
             "login",
             "logout",
             "login",
-            "password-reset"
+            "password-reset",
+            "login",
+            "login",
+            "password-changed",
         ]
     );
     let events = store.audit_events(&workspace_chain(WS)).await.unwrap();

@@ -80,6 +80,9 @@ pub enum EventKind {
     Logout,
     /// Account chain: the password and account keys were replaced, every session revoked.
     PasswordReset,
+    /// Account chain: the signed-in account changed its password (same keys, re-wrapped);
+    /// its other sessions were signed out.
+    PasswordChanged,
     /// Workspace chain: the workspace was created with its genesis roster and recovery key.
     WorkspaceCreated,
     /// Workspace chain: a member reset their password; their membership needs relinking.
@@ -113,6 +116,7 @@ impl EventKind {
             EventKind::Login => "login",
             EventKind::Logout => "logout",
             EventKind::PasswordReset => "password-reset",
+            EventKind::PasswordChanged => "password-changed",
             EventKind::WorkspaceCreated => "workspace-created",
             EventKind::MemberPasswordReset => "member-password-reset",
             EventKind::ItemAdded => "item-added",
@@ -381,6 +385,7 @@ mod tests {
             EventKind::Login,
             EventKind::Logout,
             EventKind::PasswordReset,
+            EventKind::PasswordChanged,
             EventKind::WorkspaceCreated,
             EventKind::MemberPasswordReset,
             EventKind::ItemAdded,

@@ -253,7 +253,8 @@ impl Store {
 
 impl Store {
     /// Replaces the password (OPAQUE file, KSF parameters, re-wrapped keys) of an account that
-    /// keeps its key pairs, and signs out every other session; one transaction.
+    /// keeps its key pairs, signs out every other session and records `password-changed`; one
+    /// transaction.
     pub async fn change_password(
         &self,
         account_id: &str,
@@ -261,28 +262,42 @@ impl Store {
         password_file: &[u8],
         ksf: (i64, i64, i64),
         wrapped_keys: &[u8],
+        now: i64,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
-                                 ksf_parallelism = $5, wrapped_keys = $6
-             WHERE id = $1",
-        )
-        .bind(account_id)
-        .bind(password_file)
-        .bind(ksf.0)
-        .bind(ksf.1)
-        .bind(ksf.2)
-        .bind(wrapped_keys)
-        .execute(&mut *tx)
-        .await?;
-        let revoked =
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
-                .bind(account_id)
-                .bind(keep_session)
-                .execute(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        Ok(revoked.rows_affected())
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            sqlx::query(
+                "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
+                                     ksf_parallelism = $5, wrapped_keys = $6
+                 WHERE id = $1",
+            )
+            .bind(account_id)
+            .bind(password_file)
+            .bind(ksf.0)
+            .bind(ksf.1)
+            .bind(ksf.2)
+            .bind(wrapped_keys)
+            .execute(&mut *tx)
+            .await?;
+            let revoked =
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                    .bind(account_id)
+                    .bind(keep_session)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            audit::append(
+                &mut tx,
+                &account_chain(account_id),
+                &account_actor(account_id),
+                EventKind::PasswordChanged,
+                &serde_json::json!({ "sessions_revoked": revoked }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(revoked)
+        })
+        .await
     }
 }
