@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(crate::password::routes())
+        .merge(crate::members::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .with_state(state)

@@ -7,8 +7,10 @@
 //! must agree on (sessions, codes, single use, rate limits) lives here, in the database, and
 //! every "use once" is a single atomic statement (`DELETE … RETURNING` or a guarded `UPDATE`).
 
+mod members;
 mod workspaces;
 
+pub use members::{Append, ChangeOutcome, InvitationRow, MemberRow};
 pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
 mod password;
 
