@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod flows;
+pub mod members;
 pub mod password;
 pub mod workspaces;
 
