@@ -284,6 +284,23 @@ fn members_story(db: Db) {
     join(&server, &alice, &carol, "carol@example.com", "helpdesk");
     let err = refused(&carol, &["secret", "list"]);
     assert!(err.contains("this role cannot read secrets"), "{err}");
+    // Made admin, she receives every workspace-key version and reads; made helpdesk again, she
+    // has seen the current workspace key, so it is rotated (to alice, bob and the recovery key).
+    ok(&alice, &["member", "role", "carol@example.com", "admin"]);
+    assert_eq!(
+        ok(&carol, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+    let out = ok(&alice, &["member", "role", "carol@example.com", "helpdesk"]);
+    assert!(
+        out.contains("workspace key is now version 2 (shared with 3 recipients"),
+        "{out}"
+    );
+    refused(&carol, &["secret", "list"]);
+    assert_eq!(
+        ok(&bob, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
 
     // Dave, member, resets his password: his new keys open nothing until Alice relinks him.
     let (dave, dave_old) = sign_up(&server, "dave@example.com");
@@ -321,22 +338,22 @@ fn members_story(db: Db) {
     assert!(!out.contains("needs a relink"), "{out}");
 
     // Removing Bob rotates the workspace key and re-encrypts every secret under it.
-    assert_eq!(key_version(&alice), 1);
+    assert_eq!(key_version(&alice), 2);
     let out = ok(
         &alice,
         &["member", "remove", "bob@example.com", "--reencrypt"],
     );
     assert!(out.contains("Removed bob@example.com from Acme."), "{out}");
     assert!(
-        out.contains("workspace key is now version 2 (shared with 3 recipients"),
+        out.contains("workspace key is now version 3 (shared with 3 recipients"),
         "alice, dave and the recovery key (not helpdesk carol): {out}"
     );
     assert!(!out.contains("escrow key"), "bob never had it: {out}");
     assert!(
-        out.contains("Re-encrypted 2 secrets under workspace key version 2"),
+        out.contains("Re-encrypted 2 secrets under workspace key version 3"),
         "{out}"
     );
-    assert_eq!(key_version(&alice), 2);
+    assert_eq!(key_version(&alice), 3);
     let out = ok(&alice, &["secret", "get", "payroll", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["revision"], 2, "rewritten as the next revision");
@@ -351,7 +368,7 @@ fn members_story(db: Db) {
     );
     assert!(out.contains("not a member of Acme; finishing"), "{out}");
     assert!(
-        out.contains("Re-encrypted 0 secrets under workspace key version 2 (2 already were)"),
+        out.contains("Re-encrypted 0 secrets under workspace key version 3 (2 already were)"),
         "{out}"
     );
     // Dave, still a member, reads the re-encrypted secrets.
@@ -361,9 +378,9 @@ fn members_story(db: Db) {
     let out = ok(&alice, &["member", "remove", "carol@example.com"]);
     assert!(out.contains("The escrow key is now version 2."), "{out}");
     assert!(!out.contains("workspace key is now"), "{out}");
-    assert_eq!(key_version(&alice), 2);
+    assert_eq!(key_version(&alice), 3);
 
-    // The recovery key received version 2: after Alice forgets her password, the temporary
+    // The recovery key received version 3: after Alice forgets her password, the temporary
     // key from the welcome email restores her access to the re-encrypted secret.
     reset_password(&server, &alice, "alice@example.com");
     refused(&alice, &["secret", "get", "payroll"]);
