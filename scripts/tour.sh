@@ -32,6 +32,19 @@ echo "== Sign in (OPAQUE: the password never reaches the server), then who am I"
 kh login --server "$URL" --email "$EMAIL"
 kh whoami
 echo
+echo "== A workspace: its temporary recovery key arrives in the welcome email (outbox)"
+kh workspace create "Tour $(date +%H%M%S)"
+WS_NAME=$("$KH" workspace list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["name"])')
+echo "hunter2" | "$KH" secret add payroll --username ops --workspace "$WS_NAME"
+kh secret list --workspace "$WS_NAME"
+kh secret get payroll --workspace "$WS_NAME"
+kh recovery-key status --workspace "$WS_NAME"
+echo
+echo "== Replace the temporary key with a permanent one (shown once; saved to a kit file)"
+KIT="./keyhaven-data/tour-kit-$(date +%s).txt"
+kh recovery-key generate --workspace "$WS_NAME" --yes --out "$KIT"
+kh recovery-key status --workspace "$WS_NAME"
+echo
 echo "== A wrong password and an unknown account get the same answer"
 KEYHAVEN_PASSWORD=wrong kh login --server "$URL" --email "$EMAIL"
 kh login --server "$URL" --email "nobody-$(date +%s)@example.com"

@@ -133,3 +133,26 @@ pub fn save_prompts(prompts: &[keyhaven_client::workspaces::Prompt]) -> Result<(
     std::fs::rename(&tmp, dir.join("prompts.json"))?;
     Ok(())
 }
+
+/// Pinned audit-log heads, per chain: `{"workspace:<uuid>": [seq, "<hex>"]}`, like the roster
+/// pins.
+pub fn load_audit_pins() -> Result<std::collections::BTreeMap<String, (u64, String)>> {
+    let path = dir()?.join("audit-pins.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Saves pinned audit-log heads (atomic replace).
+pub fn save_audit_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Result<()> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir)?;
+    let tmp = dir.join(".audit-pins.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(pins)?)?;
+    std::fs::rename(&tmp, dir.join("audit-pins.json"))?;
+    Ok(())
+}

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod audit;
 mod home;
 mod key;
 mod member;
@@ -56,6 +57,9 @@ enum Command {
     /// Reset a forgotten password (emails an access code first).
     #[command(subcommand)]
     Password(password::PasswordCommand),
+    /// Audit logs of a workspace or of your account: list, verify (on this device).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::RecoveryKey(cmd) => block_on(workspace::recovery(cmd)),
         Command::Member(cmd) => block_on(member::run(cmd)),
         Command::Password(cmd) => block_on(password::run(cmd)),
+        Command::Audit(cmd) => block_on(audit::run(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,14 @@ pub enum PasswordCommand {
     Forgot(ForgotArgs),
     /// Reset the password with the emailed access code; generates a new encryption key.
     Reset(ResetArgs),
+    /// Change the password of the signed-in account (sign in again first if it has been more
+    /// than ten minutes). Keeps your keys; signs out your other sessions.
+    Change {
+        /// Read the new password from the first line of stdin (else $KEYHAVEN_NEW_PASSWORD,
+        /// else a prompt, twice).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// Email an access code for a password reset.
@@ -79,6 +87,7 @@ pub async fn run(command: PasswordCommand) -> Result<()> {
     match command {
         PasswordCommand::Forgot(args) => forgot(args).await,
         PasswordCommand::Reset(args) => reset(args).await,
+        PasswordCommand::Change { password_stdin } => change(password_stdin).await,
     }
 }
 
@@ -218,6 +227,22 @@ fn explain(err: FlowError) -> anyhow::Error {
         _ => "",
     };
     crate::with_hint(err.into(), hint)
+}
+
+async fn change(password_stdin: bool) -> Result<()> {
+    let (me, client, _) = crate::account::me()?;
+    let new_password = read_new_password(password_stdin)?;
+    keyhaven_client::password::change(
+        &client,
+        me.id,
+        &me.keys,
+        new_password,
+        keyhaven_crypto::opaque::KsfParams::default(),
+    )
+    .await
+    .map_err(crate::account::explain_flow)?;
+    println!("Password changed. Your keys are unchanged; your other sessions were signed out.");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -98,6 +98,17 @@ pub enum SecretCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a secret's value (read from stdin or a prompt); a new signed revision.
+    Edit {
+        /// The secret's name.
+        name: String,
+        /// A new user name for a login (not secret).
+        #[arg(long)]
+        username: Option<String>,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
     /// Remove a secret.
     Rm {
         /// The secret's name.
@@ -303,7 +314,7 @@ fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
 }
 
 /// Finds the workspace by name or id (default: the only one).
-async fn choose(client: &Client, wanted: Option<&str>) -> Result<WorkspaceSummary> {
+pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<WorkspaceSummary> {
     let list = workspaces::list(client).await.map_err(explain_flow)?;
     match wanted {
         Some(w) => list
@@ -450,6 +461,39 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
                     println!("{n}  ({k})");
                 }
             }
+            Ok(())
+        }
+        SecretCommand::Edit {
+            name,
+            username,
+            workspace,
+        } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let secrets = workspaces::secrets(&client, &opened)
+                .await
+                .map_err(explain_flow)?;
+            let secret = secrets
+                .iter()
+                .find(|s| s.name() == name)
+                .with_context(|| format!("no secret named {name:?}; see `keyhaven secret list`"))?;
+            let (field, prompt) = match secret.plain.kind {
+                ItemKind::Login => ("password", "New password: "),
+                ItemKind::Note => ("text", "New note: "),
+                ItemKind::ApiKey => ("key", "New API key: "),
+            };
+            let value = read_secret(prompt)?;
+            let mut changes = BTreeMap::new();
+            changes.insert(
+                field.to_owned(),
+                SecretBytes::new(value.as_bytes().to_vec()),
+            );
+            if let Some(user) = username {
+                changes.insert("username".into(), SecretBytes::new(user.into_bytes()));
+            }
+            workspaces::edit_secret(&client, &me, &opened, secret, changes)
+                .await
+                .map_err(explain_flow)?;
+            println!("Updated {name:?} (revision {}).", secret.revision + 1);
             Ok(())
         }
         SecretCommand::Rm { name, workspace } => {

@@ -37,6 +37,14 @@ fn key_in(text: &str) -> String {
         .to_owned()
 }
 
+fn wait_for(condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "timed out");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn login(server: &Server, user: &User, days: u64) -> Output {
     let out = at(
         user,
@@ -100,6 +108,28 @@ fn clock_story(db: Db) {
             .rev()
             .find(|m| m.contains("Lapsed"))
             .unwrap(),
+    );
+
+    // Day 23 and day 29: the owners are reminded 7 days and 1 day before the expiry, once
+    // each (a restart runs the reminder pass again and must not repeat them).
+    let reminder = "Subject: Keyhaven: the temporary recovery key of Lapsed expires on";
+    let count = |server: &Server| {
+        server
+            .mails()
+            .iter()
+            .filter(|m| m.contains(reminder))
+            .count()
+    };
+    server.restart(23);
+    wait_for(|| count(&server) == 1);
+    server.restart(23);
+    server.restart(29);
+    wait_for(|| count(&server) == 2);
+    assert!(
+        server
+            .mails()
+            .iter()
+            .all(|m| !m.contains("recovery key of Kept expires"))
     );
 
     // Day 31: the temporary key has expired unreplaced; the permanent one is still valid.

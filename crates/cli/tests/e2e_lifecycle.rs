@@ -106,9 +106,19 @@ fn workspace_and_secrets(db: Db) {
     assert_eq!(v["fields"]["password"], "hunter2");
     assert_eq!(v["fields"]["username"], "ops");
     assert_eq!(v["kind"], "login");
+    assert_eq!(v["revision"], 1);
 
     let out = alice.run(&["secret", "list"], None);
     assert_eq!(stdout(&out), "payroll  (login)\nstripe  (api-key)\n");
+
+    let out = with_stdin(&alice, &["secret", "edit", "payroll"], "hunter3\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("revision 2"), "{}", stdout(&out));
+    let out = alice.run(&["secret", "get", "payroll", "--json"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["fields"]["password"], "hunter3");
+    assert_eq!(v["fields"]["username"], "ops", "other fields are kept");
+    assert_eq!(v["revision"], 2);
 
     let out = alice.run(&["secret", "rm", "stripe"], None);
     assert_eq!(out.status.code(), Some(0));
@@ -395,6 +405,27 @@ fn emergency_reset(db: Db) {
     // The roster this device pinned still verifies after all of it.
     let out = alice.run(&["workspace", "show"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // A password change keeps the keys: no relink needed, secrets stay readable.
+    let third = "a third passphrase";
+    let out = with_env(
+        &alice,
+        &["password", "change"],
+        &[("KEYHAVEN_NEW_PASSWORD", third)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let login = [
+        "login",
+        "--server",
+        url.as_str(),
+        "--email",
+        "alice@example.com",
+    ];
+    assert_eq!(alice.run(&login, Some(new_password)).status.code(), Some(1));
+    let out = alice.run(&login, Some(third));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = alice.run(&["secret", "get", "payroll"], None);
+    assert_eq!(stdout(&out), "password: hunter2\n", "{}", stderr(&out));
 }
 
 #[test]

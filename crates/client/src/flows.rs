@@ -186,7 +186,7 @@ pub async fn login(
     )
     .map_err(|e| FlowError::Integrity(format!("the account keys do not unwrap: {e}")))?;
     Ok(LoggedIn {
-        session_token: Zeroizing::new(finished.session_token),
+        session_token: Zeroizing::new(finished.session_token.0),
         account: finished.account,
         keys,
     })

@@ -4,6 +4,7 @@
 //! public keys.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod clock;
 pub mod flows;
 pub mod members;

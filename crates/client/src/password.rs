@@ -124,3 +124,45 @@ pub async fn reset(
         sessions_revoked: finished.sessions_revoked,
     })
 }
+
+/// Changes the signed-in account's password (the server wants a recent sign-in): a new OPAQUE
+/// registration, and the same key pairs re-wrapped under the new export key, so workspaces
+/// stay linked. Other sessions are signed out.
+pub async fn change(
+    client: &Client,
+    account_id: AccountId,
+    keys: &AccountKeys,
+    new_password: Zeroizing<String>,
+    ksf: CryptoKsf,
+) -> Result<(), FlowError> {
+    ksf.check()?;
+    let (state, request) = opaque::client_registration_start(new_password.as_bytes())
+        .map_err(|e| FlowError::Integrity(e.to_string()))?;
+    let started: keyhaven_proto::RegisterStarted = client
+        .post(
+            "/v1/password/change/start",
+            &keyhaven_proto::ChangeStart {
+                registration_request: Bytes(request),
+            },
+        )
+        .await?;
+    let response = started.registration_response.0;
+    let (upload, export_key) = tokio::task::spawn_blocking(move || {
+        opaque::client_registration_finish(state, new_password.as_bytes(), &response, ksf)
+    })
+    .await
+    .map_err(|e| FlowError::Integrity(e.to_string()))?
+    .map_err(|e| FlowError::Integrity(e.to_string()))?;
+    let wrapped = keys.wrap(&export_key, account_id);
+    client
+        .post_empty(
+            "/v1/password/change/finish",
+            &keyhaven_proto::ChangeFinish {
+                registration_upload: Bytes(upload),
+                ksf: to_wire(ksf),
+                wrapped_keys: Bytes(wrapped),
+            },
+        )
+        .await?;
+    Ok(())
+}

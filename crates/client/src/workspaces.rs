@@ -678,3 +678,47 @@ pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> 
     }
     Ok(prompts)
 }
+
+/// Stores a new revision of a secret with `fields` replaced (others kept), under the current
+/// workspace key, signed by `me`.
+pub async fn edit_secret(
+    client: &Client,
+    me: &Me,
+    opened: &Opened,
+    secret: &Secret,
+    changes: BTreeMap<String, SecretBytes>,
+) -> Result<(), FlowError> {
+    let (version, key) = opened.current_key()?;
+    let mut fields = secret.plain.fields.clone();
+    fields.extend(changes);
+    let revision = secret.revision + 1;
+    let place = ItemPlace {
+        workspace: opened.roster.workspace,
+        id: secret.id,
+        key_version: version,
+        revision,
+    };
+    let sealed = SealedItem::seal(
+        key,
+        place,
+        &ItemPlain {
+            kind: secret.plain.kind,
+            fields,
+        },
+        me.id,
+        &me.keys.signing,
+    );
+    client
+        .send_put(
+            &format!(
+                "/v1/workspaces/{}/items/{}",
+                opened.roster.workspace, secret.id
+            ),
+            &PutItem {
+                revision,
+                sealed: Bytes(sealed.to_bytes()),
+            },
+        )
+        .await?;
+    Ok(())
+}

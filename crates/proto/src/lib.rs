@@ -52,6 +52,36 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
+/// A bearer secret (session, signup or reset token): a plain string in JSON, never shown by
+/// `Debug`, so request and response types can be logged or printed without leaking one.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Token(pub String);
+
+impl Token {
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The token's bytes (what the server hashes).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<String> for Token {
+    fn from(token: String) -> Self {
+        Self(token)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
 /// Argon2id parameters of an account (the client checks them against its floor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KsfParams {
@@ -86,7 +116,7 @@ pub struct SignupVerify {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignupVerified {
     /// Lets this email register, once, for a few minutes.
-    pub signup_token: String,
+    pub signup_token: Token,
 }
 
 /// `POST /v1/signup/register/start`: the first OPAQUE registration message.
@@ -94,7 +124,7 @@ pub struct SignupVerified {
 #[serde(deny_unknown_fields)]
 pub struct RegisterStart {
     /// From [`SignupVerified`].
-    pub signup_token: String,
+    pub signup_token: Token,
     /// OPAQUE `RegistrationRequest`.
     pub registration_request: Bytes,
 }
@@ -111,7 +141,7 @@ pub struct RegisterStarted {
 #[serde(deny_unknown_fields)]
 pub struct RegisterFinish {
     /// From [`SignupVerified`].
-    pub signup_token: String,
+    pub signup_token: Token,
     /// The new account's id, chosen by the client (a random UUID) because the wrapped keys
     /// are bound to it.
     pub account_id: String,
@@ -175,7 +205,7 @@ pub struct LoginFinish {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoginFinished {
     /// Bearer token for `Authorization: Bearer …`.
-    pub session_token: String,
+    pub session_token: Token,
     /// The signed-in account.
     pub account: AccountInfo,
 }
@@ -373,7 +403,7 @@ pub struct ResetVerify {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResetVerified {
     /// Lets the holder replace this account's password and keys, once, for a few minutes.
-    pub reset_token: String,
+    pub reset_token: Token,
     /// The account being reset: the new wrapped keys are bound to this id, which does not
     /// change.
     pub account_id: String,
@@ -384,7 +414,7 @@ pub struct ResetVerified {
 #[serde(deny_unknown_fields)]
 pub struct ResetStart {
     /// From [`ResetVerified`].
-    pub reset_token: String,
+    pub reset_token: Token,
     /// OPAQUE `RegistrationRequest`.
     pub registration_request: Bytes,
 }
@@ -402,7 +432,7 @@ pub struct ResetStarted {
 #[serde(deny_unknown_fields)]
 pub struct ResetFinish {
     /// From [`ResetVerified`].
-    pub reset_token: String,
+    pub reset_token: Token,
     /// OPAQUE `RegistrationUpload`.
     pub registration_upload: Bytes,
     /// The Argon2id parameters the client stretched the new password with.
@@ -499,6 +529,51 @@ pub struct RosterChange {
     pub shares: Vec<ShareUpload>,
 }
 
+/// `POST /v1/password/change/start`: OPAQUE registration of a new password for the
+/// signed-in account (needs a recent sign-in).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeStart {
+    /// OPAQUE `RegistrationRequest`.
+    pub registration_request: Bytes,
+}
+
+/// `POST /v1/password/change/finish`: the OPAQUE upload and the same account keys, wrapped
+/// under the new password's export key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeFinish {
+    /// OPAQUE `RegistrationUpload`.
+    pub registration_upload: Bytes,
+    /// Argon2id parameters.
+    pub ksf: KsfParams,
+    /// The account's private keys, re-wrapped.
+    pub wrapped_keys: Bytes,
+}
+
+/// One event of an audit chain, as `GET /v1/workspaces/{id}/audit` (owners and admins) and
+/// `GET /v1/account/audit` (the signed-in account) return them, in order. The client
+/// recomputes `hash` from the other fields and checks the links (`docs/protocol.md` §17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// `workspace:<uuid>` or `account:<uuid>`.
+    pub chain: String,
+    /// Position in the chain, from 0.
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// `account:<uuid>`, or `server` for what the server does by itself.
+    pub actor: String,
+    /// What happened (`item-added`, `login`, …).
+    pub kind: String,
+    /// A JSON object, as the exact text that was hashed (never a secret).
+    pub details: String,
+    /// The previous event's hash (32 zero bytes for event 0).
+    pub prev_hash: Bytes,
+    /// SHA-256 of the event's canonical encoding.
+    pub hash: Bytes,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,6 +600,18 @@ mod tests {
         assert!(serde_json::from_str::<Bytes>("\"+/8A\"").is_err());
         assert!(serde_json::from_str::<Bytes>("\"-_8A==\"").is_err());
         assert_eq!(format!("{b:?}"), "Bytes(3 bytes)");
+    }
+
+    #[test]
+    fn tokens_are_plain_strings_hidden_from_debug() {
+        let v = SignupVerified {
+            signup_token: Token("s3cret".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"signup_token":"s3cret"}"#
+        );
+        assert!(!format!("{v:?}").contains("s3cret"));
     }
 
     #[test]

@@ -161,7 +161,7 @@ async fn signup_verify(
                 )
                 .await?;
             Ok(Json(SignupVerified {
-                signup_token: token,
+                signup_token: token.into(),
             }))
         }
     }
@@ -325,7 +325,7 @@ async fn login_finish(
         .put_session(&sha256(token.as_bytes()), &account.id, now)
         .await?;
     Ok(Json(LoginFinished {
-        session_token: token,
+        session_token: token.into(),
         account: account_info(&account),
     }))
 }
@@ -335,7 +335,10 @@ pub async fn logout(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<StatusCode, ApiError> {
-    state.store().delete_session(&session.token_hash).await?;
+    state
+        .store()
+        .delete_session(&session.token_hash, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -116,13 +116,19 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/v1/openapi.json", get(openapi))
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(crate::password::routes())
         .merge(crate::members::routes())
+        .merge(crate::audit::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .with_state(state)
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 #[derive(Serialize)]
@@ -213,9 +219,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), mailer, config).await?;
     println!("keyhaven server listening on http://{address}");
     tracing::info!(%address, backend = ?store.backend(), "listening");
+    let reminders = tokio::spawn(crate::reminders::run(state.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    reminders.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

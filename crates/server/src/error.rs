@@ -55,7 +55,14 @@ pub enum ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(err: crate::store::StoreError) -> Self {
-        ApiError::Internal(err.into())
+        match err {
+            // Two changes raced for one audit chain and this one lost twice; nothing of it was
+            // stored, so the client may simply send it again.
+            crate::store::StoreError::ChainConflict => {
+                ApiError::Conflict("another change was recorded at the same moment; try again")
+            }
+            err => ApiError::Internal(err.into()),
+        }
     }
 }
 

@@ -6,12 +6,15 @@
 
 pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod mail;
 pub mod members;
+pub mod openapi;
 pub mod password;
+pub mod reminders;
 pub mod roster_entry;
 pub mod smtp_sink;
 pub mod store;

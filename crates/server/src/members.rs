@@ -29,7 +29,7 @@ use crate::workspaces::{FRESH_SIGN_IN_SECS, MAX_ENTRY_BYTES, member, parse_uuid,
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/invitations", get(my_invitations))
-        .route("/v1/invitations/{workspace}/accept", post(accept))
+        .route("/v1/invitations/{id}/accept", post(accept))
         .route("/v1/workspaces/{id}/invitations", post(invite))
         .route("/v1/workspaces/{id}/members", get(list).post(add))
         .route(
@@ -167,9 +167,9 @@ async fn my_invitations(
 async fn accept(
     State(state): State<AppState>,
     session: Session,
-    Path(workspace): Path<String>,
+    Path(id): Path<String>,
 ) -> Result<Json<InvitationView>, ApiError> {
-    let ws = parse_uuid(&workspace, "workspace id")?;
+    let ws = parse_uuid(&id, "workspace id")?;
     let store = state.store();
     let account = store
         .account_by_id(&session.account_id)
@@ -250,11 +250,13 @@ struct Parsed {
 }
 
 impl Parsed {
-    fn append(&self) -> Append<'_> {
+    fn append<'a>(&'a self, session: &'a Session, now: i64) -> Append<'a> {
         Append {
             seq: self.seq,
             entries: &self.entries,
             shares: &self.shares,
+            by: &session.account_id,
+            now,
         }
     }
 
@@ -466,7 +468,12 @@ async fn add(
     check_shares(&state, &m.workspace_id, &parsed, &after).await?;
     let done = state
         .store()
-        .add_member(&m.workspace_id, account, role, parsed.append())
+        .add_member(
+            &m.workspace_id,
+            account,
+            role,
+            parsed.append(&session, state.now()),
+        )
         .await;
     outcome(done, "the invitation was withdrawn or already used")?;
     let name = &m.name;
@@ -560,7 +567,7 @@ async fn change_role(
             &target.account_id,
             to,
             &withdraw,
-            parsed.append(),
+            parsed.append(&session, state.now()),
         )
         .await;
     outcome(done, "no such member")?;
@@ -610,7 +617,11 @@ async fn remove(
     check_shares(&state, &m.workspace_id, &parsed, &after).await?;
     let done = state
         .store()
-        .remove_member(&m.workspace_id, &target.account_id, parsed.append())
+        .remove_member(
+            &m.workspace_id,
+            &target.account_id,
+            parsed.append(&session, state.now()),
+        )
         .await;
     outcome(done, "no such member")?;
     Ok(StatusCode::NO_CONTENT)
@@ -648,22 +659,14 @@ async fn relink(
         ));
     }
     check_shares(&state, &m.workspace_id, &parsed, &roles(&members)).await?;
-    let entry = &parsed.entries[0];
-    match state
+    let done = state
         .store()
-        .relink(
+        .relink_member(
             &m.workspace_id,
             &target.account_id,
-            parsed.seq,
-            entry,
-            &parsed.shares,
+            parsed.append(&session, state.now()),
         )
-        .await
-    {
-        Ok(true) => Ok(StatusCode::NO_CONTENT),
-        Ok(false) | Err(StoreError::Conflict) => Err(ApiError::Conflict(
-            "the roster changed meanwhile; try again",
-        )),
-        Err(e) => Err(e.into()),
-    }
+        .await;
+    outcome(done, "no such member")?;
+    Ok(StatusCode::NO_CONTENT)
 }

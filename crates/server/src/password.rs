@@ -22,7 +22,7 @@ use crate::accounts::{
     CODE_SECS, CODE_TRIES, check_new_keys, generate_code, limit_sends, normalize_email,
     random_token,
 };
-use crate::app::{ApiJson, AppState};
+use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
 use crate::store::{CodeCheck, NewCredentials};
@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/password/reset/verify", post(reset_verify))
         .route("/v1/password/reset/start", post(reset_start))
         .route("/v1/password/reset/finish", post(reset_finish))
+        .route("/v1/password/change/start", post(change_start))
+        .route("/v1/password/change/finish", post(change_finish))
 }
 
 async fn forgot(
@@ -118,7 +120,7 @@ async fn reset_verify(
                 )
                 .await?;
             Ok(Json(ResetVerified {
-                reset_token: token,
+                reset_token: token.into(),
                 account_id: account.id,
             }))
         }
@@ -213,4 +215,90 @@ async fn reset_finish(
         },
         sessions_revoked: done.sessions_revoked,
     }))
+}
+
+/// Changing a password needs a sign-in within this many seconds.
+const FRESH_SIGN_IN_SECS: i64 = 10 * 60;
+
+async fn fresh_account(
+    state: &AppState,
+    session: &Session,
+) -> Result<crate::store::AccountRecord, ApiError> {
+    let signed_in = state
+        .store()
+        .session_created_at(&session.token_hash)
+        .await?
+        .unwrap_or(0);
+    if state.now() - signed_in > FRESH_SIGN_IN_SECS {
+        return Err(ApiError::FreshSignInRequired);
+    }
+    state
+        .store()
+        .account_by_id(&session.account_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)
+}
+
+async fn change_start(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<keyhaven_proto::ChangeStart>,
+) -> Result<Json<keyhaven_proto::RegisterStarted>, ApiError> {
+    let account = fresh_account(&state, &session).await?;
+    let response = opaque::server_registration_start(
+        state.opaque(),
+        &req.registration_request.0,
+        account.email.as_bytes(),
+    )
+    .map_err(|_| ApiError::BadRequest("malformed OPAQUE registration request".into()))?;
+    Ok(Json(keyhaven_proto::RegisterStarted {
+        registration_response: keyhaven_proto::Bytes(response),
+    }))
+}
+
+async fn change_finish(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<keyhaven_proto::ChangeFinish>,
+) -> Result<StatusCode, ApiError> {
+    let account = fresh_account(&state, &session).await?;
+    crate::accounts::check_new_keys(
+        req.ksf,
+        &keyhaven_proto::Bytes(account.public_keys.clone()),
+        &req.wrapped_keys,
+    )?;
+    let password_file = opaque::server_registration_finish(&req.registration_upload.0)
+        .map_err(|_| ApiError::BadRequest("malformed OPAQUE registration upload".into()))?;
+    let ksf = (
+        i64::from(req.ksf.memory_kib),
+        i64::from(req.ksf.iterations),
+        i64::from(req.ksf.parallelism),
+    );
+    let revoked = state
+        .store()
+        .change_password(
+            &account.id,
+            &session.token_hash,
+            &password_file,
+            ksf,
+            &req.wrapped_keys.0,
+            state.now(),
+        )
+        .await?;
+    let notice = Email {
+        to: account.email.clone(),
+        subject: "Your Keyhaven password was changed".into(),
+        text: format!(
+            "The password of {} on {} was changed; {revoked} other session(s) were signed out.\n\
+             If this was not you, reset it now: keyhaven password forgot --server {} --email {}\n",
+            account.email,
+            state.config().public_url,
+            state.config().public_url,
+            account.email
+        ),
+    };
+    if let Err(e) = state.mailer().send(&notice).await {
+        tracing::error!(error = %e, "cannot send the password-change notice");
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

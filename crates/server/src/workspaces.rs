@@ -9,7 +9,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     Bytes, CreateWorkspace, ItemView, PutItem, RecoveryGenerate, RecoveryProof, RecoveryRelink,
@@ -19,7 +19,10 @@ use keyhaven_proto::{
 use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
-use crate::store::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
+use crate::store::{
+    EventKind, ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow,
+    account_actor, workspace_chain,
+};
 
 /// The workspace endpoints.
 pub fn routes() -> Router<AppState> {
@@ -31,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/workspaces/{id}/items", get(list_items))
         .route(
             "/v1/workspaces/{id}/items/{item}",
-            put(put_item).delete(delete_item),
+            get(get_item).put(put_item).delete(delete_item),
         )
         .route("/v1/workspaces/{id}/recovery/use", post(recovery_use))
         .route("/v1/workspaces/{id}/recovery/relink", post(recovery_relink))
@@ -323,6 +326,28 @@ async fn list_items(
     ))
 }
 
+async fn get_item(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, item)): Path<(String, String)>,
+) -> Result<Json<ItemView>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    if !reads_items(&m.role) {
+        return Err(ApiError::Forbidden("this role cannot read secrets"));
+    }
+    let item = parse_uuid(&item, "item id")?;
+    let row = state
+        .store()
+        .item(&m.workspace_id, &item)
+        .await?
+        .ok_or(ApiError::NotFound("no such secret"))?;
+    Ok(Json(ItemView {
+        id: row.id,
+        revision: u64::try_from(row.revision).unwrap_or(0),
+        sealed: Bytes(row.sealed),
+    }))
+}
+
 async fn put_item(
     State(state): State<AppState>,
     session: Session,
@@ -346,7 +371,7 @@ async fn put_item(
     };
     match state
         .store()
-        .put_item(&m.workspace_id, &row, state.now())
+        .put_item(&m.workspace_id, &session.account_id, &row, state.now())
         .await?
     {
         PutOutcome::Stored => Ok(StatusCode::NO_CONTENT),
@@ -366,7 +391,11 @@ async fn delete_item(
         return Err(ApiError::Forbidden("this role cannot delete secrets"));
     }
     let item = parse_uuid(&item, "item id")?;
-    if state.store().delete_item(&m.workspace_id, &item).await? {
+    if state
+        .store()
+        .delete_item(&m.workspace_id, &session.account_id, &item, state.now())
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("no such secret"))
@@ -400,6 +429,18 @@ async fn check_proof(
             "this workspace has no valid recovery key (a temporary key expired unreplaced)",
         ))?;
     if !ct_eq(&sha256(proof), &recovery.proof_hash) {
+        // Recorded although the request fails, in its own transaction; if it cannot be
+        // recorded, the caller gets an internal error instead of the refusal.
+        state
+            .store()
+            .record_event(
+                &workspace_chain(&m.workspace_id),
+                &account_actor(&session.account_id),
+                EventKind::RecoveryKeyRejected,
+                &serde_json::json!({ "key_id": recovery.key_id }),
+                now,
+            )
+            .await?;
         return Err(ApiError::Forbidden(
             "this is not the workspace's current recovery key",
         ));
@@ -415,6 +456,18 @@ async fn recovery_use(
 ) -> Result<Json<Vec<ShareUpload>>, ApiError> {
     let m = member(&state, &session, &id).await?;
     let recovery = check_proof(&state, &session, &m, &req.proof.0).await?;
+    // The shares open the workspace key: record their release before handing them out, so
+    // they are never released unrecorded.
+    state
+        .store()
+        .record_event(
+            &workspace_chain(&m.workspace_id),
+            &account_actor(&session.account_id),
+            EventKind::RecoverySharesReleased,
+            &serde_json::json!({ "key_id": recovery.key_id }),
+            state.now(),
+        )
+        .await?;
     let rows = state
         .store()
         .shares_for(&m.workspace_id, &format!("recovery:{}", recovery.key_id))
@@ -429,7 +482,7 @@ async fn recovery_relink(
     ApiJson(req): ApiJson<RecoveryRelink>,
 ) -> Result<StatusCode, ApiError> {
     let m = member(&state, &session, &id).await?;
-    check_proof(&state, &session, &m, &req.proof.0).await?;
+    let recovery = check_proof(&state, &session, &m, &req.proof.0).await?;
     if req.entry.0.is_empty() || req.entry.0.len() > MAX_ENTRY_BYTES || req.shares.len() > 8 {
         return Err(ApiError::BadRequest("entry or shares out of range".into()));
     }
@@ -451,9 +504,11 @@ async fn recovery_relink(
         .relink(
             &m.workspace_id,
             &session.account_id,
+            &recovery.key_id,
             seq,
             &req.entry.0,
             &shares,
+            state.now(),
         )
         .await?
     {
@@ -555,7 +610,14 @@ async fn recovery_generate(
         i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
     if !state
         .store()
-        .replace_recovery(&m.workspace_id, seq, &req.entry.0, &row, &shares)
+        .replace_recovery(
+            &m.workspace_id,
+            &session.account_id,
+            seq,
+            &req.entry.0,
+            &row,
+            &shares,
+        )
         .await?
     {
         return Err(ApiError::Conflict(
@@ -581,10 +643,15 @@ async fn recovery_validate(
     let m = member(&state, &session, &id).await?;
     match check_proof(&state, &session, &m, &req.proof.0).await {
         Ok(_) => {
-            state
+            if !state
                 .store()
-                .mark_recovery_validated(&m.workspace_id, state.now())
-                .await?;
+                .mark_recovery_validated(&m.workspace_id, &session.account_id, state.now())
+                .await?
+            {
+                return Err(ApiError::Forbidden(
+                    "this workspace has no valid recovery key (a temporary key expired unreplaced)",
+                ));
+            }
             notify_owners(
                 &state,
                 &m.workspace_id,

@@ -250,7 +250,7 @@ fn access_code(mail: &str) -> String {
 
 fn reset_finish_body(token: &str, upload: Vec<u8>) -> String {
     serde_json::to_string(&ResetFinish {
-        reset_token: token.into(),
+        reset_token: token.to_owned().into(),
         registration_upload: Bytes(upload),
         ksf: KsfParams {
             memory_kib: 19 * 1024,
@@ -406,7 +406,7 @@ async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let verified: ResetVerified = serde_json::from_slice(&body).unwrap();
     assert_eq!(verified.account_id, "00000000-0000-4000-8000-00000000b0b0");
-    assert_eq!(verified.reset_token.len(), 64, "256 bits, hex");
+    assert_eq!(verified.reset_token.as_str().len(), 64, "256 bits, hex");
     let (status, body, _) = call(&app, json("POST", "/v1/password/reset/verify", verify)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the code is single use");
     assert_eq!(error(&body).code, "invalid_code");
@@ -433,7 +433,7 @@ async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
     )
     .unwrap();
 
-    let finish = reset_finish_body(&verified.reset_token, upload);
+    let finish = reset_finish_body(verified.reset_token.as_str(), upload);
     let (status, body, _) = call(
         &app,
         json("POST", "/v1/password/reset/finish", finish.clone()),
@@ -469,4 +469,62 @@ async fn a_reset_replaces_the_keys_revokes_sessions_and_uses_the_token_once() {
         "{notice}"
     );
     assert!(notice.contains("emergency reset code"), "{notice}");
+}
+
+/// Every documented endpoint exists with its method (no "no such endpoint", no 405), and the
+/// document is served and names every one of them.
+#[tokio::test]
+async fn openapi_matches_the_router() {
+    let (app, _dir) = app().await;
+    let (status, body, _) = call(
+        &app,
+        Request::get("/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let uuid = "00000000-0000-4000-8000-000000000001";
+    for ep in keyhaven_server::openapi::ENDPOINTS {
+        assert!(
+            doc["paths"][ep.path][ep.method].is_object(),
+            "{} {} is documented",
+            ep.method,
+            ep.path
+        );
+        for schema in ep.request.iter().chain(ep.response.iter()) {
+            assert!(
+                doc["components"]["schemas"][*schema].is_object(),
+                "schema {schema} exists"
+            );
+        }
+        let path = ep
+            .path
+            .replace("{id}", uuid)
+            .replace("{item}", uuid)
+            .replace("{account}", uuid);
+        let request = Request::builder()
+            .method(ep.method.to_uppercase().as_str())
+            .uri(&path)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, body, _) = call(&app, request).await;
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {path}",
+            ep.method
+        );
+        if status == StatusCode::NOT_FOUND {
+            assert_ne!(
+                error(&body).message,
+                "no such endpoint",
+                "{} {path} is routed",
+                ep.method
+            );
+        }
+    }
 }

@@ -140,6 +140,7 @@ async fn acme() -> (axum::Router, tempfile::TempDir) {
         .await
         .unwrap()
         .unwrap();
+    let alice = id(ALICE);
     for (seq, bytes, email, role) in [
         (3, BOB, "bob@x.test", "member"),
         (4, CAROL, "carol@x.test", "admin"),
@@ -156,6 +157,8 @@ async fn acme() -> (axum::Router, tempfile::TempDir) {
             seq,
             entries: &[vec![seq as u8; 100]],
             shares: &[],
+            by: &alice,
+            now: now(),
         };
         store
             .add_member(&ws, &id(bytes), role, change)

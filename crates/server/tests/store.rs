@@ -173,6 +173,72 @@ async fn story(store: Store) {
         .unwrap();
     assert_eq!(store.take_pending_login("L2", T + 60).await.unwrap(), None);
 
+    // Reminders for a temporary key: due 7 days before, claimed exactly once.
+    let recovery = keyhaven_server::store::RecoveryRow {
+        key_id: "0D0E0F10-1112-4314-9516-1718191A1B1C".into(),
+        kind: "temporary".into(),
+        expires_at: Some(T + 30 * 86_400),
+        proof_hash: vec![7; 32],
+        created_at: T,
+        last_validated_at: T,
+    };
+    let ws = keyhaven_server::store::NewWorkspace {
+        id: "00000000-0000-4000-8000-00000000aaaa",
+        name: "Acme",
+        owner: &a.id,
+        roster: &[vec![1, 2, 3]],
+        shares: &[],
+        recovery: &recovery,
+        now: T,
+    };
+    let created: Result<(), ()> = store
+        .create_workspace(&ws, || async { Ok(()) })
+        .await
+        .unwrap();
+    created.unwrap();
+    assert!(
+        store
+            .due_reminders(T + 22 * 86_400, 7)
+            .await
+            .unwrap()
+            .is_empty(),
+        "8 days before: not yet"
+    );
+    let due = store.due_reminders(T + 23 * 86_400, 7).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert!(
+        store
+            .claim_reminder(&due[0], T + 23 * 86_400)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_reminder(&due[0], T + 23 * 86_400)
+            .await
+            .unwrap(),
+        "claimed once"
+    );
+    assert!(
+        store
+            .due_reminders(T + 24 * 86_400, 7)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.due_reminders(T + 29 * 86_400, 1).await.unwrap().len(),
+        1
+    );
+    assert!(
+        store
+            .due_reminders(T + 30 * 86_400, 1)
+            .await
+            .unwrap()
+            .is_empty(),
+        "expired: no reminder"
+    );
+
     // Sessions: idle and absolute timeouts, logout, revoke all.
     store.put_session(b"s1", &a.id, T).await.unwrap();
     assert_eq!(
@@ -202,7 +268,7 @@ async fn story(store: Store) {
         );
     }
     store.put_session(b"s3", &a.id, T).await.unwrap();
-    store.delete_session(b"s3").await.unwrap();
+    store.delete_session(b"s3", T).await.unwrap();
     assert_eq!(
         store.touch_session(b"s3", T, 3600, 86_400).await.unwrap(),
         None

@@ -6,6 +6,7 @@ mod support;
 
 use keyhaven_server::store::{
     AccountRecord, Append, ChangeOutcome, NewWorkspace, RecoveryRow, ShareRow, Store, StoreError,
+    workspace_chain,
 };
 
 const T: i64 = 1_795_305_600;
@@ -118,6 +119,8 @@ async fn story(store: Store) {
         seq,
         entries: &add_entry,
         shares: &bob_share,
+        by: &alice,
+        now: T,
     };
     assert_eq!(
         store.add_member(WS, &bob, "member", at(2)).await.unwrap(),
@@ -153,13 +156,15 @@ async fn story(store: Store) {
     let tasks: Vec<_> = (0..20u8)
         .map(|n| {
             let store = store.clone();
-            let bob = bob.clone();
+            let (alice, bob) = (alice.clone(), bob.clone());
             tokio::spawn(async move {
                 let entry = vec![vec![100 + n; 100]];
                 let change = Append {
                     seq: 4,
                     entries: &entry,
                     shares: &[],
+                    by: &alice,
+                    now: T,
                 };
                 store.change_role(WS, &bob, "read-only", &[], change).await
             })
@@ -191,6 +196,8 @@ async fn story(store: Store) {
         seq: 4,
         entries: &two,
         shares: &rotation,
+        by: &alice,
+        now: T,
     };
     assert_eq!(
         store
@@ -251,7 +258,9 @@ async fn story(store: Store) {
                 Append {
                     seq: 7,
                     entries: &entries(40, 1),
-                    shares: &[]
+                    shares: &[],
+                    by: &alice,
+                    now: T,
                 }
             )
             .await
@@ -269,6 +278,8 @@ async fn story(store: Store) {
                     seq: 7,
                     entries: &removal,
                     shares: &[share(&format!("account:{alice}"), "escrow", 2)],
+                    by: &alice,
+                    now: T,
                 }
             )
             .await
@@ -288,13 +299,40 @@ async fn story(store: Store) {
                 Append {
                     seq: 9,
                     entries: &entries(60, 1),
-                    shares: &[]
+                    shares: &[],
+                    by: &alice,
+                    now: T,
                 }
             )
             .await
             .unwrap(),
         ChangeOutcome::Gone,
         "removed once"
+    );
+
+    // Every change that happened is in the workspace's audit chain, in order; the refused ones
+    // left no event (their transactions rolled back whole).
+    let kinds: Vec<String> = store
+        .audit_events(&workspace_chain(WS))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "workspace-created",
+            "member-invited",
+            "member-invited",
+            "invitation-accepted",
+            "member-added",
+            "member-role-changed",
+            "member-role-changed",
+            "member-invited",
+            "invitation-accepted",
+            "member-removed",
+        ]
     );
 }
 

@@ -92,6 +92,34 @@ impl Server {
         }
     }
 
+    /// Runs one SQL statement directly on the server's database, behind its back (`sqlite3`
+    /// on the SQLite file, `psql` on PostgreSQL): what an attacker with database access does.
+    pub fn sql(&self, sql: &str) {
+        let status = match &self.pg_database {
+            Some(name) => Command::new("psql")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    name,
+                    "-q",
+                    "-c",
+                    sql,
+                ])
+                .status()
+                .expect("psql runs (PostgreSQL client)"),
+            None => Command::new("sqlite3")
+                .args(["-cmd", ".timeout 10000"])
+                .arg(self.data_dir.path().join("keyhaven.db"))
+                .arg(sql)
+                .status()
+                .expect("sqlite3 runs (SQLite command-line shell)"),
+        };
+        assert!(status.success(), "SQL failed: {sql}");
+    }
+
     /// Sends SIGTERM and returns the exit status (graceful shutdown).
     pub fn stop(mut self) -> std::process::ExitStatus {
         terminate(&mut self.child)

@@ -1,10 +1,12 @@
 //! Invitations and member changes: each change appends its signed roster entries at the
-//! expected position, updates the membership mirror and stores the key shares it brings, all
-//! in one transaction.
+//! expected position, updates the membership mirror, stores the key shares it brings and
+//! records its audit event, all in one transaction.
 
+use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::audit::{self, EventKind, account_actor, workspace_chain};
 use super::{ShareRow, Store, StoreError};
 
 /// An invitation as stored, with the names a client shows.
@@ -45,7 +47,8 @@ pub struct MemberRow {
     pub public_keys: Vec<u8>,
 }
 
-/// A roster change to commit: entries from `seq` on, and the shares they bring.
+/// A roster change to commit: entries from `seq` on, the shares they bring, and who made it
+/// when (for the audit event).
 #[derive(Debug, Clone, Copy)]
 pub struct Append<'a> {
     /// The roster position of the first entry.
@@ -54,6 +57,10 @@ pub struct Append<'a> {
     pub entries: &'a [Vec<u8>],
     /// Shares to store (replacing any for the same recipient, key and version).
     pub shares: &'a [ShareRow],
+    /// The account that signed the entries (the audit actor).
+    pub by: &'a str,
+    /// Unix seconds.
+    pub now: i64,
 }
 
 /// Why a member change was not committed.
@@ -82,8 +89,9 @@ macro_rules! select_invitations {
 }
 
 impl Store {
-    /// Records (or renews) an invitation. Renewing sets the role and inviter again and clears
-    /// any earlier acceptance, so the invitee accepts what is offered now.
+    /// Records (or renews) an invitation and its `member-invited` event. Renewing sets the role
+    /// and inviter again and clears any earlier acceptance, so the invitee accepts what is
+    /// offered now.
     pub async fn invite(
         &self,
         workspace_id: &str,
@@ -92,22 +100,36 @@ impl Store {
         invited_by: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO invitations (workspace_id, email, role, invited_by, created_at,
-                                      account_id, accepted_at)
-             VALUES ($1, $2, $3, $4, $5, NULL, NULL)
-             ON CONFLICT (workspace_id, email) DO UPDATE SET
-                 role = $3, invited_by = $4, created_at = $5, account_id = NULL,
-                 accepted_at = NULL",
-        )
-        .bind(workspace_id)
-        .bind(email)
-        .bind(role)
-        .bind(invited_by)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            sqlx::query(
+                "INSERT INTO invitations (workspace_id, email, role, invited_by, created_at,
+                                          account_id, accepted_at)
+                 VALUES ($1, $2, $3, $4, $5, NULL, NULL)
+                 ON CONFLICT (workspace_id, email) DO UPDATE SET
+                     role = $3, invited_by = $4, created_at = $5, account_id = NULL,
+                     accepted_at = NULL",
+            )
+            .bind(workspace_id)
+            .bind(email)
+            .bind(role)
+            .bind(invited_by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(invited_by),
+                EventKind::MemberInvited,
+                &json!({ "email": email, "role": role }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The open invitations of a workspace.
@@ -135,8 +157,8 @@ impl Store {
         rows.iter().map(invitation_from_row).collect()
     }
 
-    /// Marks the invitation of `email` accepted by `account_id`; returns it (now accepted), or
-    /// `None` if there is none.
+    /// Marks the invitation of `email` accepted by `account_id` and records
+    /// `invitation-accepted`; returns the invitation (now accepted), or `None` if there is none.
     pub async fn accept_invitation(
         &self,
         workspace_id: &str,
@@ -144,17 +166,35 @@ impl Store {
         account_id: &str,
         now: i64,
     ) -> Result<Option<InvitationRow>, StoreError> {
-        let done = sqlx::query(
-            "UPDATE invitations SET account_id = $3, accepted_at = $4
-             WHERE workspace_id = $1 AND email = $2",
-        )
-        .bind(workspace_id)
-        .bind(email)
-        .bind(account_id)
-        .bind(now)
-        .execute(self.pool())
+        let accepted = audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let done = sqlx::query(
+                "UPDATE invitations SET account_id = $3, accepted_at = $4
+                 WHERE workspace_id = $1 AND email = $2",
+            )
+            .bind(workspace_id)
+            .bind(email)
+            .bind(account_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(account_id),
+                EventKind::InvitationAccepted,
+                &json!({ "email": email, "account": account_id }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
         .await?;
-        if done.rows_affected() == 0 {
+        if !accepted {
             return Ok(None);
         }
         let row = sqlx::query(select_invitations!(
@@ -191,7 +231,8 @@ impl Store {
     }
 
     /// Turns the invitation accepted by `account_id` into a membership with `role`: takes the
-    /// invitation, appends the "add member" entry and stores the new member's shares.
+    /// invitation, appends the "add member" entry, stores the new member's shares and records
+    /// `member-added`.
     pub async fn add_member(
         &self,
         workspace_id: &str,
@@ -199,40 +240,53 @@ impl Store {
         role: &str,
         change: Append<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
-        // Every change writes first, so that on SQLite the transaction takes the write lock
-        // before it reads the roster length (a read-then-write transaction could fail to
-        // upgrade its lock under concurrency instead of waiting).
-        let mut tx = self.pool().begin().await?;
-        let taken = sqlx::query(
-            "DELETE FROM invitations
-             WHERE workspace_id = $1 AND account_id = $2 AND accepted_at IS NOT NULL
-             RETURNING email",
-        )
-        .bind(workspace_id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if taken.is_none() {
-            return Ok(ChangeOutcome::Gone);
-        }
-        if !append(&mut tx, workspace_id, change).await? {
-            return Ok(ChangeOutcome::RosterMoved);
-        }
-        sqlx::query(
-            "INSERT INTO memberships (workspace_id, account_id, role, needs_relink)
-             VALUES ($1, $2, $3, 0)",
-        )
-        .bind(workspace_id)
-        .bind(account_id)
-        .bind(role)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(ChangeOutcome::Done)
+        audit::retrying(|| async {
+            // Every change writes first, so that on SQLite the transaction takes the write lock
+            // before it reads the roster length (a read-then-write transaction could fail to
+            // upgrade its lock under concurrency instead of waiting).
+            let mut tx = self.pool().begin().await?;
+            let taken = sqlx::query(
+                "DELETE FROM invitations
+                 WHERE workspace_id = $1 AND account_id = $2 AND accepted_at IS NOT NULL
+                 RETURNING email",
+            )
+            .bind(workspace_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_none() {
+                return Ok(ChangeOutcome::Gone);
+            }
+            if !append(&mut tx, workspace_id, change).await? {
+                return Ok(ChangeOutcome::RosterMoved);
+            }
+            sqlx::query(
+                "INSERT INTO memberships (workspace_id, account_id, role, needs_relink)
+                 VALUES ($1, $2, $3, 0)",
+            )
+            .bind(workspace_id)
+            .bind(account_id)
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
+            let details = json!({ "account": account_id, "role": role, "roster_seq": change.seq });
+            record(
+                &mut tx,
+                workspace_id,
+                EventKind::MemberAdded,
+                &details,
+                change,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ChangeOutcome::Done)
+        })
+        .await
     }
 
     /// Sets a member's role, appends the entries (the role change and any key rotation), drops
-    /// the member's shares of the key kinds in `withdraw` and stores the new shares.
+    /// the member's shares of the key kinds in `withdraw`, stores the new shares and records
+    /// `member-role-changed`.
     pub async fn change_role(
         &self,
         workspace_id: &str,
@@ -241,65 +295,166 @@ impl Store {
         withdraw: &[&str],
         change: Append<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND account_id = $2",
-        )
-        .bind(workspace_id)
-        .bind(account_id)
-        .bind(role)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Ok(ChangeOutcome::Gone);
-        }
-        for kind in withdraw {
-            sqlx::query(
-                "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2
-                 AND key_kind = $3",
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let updated = sqlx::query(
+                "UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND account_id = $2",
             )
             .bind(workspace_id)
-            .bind(format!("account:{account_id}"))
-            .bind(*kind)
+            .bind(account_id)
+            .bind(role)
             .execute(&mut *tx)
             .await?;
-        }
-        if !append(&mut tx, workspace_id, change).await? {
-            return Ok(ChangeOutcome::RosterMoved);
-        }
-        tx.commit().await?;
-        Ok(ChangeOutcome::Done)
+            if updated.rows_affected() != 1 {
+                return Ok(ChangeOutcome::Gone);
+            }
+            for kind in withdraw {
+                sqlx::query(
+                    "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2
+                     AND key_kind = $3",
+                )
+                .bind(workspace_id)
+                .bind(format!("account:{account_id}"))
+                .bind(*kind)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if !append(&mut tx, workspace_id, change).await? {
+                return Ok(ChangeOutcome::RosterMoved);
+            }
+            let details = json!({
+                "account": account_id,
+                "role": role,
+                "withdrawn": withdraw,
+                "roster_seq": change.seq,
+                "roster_entries": change.entries.len(),
+            });
+            record(
+                &mut tx,
+                workspace_id,
+                EventKind::MemberRoleChanged,
+                &details,
+                change,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ChangeOutcome::Done)
+        })
+        .await
     }
 
-    /// Removes a member: deletes the membership and every share addressed to the account, and
-    /// appends the removal with its key rotations and their shares.
+    /// Removes a member: deletes the membership and every share addressed to the account,
+    /// appends the removal with its key rotations and their shares, and records
+    /// `member-removed`.
     pub async fn remove_member(
         &self,
         workspace_id: &str,
         account_id: &str,
         change: Append<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let removed =
-            sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND account_id = $2")
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let removed =
+                sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(workspace_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            if removed.rows_affected() != 1 {
+                return Ok(ChangeOutcome::Gone);
+            }
+            sqlx::query("DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2")
                 .bind(workspace_id)
-                .bind(account_id)
+                .bind(format!("account:{account_id}"))
                 .execute(&mut *tx)
                 .await?;
-        if removed.rows_affected() != 1 {
-            return Ok(ChangeOutcome::Gone);
-        }
-        sqlx::query("DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2")
+            if !append(&mut tx, workspace_id, change).await? {
+                return Ok(ChangeOutcome::RosterMoved);
+            }
+            let details = json!({
+                "account": account_id,
+                "roster_seq": change.seq,
+                "roster_entries": change.entries.len(),
+            });
+            record(
+                &mut tx,
+                workspace_id,
+                EventKind::MemberRemoved,
+                &details,
+                change,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ChangeOutcome::Done)
+        })
+        .await
+    }
+
+    /// Relinks a member after their password reset (an owner or admin signed the entry):
+    /// clears the relink mark, appends the entry, replaces the member's shares with ones for
+    /// their new key and records `member-relinked`.
+    pub async fn relink_member(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+        change: Append<'_>,
+    ) -> Result<ChangeOutcome, StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let updated = sqlx::query(
+                "UPDATE memberships SET needs_relink = 0
+                 WHERE workspace_id = $1 AND account_id = $2",
+            )
             .bind(workspace_id)
-            .bind(format!("account:{account_id}"))
+            .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        if !append(&mut tx, workspace_id, change).await? {
-            return Ok(ChangeOutcome::RosterMoved);
-        }
-        tx.commit().await?;
-        Ok(ChangeOutcome::Done)
+            if updated.rows_affected() != 1 {
+                return Ok(ChangeOutcome::Gone);
+            }
+            // Shares for the old key are useless to the member now: drop them all, so none
+            // outlives the relink.
+            sqlx::query("DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2")
+                .bind(workspace_id)
+                .bind(format!("account:{account_id}"))
+                .execute(&mut *tx)
+                .await?;
+            if !append(&mut tx, workspace_id, change).await? {
+                return Ok(ChangeOutcome::RosterMoved);
+            }
+            let details = json!({ "account": account_id, "roster_seq": change.seq });
+            record(
+                &mut tx,
+                workspace_id,
+                EventKind::MemberRelinked,
+                &details,
+                change,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ChangeOutcome::Done)
+        })
+        .await
     }
+}
+
+/// Records a member change's event on the workspace chain, with the signer as actor.
+async fn record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    kind: EventKind,
+    details: &serde_json::Value,
+    change: Append<'_>,
+) -> Result<(), StoreError> {
+    audit::append(
+        tx,
+        &workspace_chain(workspace_id),
+        &account_actor(change.by),
+        kind,
+        details,
+        change.now,
+    )
+    .await
 }
 
 /// Appends `change.entries` from `change.seq` if that is the roster's next position, and stores

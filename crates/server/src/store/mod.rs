@@ -7,12 +7,18 @@
 //! must agree on (sessions, codes, single use, rate limits) lives here, in the database, and
 //! every "use once" is a single atomic statement (`DELETE … RETURNING` or a guarded `UPDATE`).
 
+mod audit;
 mod members;
 mod workspaces;
 
+pub use audit::{
+    AuditEvent, EventKind, SERVER_ACTOR, account_actor, account_chain, event_hash, workspace_chain,
+};
 pub use members::{Append, ChangeOutcome, InvitationRow, MemberRow};
+pub use reminders::DueReminder;
 pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
 mod password;
+mod reminders;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -37,6 +43,10 @@ pub enum StoreError {
     /// A unique constraint refused the write (e.g. the email is taken).
     #[error("already exists")]
     Conflict,
+    /// Another transaction appended to the same audit chain first (twice, counting the
+    /// retry); nothing of the operation was stored.
+    #[error("another event took this audit chain's next position; nothing was stored")]
+    ChainConflict,
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -313,8 +323,9 @@ impl Store {
         Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
     }
 
-    /// Consumes a live signup token (single use) and creates the account in one transaction.
-    /// Returns `Ok(false)` if the token was already used or expired.
+    /// Consumes a live signup token (single use) and creates the account in one transaction,
+    /// with its `account-created` audit event. Returns `Ok(false)` if the token was already
+    /// used or expired.
     pub async fn create_account(
         &self,
         token_hash: &[u8],
@@ -349,6 +360,16 @@ impl Store {
         .bind(&account.wrapped_keys)
         .bind(account.created_at)
         .execute(&mut *tx)
+        .await?;
+        // A new chain: no other transaction can append to it yet, so no retry is needed.
+        audit::append(
+            &mut tx,
+            &account_chain(&account.id),
+            &account_actor(&account.id),
+            EventKind::AccountCreated,
+            &serde_json::json!({}),
+            now,
+        )
         .await?;
         tx.commit().await?;
         Ok(true)
@@ -411,23 +432,37 @@ impl Store {
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
-    /// Records a session (by the hash of its token).
+    /// Records a session (by the hash of its token) and its `login` event, in one transaction.
     pub async fn put_session(
         &self,
         token_hash: &[u8],
         account_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at)
-             VALUES ($1, $2, $3, $3)",
-        )
-        .bind(token_hash)
-        .bind(account_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        audit::retrying(|| async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at)
+                 VALUES ($1, $2, $3, $3)",
+            )
+            .bind(token_hash)
+            .bind(account_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                &account_chain(account_id),
+                &account_actor(account_id),
+                EventKind::Login,
+                &serde_json::json!({}),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The account of a live session, refreshing its idle timer; `None` if unknown, idle
@@ -462,13 +497,33 @@ impl Store {
         Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
     }
 
-    /// Ends one session.
-    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
+    /// Ends one session and records the `logout` event of its account, in one transaction.
+    /// Ending a session that does not exist (any more) does nothing.
+    pub async fn delete_session(&self, token_hash: &[u8], now: i64) -> Result<(), StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.pool.begin().await?;
+            let ended =
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1 RETURNING account_id")
+                    .bind(token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(ended) = ended else {
+                return Ok(());
+            };
+            let account_id: String = ended.try_get(0)?;
+            audit::append(
+                &mut tx,
+                &account_chain(&account_id),
+                &account_actor(&account_id),
+                EventKind::Logout,
+                &serde_json::json!({}),
+                now,
+            )
             .await?;
-        Ok(())
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Ends every session of an account (password reset).

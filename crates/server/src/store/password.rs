@@ -7,6 +7,7 @@
 
 use sqlx::Row;
 
+use super::audit::{self, EventKind, account_actor, account_chain, workspace_chain};
 use super::{CodeCheck, Store, StoreError};
 
 /// What a password reset writes over the account: a new OPAQUE registration and new key pairs.
@@ -129,6 +130,9 @@ impl Store {
     /// session of the account. Returns `Ok(None)` (and changes nothing) if the token is
     /// unknown, used or expired.
     ///
+    /// The same transaction records `password-reset` on the account's audit chain and
+    /// `member-password-reset` on the chain of every workspace the account is in.
+    ///
     /// Also dropped in the transaction, because each would outlive the old password: logins
     /// started before the reset (their OPAQUE state was made from the old password file, so
     /// they could still finish with the old password), the account's other reset tokens, and
@@ -139,70 +143,161 @@ impl Store {
         now: i64,
         new: &NewCredentials,
     ) -> Result<Option<PasswordReset>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        // The single-use guard: one DELETE … RETURNING, so of concurrent submissions of the
-        // same token exactly one gets the row back; the others change nothing.
-        let taken = sqlx::query(
-            "DELETE FROM reset_tokens WHERE token_hash = $1 AND expires_at > $2
-             RETURNING account_id",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(taken) = taken else {
-            return Ok(None);
-        };
-        let account_id: String = taken.try_get(0)?;
-        let updated = sqlx::query(
-            "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
-                                 ksf_parallelism = $5, public_keys = $6, wrapped_keys = $7
-             WHERE id = $1
-             RETURNING email",
-        )
-        .bind(&account_id)
-        .bind(&new.password_file)
-        .bind(new.ksf_memory_kib)
-        .bind(new.ksf_iterations)
-        .bind(new.ksf_parallelism)
-        .bind(&new.public_keys)
-        .bind(&new.wrapped_keys)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(updated) = updated else {
-            // The token cascades away with its account, so this is unreachable in practice;
-            // treat it as a used token rather than trust it.
-            return Ok(None);
-        };
-        let email: String = updated.try_get(0)?;
-        let revoked = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            // The single-use guard: one DELETE … RETURNING, so of concurrent submissions of the
+            // same token exactly one gets the row back; the others change nothing.
+            let taken = sqlx::query(
+                "DELETE FROM reset_tokens WHERE token_hash = $1 AND expires_at > $2
+                 RETURNING account_id",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(taken) = taken else {
+                return Ok(None);
+            };
+            let account_id: String = taken.try_get(0)?;
+            let updated = sqlx::query(
+                "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
+                                     ksf_parallelism = $5, public_keys = $6, wrapped_keys = $7
+                 WHERE id = $1
+                 RETURNING email",
+            )
             .bind(&account_id)
-            .execute(&mut *tx)
+            .bind(&new.password_file)
+            .bind(new.ksf_memory_kib)
+            .bind(new.ksf_iterations)
+            .bind(new.ksf_parallelism)
+            .bind(&new.public_keys)
+            .bind(&new.wrapped_keys)
+            .fetch_optional(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM pending_logins WHERE email = $1")
-            .bind(&email)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM reset_tokens WHERE account_id = $1")
+            let Some(updated) = updated else {
+                // The token cascades away with its account, so this is unreachable in practice;
+                // treat it as a used token rather than trust it.
+                return Ok(None);
+            };
+            let email: String = updated.try_get(0)?;
+            let revoked = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(&account_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM pending_logins WHERE email = $1")
+                .bind(&email)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM reset_tokens WHERE account_id = $1")
+                .bind(&account_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM reset_codes WHERE email = $1")
+                .bind(&email)
+                .execute(&mut *tx)
+                .await?;
+            // The new keys are not in any roster yet: every workspace must relink this account
+            // (owners with the recovery key, members through an owner). Same transaction, so a
+            // reset never leaves a membership looking linked to keys it no longer has.
+            sqlx::query("UPDATE memberships SET needs_relink = 1 WHERE account_id = $1")
+                .bind(&account_id)
+                .execute(&mut *tx)
+                .await?;
+            let sessions_revoked = revoked.rows_affected();
+            // The audit events, in the same transaction: the account's own, then one on each of
+            // its workspaces' chains (in id order, so two resets never wait on each other's
+            // appends in opposite orders).
+            let workspaces: Vec<String> = sqlx::query(
+                "SELECT workspace_id FROM memberships WHERE account_id = $1 ORDER BY workspace_id",
+            )
             .bind(&account_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+            let actor = account_actor(&account_id);
+            audit::append(
+                &mut tx,
+                &account_chain(&account_id),
+                &actor,
+                EventKind::PasswordReset,
+                &serde_json::json!({
+                    "sessions_revoked": sessions_revoked,
+                    "workspaces_to_relink": workspaces.len(),
+                }),
+                now,
+            )
+            .await?;
+            for workspace_id in &workspaces {
+                audit::append(
+                    &mut tx,
+                    &workspace_chain(workspace_id),
+                    &actor,
+                    EventKind::MemberPasswordReset,
+                    &serde_json::json!({ "account": account_id }),
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(PasswordReset {
+                account_id,
+                email,
+                sessions_revoked,
+            }))
+        })
+        .await
+    }
+}
+
+impl Store {
+    /// Replaces the password (OPAQUE file, KSF parameters, re-wrapped keys) of an account that
+    /// keeps its key pairs, signs out every other session and records `password-changed`; one
+    /// transaction.
+    pub async fn change_password(
+        &self,
+        account_id: &str,
+        keep_session: &[u8],
+        password_file: &[u8],
+        ksf: (i64, i64, i64),
+        wrapped_keys: &[u8],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            sqlx::query(
+                "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
+                                     ksf_parallelism = $5, wrapped_keys = $6
+                 WHERE id = $1",
+            )
+            .bind(account_id)
+            .bind(password_file)
+            .bind(ksf.0)
+            .bind(ksf.1)
+            .bind(ksf.2)
+            .bind(wrapped_keys)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM reset_codes WHERE email = $1")
-            .bind(&email)
-            .execute(&mut *tx)
+            let revoked =
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                    .bind(account_id)
+                    .bind(keep_session)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            audit::append(
+                &mut tx,
+                &account_chain(account_id),
+                &account_actor(account_id),
+                EventKind::PasswordChanged,
+                &serde_json::json!({ "sessions_revoked": revoked }),
+                now,
+            )
             .await?;
-        // The new keys are not in any roster yet: every workspace must relink this account
-        // (owners with the recovery key, members through an owner). Same transaction, so a
-        // reset never leaves a membership looking linked to keys it no longer has.
-        sqlx::query("UPDATE memberships SET needs_relink = 1 WHERE account_id = $1")
-            .bind(&account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Some(PasswordReset {
-            account_id,
-            email,
-            sessions_revoked: revoked.rows_affected(),
-        }))
+            tx.commit().await?;
+            Ok(revoked)
+        })
+        .await
     }
 }

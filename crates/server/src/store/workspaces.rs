@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use super::audit::{self, EventKind, SERVER_ACTOR, account_actor, workspace_chain};
 use super::{Store, StoreError};
 
 /// A workspace to create, with everything that must exist from the first moment.
@@ -87,9 +88,10 @@ pub enum PutOutcome {
 }
 
 impl Store {
-    /// Creates a workspace with its roster, owner membership, shares and recovery verifier,
-    /// all or nothing. `before_commit` runs inside the transaction (the welcome email): if it
-    /// fails, nothing is created.
+    /// Creates a workspace with its roster, owner membership, shares, recovery verifier and
+    /// `workspace-created` audit event, all or nothing. `before_commit` runs inside the
+    /// transaction, after everything else is written (the welcome email): if it fails, nothing
+    /// is created, and if anything else fails, it does not run.
     pub async fn create_workspace<F, Fut, E>(
         &self,
         w: &NewWorkspace<'_>,
@@ -141,6 +143,22 @@ impl Store {
         .bind(r.created_at)
         .bind(r.last_validated_at)
         .execute(&mut *tx)
+        .await?;
+        // A new chain (the workspace id is new: the insert above would have failed), so no
+        // other transaction can race for its first position.
+        audit::append(
+            &mut tx,
+            &workspace_chain(w.id),
+            &account_actor(w.owner),
+            EventKind::WorkspaceCreated,
+            &serde_json::json!({
+                "name": w.name,
+                "roster_entries": w.roster.len(),
+                "recovery_key_id": r.key_id,
+                "recovery_key_kind": r.kind,
+            }),
+            w.now,
+        )
         .await?;
         if let Err(e) = before_commit().await {
             return Ok(Err(e));
@@ -243,151 +261,239 @@ impl Store {
     }
 
     /// Deletes a temporary recovery key's verifier and shares once it has expired, so the key
-    /// opens nothing any more; returns whether it did.
+    /// opens nothing any more, and records `recovery-key-expired`; returns whether it did.
     pub async fn expire_recovery(&self, workspace_id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let expired = sqlx::query(
-            "DELETE FROM recovery_keys
-             WHERE workspace_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2
-             RETURNING key_id",
-        )
-        .bind(workspace_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = expired else {
-            return Ok(false);
-        };
-        let key_id: String = row.try_get(0)?;
-        sqlx::query("DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2")
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let expired = sqlx::query(
+                "DELETE FROM recovery_keys
+                 WHERE workspace_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2
+                 RETURNING key_id",
+            )
             .bind(workspace_id)
-            .bind(format!("recovery:{key_id}"))
-            .execute(&mut *tx)
+            .bind(now)
+            .fetch_optional(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(true)
+            let Some(row) = expired else {
+                return Ok(false);
+            };
+            let key_id: String = row.try_get(0)?;
+            sqlx::query("DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2")
+                .bind(workspace_id)
+                .bind(format!("recovery:{key_id}"))
+                .execute(&mut *tx)
+                .await?;
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                SERVER_ACTOR,
+                EventKind::RecoveryKeyExpired,
+                &serde_json::json!({ "key_id": key_id }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Appends a relink entry at `seq` and stores the caller's new shares, clearing their
-    /// relink mark; all or nothing. `Ok(false)` if `seq` is not the roster's next position
-    /// (someone appended first).
+    /// relink mark and recording `recovery-key-used`; all or nothing. `Ok(false)` if `seq` is
+    /// not the roster's next position (someone appended first).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one flat call per store operation, like the others"
+    )]
     pub async fn relink(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+        recovery_key_id: &str,
+        seq: i64,
+        entry: &[u8],
+        shares: &[ShareRow],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let next: i64 =
+                sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
+                    .bind(workspace_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+            if next != seq {
+                return Ok(false);
+            }
+            // The primary key (workspace, seq) makes a concurrent append at the same position
+            // fail.
+            sqlx::query(
+                "INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)",
+            )
+            .bind(workspace_id)
+            .bind(seq)
+            .bind(entry)
+            .execute(&mut *tx)
+            .await?;
+            for share in shares {
+                sqlx::query(
+                    "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2
+                     AND key_kind = $3 AND key_version = $4",
+                )
+                .bind(workspace_id)
+                .bind(&share.recipient)
+                .bind(&share.key_kind)
+                .bind(share.key_version)
+                .execute(&mut *tx)
+                .await?;
+                insert_share(&mut tx, workspace_id, share).await?;
+            }
+            sqlx::query(
+                "UPDATE memberships SET needs_relink = 0
+                 WHERE workspace_id = $1 AND account_id = $2",
+            )
+            .bind(workspace_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(account_id),
+                EventKind::RecoveryKeyUsed,
+                &serde_json::json!({
+                    "key_id": recovery_key_id,
+                    "relinked": account_id,
+                    "roster_seq": seq,
+                }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Replaces the recovery key: appends its roster entry at `seq`, swaps the verifier, drops
+    /// the old key's shares, stores the new key's and records `recovery-key-generated`; all or
+    /// nothing. The old key stops working at once. `Ok(false)` if `seq` is not the roster's
+    /// next position.
+    pub async fn replace_recovery(
         &self,
         workspace_id: &str,
         account_id: &str,
         seq: i64,
         entry: &[u8],
-        shares: &[ShareRow],
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let next: i64 = sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if next != seq {
-            return Ok(false);
-        }
-        // The primary key (workspace, seq) makes a concurrent append at the same position fail.
-        sqlx::query("INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)")
-            .bind(workspace_id)
-            .bind(seq)
-            .bind(entry)
-            .execute(&mut *tx)
-            .await?;
-        for share in shares {
-            sqlx::query(
-                "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2
-                 AND key_kind = $3 AND key_version = $4",
-            )
-            .bind(workspace_id)
-            .bind(&share.recipient)
-            .bind(&share.key_kind)
-            .bind(share.key_version)
-            .execute(&mut *tx)
-            .await?;
-            insert_share(&mut tx, workspace_id, share).await?;
-        }
-        sqlx::query(
-            "UPDATE memberships SET needs_relink = 0 WHERE workspace_id = $1 AND account_id = $2",
-        )
-        .bind(workspace_id)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Replaces the recovery key: appends its roster entry at `seq`, swaps the verifier, drops
-    /// the old key's shares and stores the new key's; all or nothing. The old key stops
-    /// working at once. `Ok(false)` if `seq` is not the roster's next position.
-    pub async fn replace_recovery(
-        &self,
-        workspace_id: &str,
-        seq: i64,
-        entry: &[u8],
         recovery: &RecoveryRow,
         shares: &[ShareRow],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let next: i64 = sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if next != seq {
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)")
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let next: i64 =
+                sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
+                    .bind(workspace_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+            if next != seq {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)",
+            )
             .bind(workspace_id)
             .bind(seq)
             .bind(entry)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient LIKE 'recovery:%'",
-        )
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM recovery_keys WHERE workspace_id = $1")
+            sqlx::query(
+                "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient LIKE 'recovery:%'",
+            )
             .bind(workspace_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO recovery_keys (workspace_id, key_id, kind, expires_at, proof_hash,
-                                        created_at, last_validated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(workspace_id)
-        .bind(&recovery.key_id)
-        .bind(&recovery.kind)
-        .bind(recovery.expires_at)
-        .bind(&recovery.proof_hash)
-        .bind(recovery.created_at)
-        .bind(recovery.last_validated_at)
-        .execute(&mut *tx)
-        .await?;
-        for share in shares {
-            insert_share(&mut tx, workspace_id, share).await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+            let replaced =
+                sqlx::query("DELETE FROM recovery_keys WHERE workspace_id = $1 RETURNING key_id")
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>(0))
+                    .transpose()?;
+            sqlx::query(
+                "INSERT INTO recovery_keys (workspace_id, key_id, kind, expires_at, proof_hash,
+                                            created_at, last_validated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(workspace_id)
+            .bind(&recovery.key_id)
+            .bind(&recovery.kind)
+            .bind(recovery.expires_at)
+            .bind(&recovery.proof_hash)
+            .bind(recovery.created_at)
+            .bind(recovery.last_validated_at)
+            .execute(&mut *tx)
+            .await?;
+            for share in shares {
+                insert_share(&mut tx, workspace_id, share).await?;
+            }
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(account_id),
+                EventKind::RecoveryKeyGenerated,
+                &serde_json::json!({
+                    "key_id": recovery.key_id,
+                    "kind": recovery.kind,
+                    "replaced": replaced,
+                    "roster_seq": seq,
+                }),
+                recovery.created_at,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
-    /// Records a successful validation of the current recovery key.
+    /// Records a successful validation of the current recovery key by `account_id`, with its
+    /// `recovery-key-validated` event. `Ok(false)` (and nothing recorded) if the workspace has
+    /// no recovery key any more.
     pub async fn mark_recovery_validated(
         &self,
         workspace_id: &str,
+        account_id: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE recovery_keys SET last_validated_at = $2 WHERE workspace_id = $1")
+    ) -> Result<bool, StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let validated = sqlx::query(
+                "UPDATE recovery_keys SET last_validated_at = $2 WHERE workspace_id = $1
+                 RETURNING key_id",
+            )
             .bind(workspace_id)
             .bind(now)
-            .execute(self.pool())
+            .fetch_optional(&mut *tx)
             .await?;
-        Ok(())
+            let Some(validated) = validated else {
+                return Ok(false);
+            };
+            let key_id: String = validated.try_get(0)?;
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(account_id),
+                EventKind::RecoveryKeyValidated,
+                &serde_json::json!({ "key_id": key_id }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// The emails of a workspace's owners (they hear of every recovery event).
@@ -402,42 +508,59 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// Stores an item revision if it is the next one (1 for a new item).
+    /// Stores an item revision by `account_id` if it is the next one (1 for a new item), with
+    /// its `item-added` or `item-changed` event (details: item id and revision only).
     pub async fn put_item(
         &self,
         workspace_id: &str,
+        account_id: &str,
         item: &ItemRow,
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
-        let done = if item.revision == 1 {
-            sqlx::query(
-                "INSERT INTO items (workspace_id, id, revision, sealed, updated_at)
-                 VALUES ($1, $2, 1, $3, $4) ON CONFLICT (workspace_id, id) DO NOTHING",
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let (done, kind) = if item.revision == 1 {
+                let done = sqlx::query(
+                    "INSERT INTO items (workspace_id, id, revision, sealed, updated_at)
+                     VALUES ($1, $2, 1, $3, $4) ON CONFLICT (workspace_id, id) DO NOTHING",
+                )
+                .bind(workspace_id)
+                .bind(&item.id)
+                .bind(&item.sealed)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                (done, EventKind::ItemAdded)
+            } else {
+                let done = sqlx::query(
+                    "UPDATE items SET revision = $3, sealed = $4, updated_at = $5
+                     WHERE workspace_id = $1 AND id = $2 AND revision = $3 - 1",
+                )
+                .bind(workspace_id)
+                .bind(&item.id)
+                .bind(item.revision)
+                .bind(&item.sealed)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                (done, EventKind::ItemChanged)
+            };
+            if done.rows_affected() != 1 {
+                return Ok(PutOutcome::Stale);
+            }
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(account_id),
+                kind,
+                &serde_json::json!({ "item": item.id, "revision": item.revision }),
+                now,
             )
-            .bind(workspace_id)
-            .bind(&item.id)
-            .bind(&item.sealed)
-            .bind(now)
-            .execute(self.pool())
-            .await?
-        } else {
-            sqlx::query(
-                "UPDATE items SET revision = $3, sealed = $4, updated_at = $5
-                 WHERE workspace_id = $1 AND id = $2 AND revision = $3 - 1",
-            )
-            .bind(workspace_id)
-            .bind(&item.id)
-            .bind(item.revision)
-            .bind(&item.sealed)
-            .bind(now)
-            .execute(self.pool())
-            .await?
-        };
-        Ok(if done.rows_affected() == 1 {
-            PutOutcome::Stored
-        } else {
-            PutOutcome::Stale
+            .await?;
+            tx.commit().await?;
+            Ok(PutOutcome::Stored)
         })
+        .await
     }
 
     /// Every item of a workspace.
@@ -459,14 +582,60 @@ impl Store {
             .collect()
     }
 
-    /// Deletes an item; `false` if there was none.
-    pub async fn delete_item(&self, workspace_id: &str, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM items WHERE workspace_id = $1 AND id = $2")
+    /// One item.
+    pub async fn item(&self, workspace_id: &str, id: &str) -> Result<Option<ItemRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, revision, sealed FROM items WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(ItemRow {
+                id: r.try_get(0)?,
+                revision: r.try_get(1)?,
+                sealed: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Deletes an item by `account_id`, with its `item-deleted` event (details: item id and
+    /// the deleted revision); `false` if there was none.
+    pub async fn delete_item(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.pool().begin().await?;
+            let deleted = sqlx::query(
+                "DELETE FROM items WHERE workspace_id = $1 AND id = $2 RETURNING revision",
+            )
             .bind(workspace_id)
             .bind(id)
-            .execute(self.pool())
+            .fetch_optional(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+            let Some(deleted) = deleted else {
+                return Ok(false);
+            };
+            let revision: i64 = deleted.try_get(0)?;
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(account_id),
+                EventKind::ItemDeleted,
+                &serde_json::json!({ "item": id, "revision": revision }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 }
 

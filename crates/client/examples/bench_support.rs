@@ -1,0 +1,76 @@
+//! Helpers for `scripts/bench-server.sh` (not part of the product):
+//!
+//! - `bench_support seed URL EMAIL WORKSPACE_ID COUNT` signs in (password from
+//!   KEYHAVEN_PASSWORD) and adds COUNT secrets through the real client flows (encrypted and
+//!   signed on the client, as `keyhaven secret add` does).
+//! - `bench_support kdf` prints the milliseconds Argon2id takes with the default parameters,
+//!   through the same OPAQUE registration path a login uses, so login time can be compared
+//!   with the key-stretching time alone.
+
+use std::collections::BTreeMap;
+
+use keyhaven_client::Client;
+use keyhaven_client::flows;
+use keyhaven_client::workspaces::{self, Me};
+use keyhaven_core::ids::{AccountId, WorkspaceId};
+use keyhaven_core::item::ItemKind;
+use keyhaven_crypto::opaque::{self, KsfParams};
+use keyhaven_crypto::secret::SecretBytes;
+use zeroize::Zeroizing;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("seed") if args.len() == 6 => {
+            let client = Client::new(&args[2])?;
+            let password = Zeroizing::new(std::env::var("KEYHAVEN_PASSWORD")?);
+            let logged_in = flows::login(&client, &args[3], password).await?;
+            let client = client.with_session(logged_in.session_token.to_string());
+            let me = Me {
+                id: AccountId(logged_in.account.id.parse()?),
+                email: logged_in.account.email.clone(),
+                keys: logged_in.keys,
+            };
+            let ws = WorkspaceId(args[4].parse()?);
+            let opened = workspaces::open(&client, &me, ws, None).await?;
+            let count: usize = args[5].parse()?;
+            for i in 0..count {
+                let mut fields = BTreeMap::new();
+                fields.insert(
+                    "password".to_owned(),
+                    SecretBytes::new(format!("password-{i:05}").into_bytes()),
+                );
+                workspaces::add_secret(
+                    &client,
+                    &me,
+                    &opened,
+                    &format!("secret-{i:05}"),
+                    ItemKind::Login,
+                    fields,
+                )
+                .await?;
+            }
+            println!("seeded {count}");
+        }
+        Some("kdf") => {
+            let setup = opaque::ServerSetup::generate();
+            let (state, request) = opaque::client_registration_start(b"password")?;
+            let response = opaque::server_registration_start(&setup, &request, b"bench")?;
+            let started = std::time::Instant::now();
+            opaque::client_registration_finish(
+                state,
+                b"password",
+                &response,
+                KsfParams::default(),
+            )?;
+            println!("{}", started.elapsed().as_millis());
+        }
+        _ => {
+            return Err(
+                "usage: bench_support seed URL EMAIL WORKSPACE_ID COUNT | bench_support kdf".into(),
+            );
+        }
+    }
+    Ok(())
+}
