@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod home;
 mod key;
+mod member;
 mod password;
 mod server;
 mod workspace;
@@ -47,6 +48,9 @@ enum Command {
     /// Secrets: add, get, list, rm.
     #[command(subcommand)]
     Secret(workspace::SecretCommand),
+    /// Workspace members: invite, accept, list, role, remove, relink.
+    #[command(subcommand)]
+    Member(member::MemberCommand),
     /// The workspace recovery key.
     #[command(subcommand, name = "recovery-key")]
     RecoveryKey(workspace::RecoveryCommand),
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Command::Workspace(cmd) => block_on(workspace::workspace(cmd)),
         Command::Secret(cmd) => block_on(workspace::secret(cmd)),
         Command::RecoveryKey(cmd) => block_on(workspace::recovery(cmd)),
+        Command::Member(cmd) => block_on(member::run(cmd)),
         Command::Password(cmd) => block_on(password::run(cmd)),
         Command::Audit(cmd) => block_on(audit::run(cmd)),
     };

@@ -290,7 +290,7 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn pin(ws: WorkspaceId, head: &RosterHead) -> Result<()> {
+pub(crate) fn pin(ws: WorkspaceId, head: &RosterHead) -> Result<()> {
     let mut pins = home::load_pins()?;
     pins.insert(ws.to_string(), (head.seq, hex(&head.hash)));
     home::save_pins(&pins)
@@ -332,7 +332,7 @@ pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<Work
 }
 
 /// Opens a workspace: verifies its roster against this device's pin, then moves the pin.
-async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Result<Opened> {
+pub(crate) async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Result<Opened> {
     let summary = choose(client, wanted).await?;
     let ws = WorkspaceId(
         summary

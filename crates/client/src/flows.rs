@@ -31,6 +31,10 @@ pub enum FlowError {
     /// The server's answer does not fit the account (keys that do not unwrap or match).
     #[error("the server's account data does not check out: {0}")]
     Integrity(String),
+    /// The change breaks a rule of the workspace (checked on this device against the verified
+    /// roster, before anything is sent).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A signed-in session with the account's unwrapped keys.
@@ -207,7 +211,7 @@ pub(crate) fn encode_public(public: &AccountPublicKeys) -> Vec<u8> {
     w.finish()
 }
 
-fn decode_public(bytes: &[u8]) -> Option<AccountPublicKeys> {
+pub(crate) fn decode_public(bytes: &[u8]) -> Option<AccountPublicKeys> {
     let mut r = Reader::new(bytes);
     let public = AccountPublicKeys::decode(&mut r).ok()?;
     r.finish().ok()?;

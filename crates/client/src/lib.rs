@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod clock;
 pub mod flows;
+pub mod members;
 pub mod password;
 pub mod workspaces;
 

@@ -90,7 +90,7 @@ impl Secret {
     }
 }
 
-fn share_upload(share: &KeyShare, recipient: String) -> ShareUpload {
+pub(crate) fn share_upload(share: &KeyShare, recipient: String) -> ShareUpload {
     let (key_kind, key_version) = match share.key {
         SharedKey::Workspace(v) => ("workspace", v),
         SharedKey::Escrow(v) => ("escrow", v),
@@ -103,7 +103,7 @@ fn share_upload(share: &KeyShare, recipient: String) -> ShareUpload {
     }
 }
 
-fn integrity(what: impl Into<String>) -> FlowError {
+pub(crate) fn integrity(what: impl Into<String>) -> FlowError {
     FlowError::Integrity(what.into())
 }
 

@@ -452,6 +452,83 @@ pub struct ResetFinished {
     pub sessions_revoked: u64,
 }
 
+/// `POST /v1/workspaces/{id}/invitations`: an owner or admin invites an email address. Nothing
+/// enters the roster yet: the inviter adds the member only after the invitee accepted and the
+/// inviter checked the invitee's key fingerprint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteMember {
+    /// The invitee's email.
+    pub email: String,
+    /// `owner`, `admin`, `member`, `read-only` or `helpdesk`.
+    pub role: String,
+}
+
+/// An invitation as the server records it. It is not part of the signed roster: clients show
+/// it as unverified and trust only the fingerprint the inviter compares out of band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// Workspace UUID.
+    pub workspace_id: String,
+    /// Workspace name.
+    pub workspace_name: String,
+    /// The invitee's email.
+    pub email: String,
+    /// The role offered.
+    pub role: String,
+    /// The inviter's email.
+    pub invited_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, once the invitee accepted.
+    pub accepted_at: Option<i64>,
+    /// Once accepted, shown to owners and admins: the invitee's account id.
+    pub account_id: Option<String>,
+    /// Once accepted, shown to owners and admins: the invitee's current X25519 || Ed25519 public
+    /// keys, whose fingerprint the inviter compares with the invitee's before adding them.
+    pub public_keys: Option<Bytes>,
+}
+
+/// A member as the server mirrors it (clients trust the roster, not this).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// Account UUID.
+    pub account_id: String,
+    /// Email.
+    pub email: String,
+    /// Role, as mirrored.
+    pub role: String,
+    /// The member reset their password and waits for a relink.
+    pub needs_relink: bool,
+    /// Shown to owners and admins: the account's current public keys (after a password reset,
+    /// the new ones that a relink records).
+    pub public_keys: Option<Bytes>,
+}
+
+/// `GET /v1/workspaces/{id}/members`: the server's mirror and, for owners and admins, the
+/// open invitations.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembersView {
+    /// Current members.
+    pub members: Vec<MemberView>,
+    /// Open invitations (owners and admins only; empty for other roles).
+    pub invitations: Vec<InvitationView>,
+}
+
+/// A signed change to the roster with the key shares it brings, appended atomically at `seq`:
+/// `POST /v1/workspaces/{id}/members` (add an accepted invitee), and
+/// `POST /v1/workspaces/{id}/members/{account}/role | remove | relink`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterChange {
+    /// The position the first entry takes (the current roster length).
+    pub seq: u64,
+    /// Signed entries, in order: the member change first, then any key rotations.
+    pub entries: Vec<Bytes>,
+    /// Shares the change brings (to the member, or of rotated keys to everyone entitled).
+    pub shares: Vec<ShareUpload>,
+}
+
 /// `POST /v1/password/change/start`: OPAQUE registration of a new password for the
 /// signed-in account (needs a recent sign-in).
 #[derive(Debug, Clone, Serialize, Deserialize)]

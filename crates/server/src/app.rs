@@ -120,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(crate::password::routes())
+        .merge(crate::members::routes())
         .merge(crate::audit::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))

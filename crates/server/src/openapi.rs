@@ -268,6 +268,70 @@ pub const ENDPOINTS: &[Endpoint] = &[
         None,
         Some("AuditLog"),
     ),
+    e(
+        "get",
+        "/v1/invitations",
+        "Invitations addressed to the signed-in account",
+        true,
+        None,
+        Some("InvitationList"),
+    ),
+    e(
+        "post",
+        "/v1/invitations/{id}/accept",
+        "Accept the invitation to a workspace (only the invited address can)",
+        true,
+        None,
+        Some("InvitationView"),
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/invitations",
+        "Invite an address (owners and admins); emailed",
+        true,
+        Some("InviteMember"),
+        Some("InvitationView"),
+    ),
+    e(
+        "get",
+        "/v1/workspaces/{id}/members",
+        "The membership mirror; for owners and admins, with keys and open invitations",
+        true,
+        None,
+        Some("MembersView"),
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/members",
+        "Add an accepted invitee: signed add-member entry and shares (owners and admins)",
+        true,
+        Some("RosterChange"),
+        None,
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/members/{account}/role",
+        "Change a role; rotates the keys the member stops receiving",
+        true,
+        Some("RosterChange"),
+        None,
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/members/{account}/remove",
+        "Remove a member and rotate the keys they could open (fresh sign-in)",
+        true,
+        Some("RosterChange"),
+        None,
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/members/{account}/relink",
+        "Relink a member's new keys after their password reset (owners and admins)",
+        true,
+        Some("RosterChange"),
+        None,
+    ),
 ];
 
 fn s(kind: &str) -> Value {
@@ -340,7 +404,7 @@ fn schemas() -> Value {
             ("wrapped_keys", bytes()),
         ])
     };
-    json!({
+    let mut all = json!({
         "Error": obj(&[("code", s("string")), ("message", s("string")), ("request_id", s("string"))]),
         "Health": obj(&[("status", s("string"))]),
         "ServerInfo": obj(&[("temporary_key_days", s("integer")), ("validation_interval_days", s("integer"))]),
@@ -402,6 +466,48 @@ fn schemas() -> Value {
             ("hash", bytes()),
         ]),
         "AuditLog": array(r("AuditEvent")),
+    });
+    if let (Some(all), Value::Object(members)) = (all.as_object_mut(), member_schemas()) {
+        all.extend(members);
+    }
+    all
+}
+
+/// The schemas of the member endpoints (apart from the rest: one `json!` of everything would
+/// pass the macro's recursion limit).
+fn member_schemas() -> Value {
+    let nullable = |kind: &str| json!({ "type": [kind, "null"] });
+    let nullable_bytes = json!({ "type": ["string", "null"], "contentEncoding": "base64url" });
+    json!({
+        "InviteMember": obj(&[("email", s("string")), ("role", s("string"))]),
+        "InvitationView": obj(&[
+            ("workspace_id", s("string")),
+            ("workspace_name", s("string")),
+            ("email", s("string")),
+            ("role", s("string")),
+            ("invited_by", s("string")),
+            ("created_at", s("integer")),
+            ("accepted_at", nullable("integer")),
+            ("account_id", nullable("string")),
+            ("public_keys", nullable_bytes.clone()),
+        ]),
+        "InvitationList": array(r("InvitationView")),
+        "MemberView": obj(&[
+            ("account_id", s("string")),
+            ("email", s("string")),
+            ("role", s("string")),
+            ("needs_relink", s("boolean")),
+            ("public_keys", nullable_bytes.clone()),
+        ]),
+        "MembersView": obj(&[
+            ("members", array(r("MemberView"))),
+            ("invitations", array(r("InvitationView"))),
+        ]),
+        "RosterChange": obj(&[
+            ("seq", s("integer")),
+            ("entries", array(bytes())),
+            ("shares", array(r("ShareUpload"))),
+        ]),
     })
 }
 

@@ -48,7 +48,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-const MAX_ENTRY_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_ENTRY_BYTES: usize = 8 * 1024;
 const MAX_ITEM_BYTES: usize = 512 * 1024;
 
 async fn server_info(State(state): State<AppState>) -> Json<ServerInfo> {
@@ -58,14 +58,14 @@ async fn server_info(State(state): State<AppState>) -> Json<ServerInfo> {
     })
 }
 
-fn parse_uuid(value: &str, what: &str) -> Result<String, ApiError> {
+pub(crate) fn parse_uuid(value: &str, what: &str) -> Result<String, ApiError> {
     value
         .parse::<uuid::Uuid>()
         .map(|u| u.hyphenated().to_string())
         .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID")))
 }
 
-fn share_row(upload: ShareUpload) -> Result<ShareRow, ApiError> {
+pub(crate) fn share_row(upload: ShareUpload) -> Result<ShareRow, ApiError> {
     let recipient_ok = upload.recipient.split_once(':').is_some_and(|(kind, id)| {
         matches!(kind, "account" | "recovery") && id.parse::<uuid::Uuid>().is_ok()
     });
@@ -523,7 +523,7 @@ async fn recovery_relink(
 }
 
 /// Generating a recovery key needs a sign-in within this many seconds.
-const FRESH_SIGN_IN_SECS: i64 = 10 * 60;
+pub(crate) const FRESH_SIGN_IN_SECS: i64 = 10 * 60;
 
 /// Tells every owner about a recovery event. Mail failures are logged, not fatal: the event
 /// already happened.

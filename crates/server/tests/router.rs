@@ -500,7 +500,11 @@ async fn openapi_matches_the_router() {
                 "schema {schema} exists"
             );
         }
-        let path = ep.path.replace("{id}", uuid).replace("{item}", uuid);
+        let path = ep
+            .path
+            .replace("{id}", uuid)
+            .replace("{item}", uuid)
+            .replace("{account}", uuid);
         let request = Request::builder()
             .method(ep.method.to_uppercase().as_str())
             .uri(&path)

@@ -106,6 +106,18 @@ pub enum EventKind {
     RecoveryKeyUsed,
     /// Workspace chain: a temporary recovery key expired; its verifier and shares were deleted.
     RecoveryKeyExpired,
+    /// Workspace chain: an owner or admin invited an address.
+    MemberInvited,
+    /// Workspace chain: the invited account accepted; owners and admins now see its keys.
+    InvitationAccepted,
+    /// Workspace chain: an accepted invitee was added to the roster with their shares.
+    MemberAdded,
+    /// Workspace chain: a member's role changed (with any key rotation it brings).
+    MemberRoleChanged,
+    /// Workspace chain: a member was removed and the keys they could open were rotated.
+    MemberRemoved,
+    /// Workspace chain: an owner or admin relinked a member after their password reset.
+    MemberRelinked,
 }
 
 impl EventKind {
@@ -128,6 +140,12 @@ impl EventKind {
             EventKind::RecoverySharesReleased => "recovery-shares-released",
             EventKind::RecoveryKeyUsed => "recovery-key-used",
             EventKind::RecoveryKeyExpired => "recovery-key-expired",
+            EventKind::MemberInvited => "member-invited",
+            EventKind::InvitationAccepted => "invitation-accepted",
+            EventKind::MemberAdded => "member-added",
+            EventKind::MemberRoleChanged => "member-role-changed",
+            EventKind::MemberRemoved => "member-removed",
+            EventKind::MemberRelinked => "member-relinked",
         }
     }
 }

@@ -1,0 +1,418 @@
+//! End to end, with the real binary: workspace members on SQLite and PostgreSQL. Invite,
+//! accept, the fingerprint check, roles (read-only cannot write, helpdesk cannot read),
+//! a relink after a member's password reset, and removal with a new workspace key, secrets
+//! re-encrypted under it, and the recovery key still opening it.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Db, Server, User, code_in, stderr, stdout};
+
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "a brand new passphrase";
+
+/// `keyhaven args…` as `user`, with extra environment and `input` on stdin (never a terminal).
+fn run(user: &User, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    let mut child = Command::new(support::BIN)
+        .args(args)
+        .env("KEYHAVEN_HOME", user.home.path())
+        .env("KEYHAVEN_SKIP_PROMPTS", "1")
+        .env_remove("KEYHAVEN_PASSWORD")
+        .env_remove("KEYHAVEN_NEW_PASSWORD")
+        .env_remove("KEYHAVEN_RECOVERY_KEY")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a command that must succeed; returns its stdout.
+#[track_caller]
+fn ok(user: &User, args: &[&str]) -> String {
+    let out = run(user, args, &[], "");
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Runs a command that must fail; returns its stderr.
+#[track_caller]
+fn refused(user: &User, args: &[&str]) -> String {
+    let out = run(user, args, &[], "");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+    stderr(&out)
+}
+
+/// The newest mail to `to` that contains `needle`, waiting for it to arrive.
+fn mail(server: &Server, to: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = server
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {to}")) && m.contains(needle));
+        if let Some(m) = found {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "no mail to {to} with {needle:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Signs `email` up and in; returns the user and the fingerprint login showed.
+fn sign_up(server: &Server, email: &str) -> (User, String) {
+    let user = User::new(server);
+    let url = server.url.as_str();
+    ok(&user, &["signup", "--server", url, "--email", email]);
+    let code = code_in(&mail(server, email, "verification code is "));
+    let out = run(
+        &user,
+        &["signup", "--server", url, "--email", email, "--code", &code],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fingerprint = log_in(server, &user, email, PASSWORD);
+    (user, fingerprint)
+}
+
+/// Signs in; returns the fingerprint login showed.
+fn log_in(server: &Server, user: &User, email: &str, password: &str) -> String {
+    let out = run(
+        user,
+        &["login", "--server", &server.url, "--email", email],
+        &[("KEYHAVEN_PASSWORD", password)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fingerprints(&stdout(&out))
+        .pop()
+        .expect("login shows a fingerprint")
+}
+
+/// Every key fingerprint (16 groups of 4 hex digits) in `text`, in order.
+fn fingerprints(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let candidate = line.rsplit(':').next()?.trim();
+            let groups: Vec<&str> = candidate.split(' ').collect();
+            let shaped = groups.len() == 16
+                && groups
+                    .iter()
+                    .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()));
+            shaped.then(|| candidate.to_owned())
+        })
+        .collect()
+}
+
+/// Resets a forgotten password with the emailed access code, then signs in again; returns the
+/// new fingerprint.
+fn reset_password(server: &Server, user: &User, email: &str) -> String {
+    let url = server.url.as_str();
+    ok(
+        user,
+        &["password", "forgot", "--server", url, "--email", email],
+    );
+    let text = mail(server, email, "access code is ");
+    let at = text.find("access code is ").unwrap() + "access code is ".len();
+    let code = &text[at..at + 8];
+    let out = run(
+        user,
+        &[
+            "password",
+            "reset",
+            "--server",
+            url,
+            "--email",
+            email,
+            "--code",
+            code,
+            "--i-understand",
+        ],
+        &[("KEYHAVEN_NEW_PASSWORD", NEW_PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    log_in(server, user, email, NEW_PASSWORD)
+}
+
+/// Invites `email`, has them accept, and completes the add with `--yes`; checks that the
+/// inviter was shown the fingerprint the invitee saw.
+fn join(server: &Server, owner: &User, invitee: &User, email: &str, role: &str) {
+    let out = ok(owner, &["member", "invite", email, "--role", role]);
+    assert!(out.contains("Invited"), "{out}");
+    assert!(mail(server, email, "invited you").contains("keyhaven member accept \"Acme\""));
+    let accepted = ok(invitee, &["member", "accept", "Acme"]);
+    let seen = fingerprints(&accepted)
+        .pop()
+        .expect("accept shows a fingerprint");
+    let out = run(owner, &["member", "invite", email, "--yes"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&seen), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("warning: --yes skips the fingerprint check"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn key_version(user: &User) -> u64 {
+    let out = ok(user, &["member", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["workspace_key_version"].as_u64().unwrap()
+}
+
+fn members_story(db: Db) {
+    let server = Server::start(db);
+
+    // Alice's workspace, with a secret; the welcome email holds its temporary recovery key.
+    let (alice, _) = sign_up(&server, "alice@example.com");
+    ok(&alice, &["workspace", "create", "Acme"]);
+    let welcome = mail(&server, "alice@example.com", "Welcome to Keyhaven");
+    let recovery_key = welcome
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 55 && l.split('-').count() == 8)
+        .expect("the temporary recovery key")
+        .to_owned();
+    let out = run(&alice, &["secret", "add", "payroll"], &[], "hunter2\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Bob is invited; until he accepts and Alice confirms his fingerprint, he is not in.
+    let (bob, bob_fingerprint) = sign_up(&server, "bob@example.com");
+    let out = ok(&alice, &["member", "invite", "bob@example.com"]);
+    assert!(
+        out.contains("Invited bob@example.com to Acme as member"),
+        "{out}"
+    );
+    let invitation = mail(&server, "bob@example.com", "invited you");
+    assert!(
+        invitation.contains("keyhaven member accept \"Acme\""),
+        "{invitation}"
+    );
+    let out = ok(&alice, &["member", "list"]);
+    assert!(
+        out.contains("Invitations (from the server, not verified):"),
+        "{out}"
+    );
+    assert!(out.contains("waiting for them to accept"), "{out}");
+    refused(&bob, &["secret", "list", "--workspace", "Acme"]);
+
+    let out = ok(&bob, &["member", "accept", "Acme"]);
+    assert_eq!(fingerprints(&out), vec![bob_fingerprint.clone()], "{out}");
+    assert!(
+        mail(&server, "alice@example.com", "accepted your invitation")
+            .contains("keyhaven member invite bob@example.com")
+    );
+
+    // Without a terminal, the fingerprint cannot be confirmed: nothing happens without --yes.
+    let out = run(&alice, &["member", "invite", "bob@example.com"], &[], "y\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains(&bob_fingerprint), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("hint: compare the fingerprint"),
+        "{}",
+        stderr(&out)
+    );
+    refused(&bob, &["secret", "list", "--workspace", "Acme"]);
+    let out = run(
+        &alice,
+        &["member", "invite", "bob@example.com", "--yes"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&bob_fingerprint), "{}", stdout(&out));
+    assert!(stderr(&out).contains("warning: --yes"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Added bob@example.com to Acme as member"));
+
+    // Bob reads and writes.
+    assert_eq!(
+        ok(&bob, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+    let out = run(
+        &bob,
+        &["secret", "add", "bob-note", "--kind", "note"],
+        &[],
+        "hi\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Read-only: Bob still reads, but cannot write (refused by the server) nor manage members.
+    let out = ok(&alice, &["member", "role", "bob@example.com", "read-only"]);
+    assert!(
+        out.contains("bob@example.com is now read-only in Acme"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("workspace key is now"),
+        "nothing to rotate: {out}"
+    );
+    assert_eq!(ok(&bob, &["secret", "get", "bob-note"]), "text: hi\n");
+    let out = run(&bob, &["secret", "add", "more"], &[], "x\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("this role cannot write secrets"),
+        "{}",
+        stderr(&out)
+    );
+    let err = refused(&bob, &["member", "invite", "eve@example.com"]);
+    assert!(
+        err.contains("only owners and admins manage members"),
+        "{err}"
+    );
+    // The roster rules hold on the client too: the last owner stays.
+    let err = refused(&alice, &["member", "role", "alice@example.com", "admin"]);
+    assert!(err.contains("the last owner cannot be demoted"), "{err}");
+
+    // Carol, helpdesk: she gets the escrow key but not the workspace key; the server refuses
+    // her the secrets as well.
+    let (carol, _) = sign_up(&server, "carol@example.com");
+    join(&server, &alice, &carol, "carol@example.com", "helpdesk");
+    let err = refused(&carol, &["secret", "list"]);
+    assert!(err.contains("this role cannot read secrets"), "{err}");
+    // Made admin, she receives every workspace-key version and reads; made helpdesk again, she
+    // has seen the current workspace key, so it is rotated (to alice, bob and the recovery key).
+    ok(&alice, &["member", "role", "carol@example.com", "admin"]);
+    assert_eq!(
+        ok(&carol, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+    let out = ok(&alice, &["member", "role", "carol@example.com", "helpdesk"]);
+    assert!(
+        out.contains("workspace key is now version 2 (shared with 3 recipients"),
+        "{out}"
+    );
+    refused(&carol, &["secret", "list"]);
+    assert_eq!(
+        ok(&bob, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+
+    // Dave, member, resets his password: his new keys open nothing until Alice relinks him.
+    let (dave, dave_old) = sign_up(&server, "dave@example.com");
+    join(&server, &alice, &dave, "dave@example.com", "member");
+    assert_eq!(
+        ok(&dave, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+    let dave_new = reset_password(&server, &dave, "dave@example.com");
+    assert_ne!(dave_new, dave_old);
+    let err = refused(&dave, &["secret", "get", "payroll"]);
+    assert!(err.contains("ask an owner to relink them"), "{err}");
+    let out = ok(&alice, &["member", "list"]);
+    assert!(
+        out.contains("needs a relink after a password reset"),
+        "{out}"
+    );
+    let out = run(&alice, &["member", "relink", "dave@example.com"], &[], "");
+    assert_eq!(out.status.code(), Some(1), "a terminal or --yes is needed");
+    let out = ok(&alice, &["member", "relink", "dave@example.com", "--yes"]);
+    assert_eq!(
+        fingerprints(&out)[0],
+        dave_new,
+        "the new fingerprint is shown: {out}"
+    );
+    assert!(
+        out.contains(&dave_old),
+        "and the old one from the roster: {out}"
+    );
+    assert_eq!(
+        ok(&dave, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+    let out = ok(&alice, &["member", "list"]);
+    assert!(!out.contains("needs a relink"), "{out}");
+
+    // Removing Bob rotates the workspace key and re-encrypts every secret under it.
+    assert_eq!(key_version(&alice), 2);
+    let out = ok(
+        &alice,
+        &["member", "remove", "bob@example.com", "--reencrypt"],
+    );
+    assert!(out.contains("Removed bob@example.com from Acme."), "{out}");
+    assert!(
+        out.contains("workspace key is now version 3 (shared with 3 recipients"),
+        "alice, dave and the recovery key (not helpdesk carol): {out}"
+    );
+    assert!(!out.contains("escrow key"), "bob never had it: {out}");
+    assert!(
+        out.contains("Re-encrypted 2 secrets under workspace key version 3"),
+        "{out}"
+    );
+    assert_eq!(key_version(&alice), 3);
+    let out = ok(&alice, &["secret", "get", "payroll", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["revision"], 2, "rewritten as the next revision");
+    assert_eq!(v["fields"]["password"], "hunter2");
+    // Bob is out: the server refuses him, and what he could open was version 1 only.
+    let err = refused(&bob, &["secret", "get", "payroll", "--workspace", "Acme"]);
+    assert!(err.contains("no workspace named"), "{err}");
+    // A re-run (as after an interruption) finds nothing left to do.
+    let out = ok(
+        &alice,
+        &["member", "remove", "bob@example.com", "--reencrypt"],
+    );
+    assert!(out.contains("not a member of Acme; finishing"), "{out}");
+    assert!(
+        out.contains("Re-encrypted 0 secrets under workspace key version 3 (2 already were)"),
+        "{out}"
+    );
+    // Dave, still a member, reads the re-encrypted secrets.
+    assert_eq!(ok(&dave, &["secret", "get", "bob-note"]), "text: hi\n");
+
+    // Removing Carol (helpdesk) rotates the escrow key, not the workspace key.
+    let out = ok(&alice, &["member", "remove", "carol@example.com"]);
+    assert!(out.contains("The escrow key is now version 2."), "{out}");
+    assert!(!out.contains("workspace key is now"), "{out}");
+    assert_eq!(key_version(&alice), 3);
+
+    // The recovery key received version 3: after Alice forgets her password, the temporary
+    // key from the welcome email restores her access to the re-encrypted secret.
+    reset_password(&server, &alice, "alice@example.com");
+    refused(&alice, &["secret", "get", "payroll"]);
+    let out = run(
+        &alice,
+        &["recovery-key", "use"],
+        &[("KEYHAVEN_RECOVERY_KEY", &recovery_key)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        ok(&alice, &["secret", "get", "payroll"]),
+        "password: hunter2\n"
+    );
+    let out = ok(&alice, &["member", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let emails: Vec<&str> = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails.len(), 2);
+    assert!(emails.contains(&"alice@example.com") && emails.contains(&"dave@example.com"));
+}
+
+#[test]
+fn members_on_sqlite() {
+    members_story(Db::Sqlite);
+}
+
+#[test]
+fn members_on_postgres() {
+    members_story(Db::Postgres);
+}

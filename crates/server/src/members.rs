@@ -1,0 +1,672 @@
+//! Workspace members: invitations, adding an accepted invitee, role changes, removal with key
+//! rotation, and relinking a member after a password reset.
+//!
+//! The server never sees a key. It records invitations, shows an accepted invitee's public keys
+//! to owners and admins, and appends what they sign, atomically at the roster position the
+//! client built on. Its checks mirror the roster rules (`docs/protocol.md` §10.7) on its
+//! membership mirror, read from the signed entries themselves ([`crate::roster_entry`]), and it
+//! refuses a key rotation that leaves an entitled member or the recovery key without a share
+//! (availability is the server's job). Clients verify the roster and every share regardless.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use keyhaven_proto::{Bytes, InvitationView, InviteMember, MemberView, MembersView, RosterChange};
+
+use crate::accounts::normalize_email;
+use crate::app::{ApiJson, AppState, Session};
+use crate::error::ApiError;
+use crate::mail::Email;
+use crate::roster_entry::{self, Body, EntryFacts};
+use crate::store::{
+    Append, ChangeOutcome, InvitationRow, MemberRow, MembershipRow, ShareRow, StoreError,
+};
+use crate::workspaces::{FRESH_SIGN_IN_SECS, MAX_ENTRY_BYTES, member, parse_uuid, share_row};
+
+/// The member endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/invitations", get(my_invitations))
+        .route("/v1/invitations/{id}/accept", post(accept))
+        .route("/v1/workspaces/{id}/invitations", post(invite))
+        .route("/v1/workspaces/{id}/members", get(list).post(add))
+        .route(
+            "/v1/workspaces/{id}/members/{account}/role",
+            post(change_role),
+        )
+        .route("/v1/workspaces/{id}/members/{account}/remove", post(remove))
+        .route("/v1/workspaces/{id}/members/{account}/relink", post(relink))
+}
+
+/// At most this many invitations per inviter and hour (each one sends an email).
+const INVITES_PER_HOUR: i64 = 30;
+
+const ROLES: [&str; 5] = ["owner", "admin", "member", "read-only", "helpdesk"];
+
+/// §10.3: every role but helpdesk receives the workspace key.
+fn receives_workspace_key(role: &str) -> bool {
+    matches!(role, "owner" | "admin" | "member" | "read-only")
+}
+
+/// §10.3: owners, admins and helpdesk receive the escrow key.
+fn receives_escrow_key(role: &str) -> bool {
+    matches!(role, "owner" | "admin" | "helpdesk")
+}
+
+/// The caller's membership, which must be owner or admin.
+async fn manager(state: &AppState, session: &Session, id: &str) -> Result<MembershipRow, ApiError> {
+    let m = member(state, session, id).await?;
+    if matches!(m.role.as_str(), "owner" | "admin") {
+        Ok(m)
+    } else {
+        Err(ApiError::Forbidden("only owners and admins manage members"))
+    }
+}
+
+fn invitation_view(row: InvitationRow, with_keys: bool) -> InvitationView {
+    InvitationView {
+        workspace_id: row.workspace_id,
+        workspace_name: row.workspace_name,
+        email: row.email,
+        role: row.role,
+        invited_by: row.invited_by,
+        created_at: row.created_at,
+        accepted_at: row.accepted_at,
+        account_id: row.account_id.filter(|_| with_keys),
+        public_keys: row.public_keys.filter(|_| with_keys).map(Bytes),
+    }
+}
+
+/// Sends a notice; a mail failure is logged, not fatal (the change already happened, and the
+/// command line tells the same story).
+async fn notify(state: &AppState, to: String, subject: String, text: String) {
+    if let Err(e) = state.mailer().send(&Email { to, subject, text }).await {
+        tracing::error!(error = %e, "cannot send a member notice");
+    }
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<InviteMember>,
+) -> Result<(StatusCode, Json<InvitationView>), ApiError> {
+    let m = manager(&state, &session, &id).await?;
+    let email = normalize_email(&req.email)?;
+    let role = ROLES
+        .into_iter()
+        .find(|r| *r == req.role)
+        .ok_or_else(|| ApiError::BadRequest(format!("role must be one of {}", ROLES.join(", "))))?;
+    if role == "owner" && m.role != "owner" {
+        return Err(ApiError::Forbidden("only owners may add owners"));
+    }
+    let store = state.store();
+    if store
+        .members(&m.workspace_id)
+        .await?
+        .iter()
+        .any(|x| x.email == email)
+    {
+        return Err(ApiError::Conflict("this address is already a member"));
+    }
+    let now = state.now();
+    let key = format!("invite:{}", session.account_id);
+    if !store
+        .rate_limit_hit(&key, now, 3600, INVITES_PER_HOUR)
+        .await?
+    {
+        return Err(ApiError::RateLimited);
+    }
+    store
+        .invite(&m.workspace_id, &email, role, &session.account_id, now)
+        .await?;
+    let row = store
+        .workspace_invitations(&m.workspace_id)
+        .await?
+        .into_iter()
+        .find(|i| i.email == email)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the invitation just made is gone")))?;
+    // The same email whether or not the address has an account yet, so inviting tells the
+    // inviter nothing about who is signed up here.
+    let url = &state.config().public_url;
+    let name = &m.name;
+    let text = format!(
+        "{inviter} invited you to the Keyhaven workspace \"{name}\" on {url} as {role}.\n\n\
+         To accept, sign in and run:\n\n\
+         \x20   keyhaven member accept \"{name}\"\n\n\
+         If you have no account on this server yet, create one first with the same address:\n\n\
+         \x20   keyhaven signup --server {url} --email {email}\n\n\
+         After you accept, {inviter} compares your key fingerprint (shown when you accept) with \
+         the one they see, then adds you. If you did not expect this, ignore this message.\n",
+        inviter = row.invited_by,
+    );
+    let subject = format!("Keyhaven: {} invited you to {name}", row.invited_by);
+    notify(&state, email, subject, text).await;
+    Ok((StatusCode::CREATED, Json(invitation_view(row, false))))
+}
+
+async fn my_invitations(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<InvitationView>>, ApiError> {
+    let account = state
+        .store()
+        .account_by_id(&session.account_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let rows = state.store().invitations_for(&account.email).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| invitation_view(r, false))
+            .collect(),
+    ))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<InvitationView>, ApiError> {
+    let ws = parse_uuid(&id, "workspace id")?;
+    let store = state.store();
+    let account = store
+        .account_by_id(&session.account_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if store.membership(&ws, &account.id).await?.is_some() {
+        return Err(ApiError::Conflict(
+            "you are already a member of this workspace",
+        ));
+    }
+    // Keyed by the signed-in account's own address: an invitation for another address cannot
+    // be accepted, and one that does not exist looks like any other missing invitation.
+    let row = store
+        .accept_invitation(&ws, &account.email, &account.id, state.now())
+        .await?
+        .ok_or(ApiError::NotFound(
+            "there is no invitation to this workspace for your address",
+        ))?;
+    let name = &row.workspace_name;
+    let text = format!(
+        "{email} accepted your invitation to \"{name}\" on {url}.\n\n\
+         Check their key fingerprint with them (they saw it when they accepted), then add them:\n\n\
+         \x20   keyhaven member invite {email} --workspace \"{name}\"\n",
+        email = account.email,
+        url = state.config().public_url,
+    );
+    let subject = format!(
+        "Keyhaven: {} accepted your invitation to {name}",
+        account.email
+    );
+    notify(&state, row.invited_by.clone(), subject, text).await;
+    Ok(Json(invitation_view(row, false)))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<MembersView>, ApiError> {
+    let m = member(&state, &session, &id).await?;
+    let manages = matches!(m.role.as_str(), "owner" | "admin");
+    let members = state
+        .store()
+        .members(&m.workspace_id)
+        .await?
+        .into_iter()
+        .map(|r| MemberView {
+            account_id: r.account_id,
+            email: r.email,
+            role: r.role,
+            needs_relink: r.needs_relink,
+            public_keys: manages.then_some(Bytes(r.public_keys)),
+        })
+        .collect();
+    let invitations = if manages {
+        state
+            .store()
+            .workspace_invitations(&m.workspace_id)
+            .await?
+            .into_iter()
+            .map(|r| invitation_view(r, true))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(MembersView {
+        members,
+        invitations,
+    }))
+}
+
+/// A roster change as received: its entries read, its shares checked for shape.
+struct Parsed {
+    seq: i64,
+    entries: Vec<Vec<u8>>,
+    facts: Vec<EntryFacts>,
+    shares: Vec<ShareRow>,
+}
+
+impl Parsed {
+    fn append<'a>(&'a self, session: &'a Session, now: i64) -> Append<'a> {
+        Append {
+            seq: self.seq,
+            entries: &self.entries,
+            shares: &self.shares,
+            by: &session.account_id,
+            now,
+        }
+    }
+
+    /// The first entry's body (the member change itself).
+    fn first(&self) -> &Body {
+        &self.facts[0].body
+    }
+
+    /// The key rotations after the first entry: (workspace-key version, escrow version).
+    fn rotations(&self) -> Result<(Option<u32>, Option<u32>), ApiError> {
+        let (mut workspace, mut escrow) = (None, None);
+        for facts in &self.facts[1..] {
+            match facts.body {
+                Body::RotateWorkspaceKey { version } if workspace.is_none() => {
+                    workspace = Some(version);
+                }
+                Body::SetEscrowKey { version } if escrow.is_none() => escrow = Some(version),
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "after the member change, only one workspace-key rotation and one \
+                         escrow-key rotation may follow"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        Ok((workspace, escrow))
+    }
+}
+
+/// Reads a change: 1 to 4 entries at consecutive positions from `seq`, each in this workspace
+/// and signed by the caller; at most 512 shares.
+fn parse_change(req: RosterChange, workspace_id: &str, caller: &str) -> Result<Parsed, ApiError> {
+    if req.entries.is_empty()
+        || req.entries.len() > 4
+        || req.entries.iter().any(|e| e.0.len() > MAX_ENTRY_BYTES)
+        || req.shares.len() > 512
+    {
+        return Err(ApiError::BadRequest(
+            "a change has 1 to 4 entries of at most 8 KiB and at most 512 shares".into(),
+        ));
+    }
+    let seq =
+        i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
+    let entries: Vec<Vec<u8>> = req.entries.into_iter().map(|b| b.0).collect();
+    let mut facts = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let f = roster_entry::read(entry, workspace_id)
+            .map_err(|reason| ApiError::BadRequest(reason.into()))?;
+        if f.seq != req.seq + i as u64 {
+            return Err(ApiError::BadRequest(
+                "the entries are not at consecutive positions from seq".into(),
+            ));
+        }
+        if f.signer.as_deref() != Some(caller) {
+            return Err(ApiError::BadRequest(
+                "member changes must be signed by the caller".into(),
+            ));
+        }
+        facts.push(f);
+    }
+    let shares = req
+        .shares
+        .into_iter()
+        .map(share_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Parsed {
+        seq,
+        entries,
+        facts,
+        shares,
+    })
+}
+
+/// Checks the shares of a change against the members as they will be after it (`after`:
+/// account id and role): every share is for a member entitled to that key kind, or a
+/// workspace key for the current recovery key; and each rotated key reaches every member
+/// entitled to it and, for the workspace key, the recovery key.
+async fn check_shares(
+    state: &AppState,
+    workspace_id: &str,
+    parsed: &Parsed,
+    after: &[(String, String)],
+) -> Result<(), ApiError> {
+    state
+        .store()
+        .expire_recovery(workspace_id, state.now())
+        .await?;
+    let recovery = state
+        .store()
+        .recovery(workspace_id)
+        .await?
+        .map(|r| format!("recovery:{}", r.key_id));
+    let role_of = |recipient: &str| {
+        after
+            .iter()
+            .find(|(id, _)| recipient.strip_prefix("account:") == Some(id.as_str()))
+            .map(|(_, role)| role.as_str())
+    };
+    for share in &parsed.shares {
+        let entitled = match (share.key_kind.as_str(), role_of(&share.recipient)) {
+            ("workspace", Some(role)) => receives_workspace_key(role),
+            ("escrow", Some(role)) => receives_escrow_key(role),
+            ("workspace", None) => recovery.as_deref() == Some(share.recipient.as_str()),
+            _ => false,
+        };
+        if !entitled {
+            return Err(ApiError::BadRequest(format!(
+                "a {} key share is for {}, who is not entitled to it",
+                share.key_kind, share.recipient
+            )));
+        }
+    }
+    let has = |recipient: &str, kind: &str, version: u32| {
+        parsed.shares.iter().any(|s| {
+            s.recipient == recipient && s.key_kind == kind && s.key_version == i64::from(version)
+        })
+    };
+    let (workspace, escrow) = parsed.rotations()?;
+    let missing = || {
+        ApiError::BadRequest(
+            "a rotated key must be shared to every member entitled to it and, for the \
+             workspace key, to the recovery key"
+                .into(),
+        )
+    };
+    if let Some(v) = workspace {
+        let members_ok = after
+            .iter()
+            .filter(|(_, role)| receives_workspace_key(role))
+            .all(|(id, _)| has(&format!("account:{id}"), "workspace", v));
+        let recovery_ok = recovery.as_deref().is_none_or(|r| has(r, "workspace", v));
+        if !members_ok || !recovery_ok {
+            return Err(missing());
+        }
+    }
+    if let Some(v) = escrow {
+        let members_ok = after
+            .iter()
+            .filter(|(_, role)| receives_escrow_key(role))
+            .all(|(id, _)| has(&format!("account:{id}"), "escrow", v));
+        if !members_ok {
+            return Err(missing());
+        }
+    }
+    Ok(())
+}
+
+/// Key rotations need a recent sign-in (DESIGN.md, "Sessions").
+async fn require_fresh_sign_in(state: &AppState, session: &Session) -> Result<(), ApiError> {
+    let signed_in = state
+        .store()
+        .session_created_at(&session.token_hash)
+        .await?
+        .unwrap_or(0);
+    if state.now() - signed_in > FRESH_SIGN_IN_SECS {
+        return Err(ApiError::FreshSignInRequired);
+    }
+    Ok(())
+}
+
+fn outcome(result: Result<ChangeOutcome, StoreError>, gone: &'static str) -> Result<(), ApiError> {
+    match result {
+        Ok(ChangeOutcome::Done) => Ok(()),
+        Ok(ChangeOutcome::Gone) => Err(ApiError::NotFound(gone)),
+        Ok(ChangeOutcome::RosterMoved) | Err(StoreError::Conflict) => Err(ApiError::Conflict(
+            "the roster changed meanwhile; try again",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The mirror as (account, role) pairs, for [`check_shares`].
+fn roles(members: &[MemberRow]) -> Vec<(String, String)> {
+    members
+        .iter()
+        .map(|m| (m.account_id.clone(), m.role.clone()))
+        .collect()
+}
+
+/// Adds the account that accepted an invitation, with the role its "add member" entry names.
+async fn add(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RosterChange>,
+) -> Result<StatusCode, ApiError> {
+    let m = manager(&state, &session, &id).await?;
+    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let (Body::AddMember { account, role }, 1) = (parsed.first(), parsed.facts.len()) else {
+        return Err(ApiError::BadRequest(
+            "adding a member takes one \"add member\" entry".into(),
+        ));
+    };
+    if *role == "owner" && m.role != "owner" {
+        return Err(ApiError::Forbidden("only owners may add owners"));
+    }
+    let invitation = state
+        .store()
+        .workspace_invitations(&m.workspace_id)
+        .await?
+        .into_iter()
+        .find(|i| i.account_id.as_deref() == Some(account.as_str()))
+        .ok_or(ApiError::NotFound(
+            "no accepted invitation for this account: invite them and wait until they accept",
+        ))?;
+    let mut after = roles(&state.store().members(&m.workspace_id).await?);
+    after.push((account.clone(), (*role).to_owned()));
+    check_shares(&state, &m.workspace_id, &parsed, &after).await?;
+    let done = state
+        .store()
+        .add_member(
+            &m.workspace_id,
+            account,
+            role,
+            parsed.append(&session, state.now()),
+        )
+        .await;
+    outcome(done, "the invitation was withdrawn or already used")?;
+    let name = &m.name;
+    let text = format!(
+        "You are now a {role} of the Keyhaven workspace \"{name}\" on {}.\n",
+        state.config().public_url
+    );
+    notify(
+        &state,
+        invitation.email,
+        format!("Keyhaven: you joined {name}"),
+        text,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The target member, with the roster rules an owner or admin must respect toward them.
+async fn target(
+    state: &AppState,
+    m: &MembershipRow,
+    account: &str,
+) -> Result<(MemberRow, Vec<MemberRow>), ApiError> {
+    let account = parse_uuid(account, "account id")?;
+    let members = state.store().members(&m.workspace_id).await?;
+    let target = members
+        .iter()
+        .find(|x| x.account_id == account)
+        .cloned()
+        .ok_or(ApiError::NotFound("no such member"))?;
+    Ok((target, members))
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, account)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RosterChange>,
+) -> Result<StatusCode, ApiError> {
+    let m = manager(&state, &session, &id).await?;
+    let (target, members) = target(&state, &m, &account).await?;
+    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let Body::ChangeRole { account, role } = parsed.first() else {
+        return Err(ApiError::BadRequest(
+            "a role change starts with a \"change role\" entry".into(),
+        ));
+    };
+    if *account != target.account_id {
+        return Err(ApiError::BadRequest(
+            "the entry names another member".into(),
+        ));
+    }
+    let (from, to) = (target.role.as_str(), *role);
+    if m.role != "owner" && (from == "owner" || to == "owner") {
+        return Err(ApiError::Forbidden(
+            "only owners may change an owner's role or make owners",
+        ));
+    }
+    let owners = members.iter().filter(|x| x.role == "owner").count();
+    if from == "owner" && to != "owner" && owners == 1 {
+        return Err(ApiError::Forbidden("the last owner cannot be demoted"));
+    }
+    // A member who loses a key kind has seen its current version: that key is rotated, and
+    // the member's shares of it are withdrawn.
+    let lose_workspace = receives_workspace_key(from) && !receives_workspace_key(to);
+    let lose_escrow = receives_escrow_key(from) && !receives_escrow_key(to);
+    let (workspace, escrow) = parsed.rotations()?;
+    if workspace.is_some() != lose_workspace || escrow.is_some() != lose_escrow {
+        return Err(ApiError::BadRequest(
+            "a role change rotates exactly the keys the member stops receiving".into(),
+        ));
+    }
+    if lose_workspace || lose_escrow {
+        require_fresh_sign_in(&state, &session).await?;
+    }
+    let mut after = roles(&members);
+    for (id, role) in &mut after {
+        if *id == target.account_id {
+            *role = to.to_owned();
+        }
+    }
+    check_shares(&state, &m.workspace_id, &parsed, &after).await?;
+    let withdraw: Vec<&str> = [("workspace", lose_workspace), ("escrow", lose_escrow)]
+        .into_iter()
+        .filter_map(|(kind, lost)| lost.then_some(kind))
+        .collect();
+    let done = state
+        .store()
+        .change_role(
+            &m.workspace_id,
+            &target.account_id,
+            to,
+            &withdraw,
+            parsed.append(&session, state.now()),
+        )
+        .await;
+    outcome(done, "no such member")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, account)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RosterChange>,
+) -> Result<StatusCode, ApiError> {
+    let m = manager(&state, &session, &id).await?;
+    let (target, members) = target(&state, &m, &account).await?;
+    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    if *parsed.first()
+        != (Body::RemoveMember {
+            account: target.account_id.clone(),
+        })
+    {
+        return Err(ApiError::BadRequest(
+            "a removal starts with a \"remove member\" entry for this member".into(),
+        ));
+    }
+    if target.role == "owner" && m.role != "owner" {
+        return Err(ApiError::Forbidden("only owners may remove owners"));
+    }
+    let owners = members.iter().filter(|x| x.role == "owner").count();
+    if target.role == "owner" && owners == 1 {
+        return Err(ApiError::Forbidden("the last owner cannot be removed"));
+    }
+    // Every key the member could open is rotated, so nothing written after the removal is
+    // readable with what they kept.
+    let (workspace, escrow) = parsed.rotations()?;
+    if workspace.is_some() != receives_workspace_key(&target.role)
+        || escrow.is_some() != receives_escrow_key(&target.role)
+    {
+        return Err(ApiError::BadRequest(
+            "a removal rotates exactly the keys the member received".into(),
+        ));
+    }
+    require_fresh_sign_in(&state, &session).await?;
+    let after: Vec<_> = roles(&members)
+        .into_iter()
+        .filter(|(id, _)| *id != target.account_id)
+        .collect();
+    check_shares(&state, &m.workspace_id, &parsed, &after).await?;
+    let done = state
+        .store()
+        .remove_member(
+            &m.workspace_id,
+            &target.account_id,
+            parsed.append(&session, state.now()),
+        )
+        .await;
+    outcome(done, "no such member")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn relink(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, account)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RosterChange>,
+) -> Result<StatusCode, ApiError> {
+    let m = manager(&state, &session, &id).await?;
+    let (target, members) = target(&state, &m, &account).await?;
+    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let one = parsed.facts.len() == 1;
+    if !one
+        || *parsed.first()
+            != (Body::RelinkMember {
+                account: target.account_id.clone(),
+            })
+    {
+        return Err(ApiError::BadRequest(
+            "a relink takes one \"relink member\" entry for this member".into(),
+        ));
+    }
+    if target.role == "owner" && m.role != "owner" {
+        return Err(ApiError::Forbidden(
+            "only owners or the recovery key may relink owners",
+        ));
+    }
+    let mine = format!("account:{}", target.account_id);
+    if parsed.shares.iter().any(|s| s.recipient != mine) {
+        return Err(ApiError::BadRequest(
+            "a relink stores shares for the relinked member only".into(),
+        ));
+    }
+    check_shares(&state, &m.workspace_id, &parsed, &roles(&members)).await?;
+    let done = state
+        .store()
+        .relink_member(
+            &m.workspace_id,
+            &target.account_id,
+            parsed.append(&session, state.now()),
+        )
+        .await;
+    outcome(done, "no such member")?;
+    Ok(StatusCode::NO_CONTENT)
+}
