@@ -460,7 +460,7 @@ async fn record(
 /// Appends `change.entries` from `change.seq` if that is the roster's next position, and stores
 /// the shares. `false` (and nothing written) if someone appended first. The primary key
 /// (workspace, seq) also makes a concurrent append at the same position fail.
-async fn append(
+pub(super) async fn append(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     workspace_id: &str,
     change: Append<'_>,

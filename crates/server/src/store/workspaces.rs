@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::audit::{self, EventKind, SERVER_ACTOR, account_actor, workspace_chain};
+use super::members::{Append, append};
 use super::{Store, StoreError};
 
 /// A workspace to create, with everything that must exist from the first moment.
@@ -317,37 +318,16 @@ impl Store {
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
             let mut tx = self.pool().begin().await?;
-            let next: i64 =
-                sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
-                    .bind(workspace_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-            if next != seq {
+            let entries = [entry.to_vec()];
+            let change = Append {
+                seq,
+                entries: &entries,
+                shares,
+                by: account_id,
+                now,
+            };
+            if !append(&mut tx, workspace_id, change).await? {
                 return Ok(false);
-            }
-            // The primary key (workspace, seq) makes a concurrent append at the same position
-            // fail.
-            sqlx::query(
-                "INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)",
-            )
-            .bind(workspace_id)
-            .bind(seq)
-            .bind(entry)
-            .execute(&mut *tx)
-            .await?;
-            for share in shares {
-                sqlx::query(
-                    "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient = $2
-                     AND key_kind = $3 AND key_version = $4",
-                )
-                .bind(workspace_id)
-                .bind(&share.recipient)
-                .bind(&share.key_kind)
-                .bind(share.key_version)
-                .execute(&mut *tx)
-                .await?;
-                insert_share(&mut tx, workspace_id, share).await?;
             }
             sqlx::query(
                 "UPDATE memberships SET needs_relink = 0
@@ -391,29 +371,24 @@ impl Store {
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
             let mut tx = self.pool().begin().await?;
-            let next: i64 =
-                sqlx::query("SELECT COUNT(*) FROM roster_entries WHERE workspace_id = $1")
-                    .bind(workspace_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-            if next != seq {
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO roster_entries (workspace_id, seq, entry) VALUES ($1, $2, $3)",
-            )
-            .bind(workspace_id)
-            .bind(seq)
-            .bind(entry)
-            .execute(&mut *tx)
-            .await?;
+            // The old key's shares go first: the new key's arrive with the entry.
             sqlx::query(
                 "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient LIKE 'recovery:%'",
             )
             .bind(workspace_id)
             .execute(&mut *tx)
             .await?;
+            let entries = [entry.to_vec()];
+            let change = Append {
+                seq,
+                entries: &entries,
+                shares,
+                by: account_id,
+                now: recovery.created_at,
+            };
+            if !append(&mut tx, workspace_id, change).await? {
+                return Ok(false);
+            }
             let replaced =
                 sqlx::query("DELETE FROM recovery_keys WHERE workspace_id = $1 RETURNING key_id")
                     .bind(workspace_id)
@@ -435,9 +410,6 @@ impl Store {
             .bind(recovery.last_validated_at)
             .execute(&mut *tx)
             .await?;
-            for share in shares {
-                insert_share(&mut tx, workspace_id, share).await?;
-            }
             audit::append(
                 &mut tx,
                 &workspace_chain(workspace_id),
