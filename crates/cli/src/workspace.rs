@@ -408,10 +408,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             let secrets = workspaces::secrets(&client, &opened)
                 .await
                 .map_err(explain_flow)?;
-            let secret = secrets
-                .iter()
-                .find(|s| s.name() == name)
-                .with_context(|| format!("no secret named {name:?}; see `keyhaven secret list`"))?;
+            let secret = find_secret(&secrets, &name)?;
             let fields: BTreeMap<&str, Zeroizing<String>> = secret
                 .plain
                 .fields
@@ -472,10 +469,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             let secrets = workspaces::secrets(&client, &opened)
                 .await
                 .map_err(explain_flow)?;
-            let secret = secrets
-                .iter()
-                .find(|s| s.name() == name)
-                .with_context(|| format!("no secret named {name:?}; see `keyhaven secret list`"))?;
+            let secret = find_secret(&secrets, &name)?;
             let (field, prompt) = match secret.plain.kind {
                 ItemKind::Login => ("password", "New password: "),
                 ItemKind::Note => ("text", "New note: "),
@@ -501,10 +495,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             let secrets = workspaces::secrets(&client, &opened)
                 .await
                 .map_err(explain_flow)?;
-            let secret = secrets
-                .iter()
-                .find(|s| s.name() == name)
-                .with_context(|| format!("no secret named {name:?}"))?;
+            let secret = find_secret(&secrets, &name)?;
             workspaces::remove_secret(&client, &opened, secret.id)
                 .await
                 .map_err(explain_flow)?;
@@ -685,6 +676,17 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             Ok(())
         }
     }
+}
+
+/// The secret called `name`, or an error that says how to see the names.
+fn find_secret<'a>(
+    secrets: &'a [workspaces::Secret],
+    name: &str,
+) -> Result<&'a workspaces::Secret> {
+    secrets
+        .iter()
+        .find(|s| s.name() == name)
+        .with_context(|| format!("no secret named {name:?}; see `keyhaven secret list`"))
 }
 
 /// Asks the user to re-type two groups of the new key, so it was really written down.
