@@ -42,6 +42,18 @@ impl Server {
         }
     }
 
+    /// A second server process on the same PostgreSQL database (its own data directory, so its
+    /// own outbox): several nodes behind a load balancer.
+    pub fn second_node(&self) -> (Child, String, tempfile::TempDir) {
+        let name = self
+            .pg_database
+            .as_deref()
+            .expect("a second node shares a PostgreSQL database");
+        let dir = tempfile::tempdir().unwrap();
+        let (child, url) = spawn(dir.path(), Some(name), 0);
+        (child, url, dir)
+    }
+
     /// Stops the server and starts it again on the same data, with its clock
     /// `offset_days` ahead (the binary must be built with the `test-clock` feature).
     pub fn restart(&mut self, offset_days: u64) {
