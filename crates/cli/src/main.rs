@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod home;
 mod key;
+mod kit_pdf;
 mod member;
 mod password;
 mod server;

@@ -140,7 +140,7 @@ pub enum RecoveryCommand {
         /// Where to write the recovery kit.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Kit format (only txt is built so far).
+        /// Kit format for --out.
         #[arg(long, value_enum, default_value_t = KitFormat::Txt)]
         format: KitFormat,
         /// Skip re-typing two groups (for scripts; you must have saved the kit).
@@ -510,9 +510,9 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
 pub enum KitFormat {
     /// Plain text.
     Txt,
-    /// Printable HTML with a QR code (not built yet).
+    /// Printable HTML: the key in large digits and a QR code.
     Html,
-    /// PDF with a QR code (not built yet).
+    /// One-page PDF: the key in large digits and a QR code.
     Pdf,
 }
 
@@ -611,11 +611,6 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             format,
             yes,
         } => {
-            if !matches!(format, KitFormat::Txt) {
-                bail!(
-                    "only --format txt is built so far (HTML and PDF kits with a QR code come later)"
-                );
-            }
             let opened = open(client, me, workspace.as_deref()).await?;
             let prepared =
                 workspaces::generate_prepare(client, me, &opened).map_err(explain_flow)?;
@@ -626,7 +621,14 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             );
             println!("\n    {}\n", prepared.key.encode().as_str());
             if let Some(path) = &out {
-                write_private(path, prepared.kit.as_bytes())?;
+                let bytes: Zeroizing<Vec<u8>> = match format {
+                    KitFormat::Txt => Zeroizing::new(prepared.kit.as_bytes().to_vec()),
+                    KitFormat::Html => Zeroizing::new(prepared.kit_html.as_bytes().to_vec()),
+                    KitFormat::Pdf => {
+                        crate::kit_pdf::render(&prepared.kit, prepared.key.encode().as_str())
+                    }
+                };
+                write_private(path, &bytes)?;
                 println!("Recovery kit written to {}.", path.display());
             }
             if yes {

@@ -164,6 +164,36 @@ fn workspace_and_secrets(db: Db) {
         "{text}"
     );
     assert_eq!(server.mails().len(), 3, "no welcome email for --no-email");
+    // Printable kits: HTML with the QR code and large digits, and a PDF.
+    for (format, file) in [("html", "kit.html"), ("pdf", "kit.pdf")] {
+        let path = alice.home.path().join(file);
+        let args = [
+            "recovery-key",
+            "generate",
+            "--workspace",
+            "Acme",
+            "--yes",
+            "--format",
+            format,
+            "--out",
+            path.to_str().unwrap(),
+        ];
+        let out = alice.run(&args, None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let key = recovery_key_in(&stdout(&out));
+        let bytes = std::fs::read(&path).unwrap();
+        if format == "html" {
+            let html = String::from_utf8(bytes).unwrap();
+            assert!(html.contains("<svg"), "a QR code");
+            assert!(
+                html.contains(&format!("<span>{}</span>", &key[..6])),
+                "large digits"
+            );
+        } else {
+            assert!(bytes.starts_with(b"%PDF-"));
+        }
+    }
+
     let out = alice.run(&["secret", "list"], None);
     assert_eq!(
         out.status.code(),

@@ -482,6 +482,8 @@ pub struct Prepared {
     pub key: RecoveryKey,
     /// Its text kit.
     pub kit: Zeroizing<String>,
+    /// Its printable HTML kit (large digits, QR code).
+    pub kit_html: Zeroizing<String>,
     request: keyhaven_proto::RecoveryGenerate,
     head: RosterHead,
 }
@@ -534,16 +536,15 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
         .map_err(|e| integrity(e.to_string()))?;
         shares.push(share_upload(&share, target.clone()));
     }
-    let kit = kit::render_text(
-        &KitDetails {
-            workspace: &opened.roster.name,
-            server_url: client.base(),
-            key_id: new_key.id,
-            kind: RecoveryKind::Permanent,
-            created_at: now,
-        },
-        &new_key.key,
-    );
+    let details = KitDetails {
+        workspace: &opened.roster.name,
+        server_url: client.base(),
+        key_id: new_key.id,
+        kind: RecoveryKind::Permanent,
+        created_at: now,
+    };
+    let kit = kit::render_text(&details, &new_key.key);
+    let kit_html = kit::render_html(&details, &new_key.key);
     let request = keyhaven_proto::RecoveryGenerate {
         seq: entry.entry.seq,
         entry: Bytes(entry.to_bytes()),
@@ -559,6 +560,7 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
         id: new_key.id,
         key: new_key.key,
         kit,
+        kit_html,
         request,
         head: state.head,
     })

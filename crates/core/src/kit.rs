@@ -76,6 +76,64 @@ pub fn render_text(details: &KitDetails<'_>, key: &RecoveryKey) -> zeroize::Zero
     ))
 }
 
+/// Renders the printable HTML kit: the key in large digits and as a QR code (which holds the
+/// 48 digits, so a phone or scanner can type it), with everything the text kit says. The
+/// result holds the secret: keep it in zeroizing storage.
+pub fn render_html(details: &KitDetails<'_>, key: &RecoveryKey) -> zeroize::Zeroizing<String> {
+    let encoded = key.encode();
+    let qr = qr_svg(encoded.as_str());
+    let text = render_text(details, key);
+    let groups: String = encoded
+        .split('-')
+        .map(|g| format!("<span>{g}</span>"))
+        .collect::<Vec<_>>()
+        .join("<b>-</b>");
+    zeroize::Zeroizing::new(format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Keyhaven recovery kit: {workspace}</title>\
+         <style>body{{font-family:sans-serif;max-width:46em;margin:2em auto}}\
+         .key{{font:bold 26pt monospace;letter-spacing:.05em;margin:.5em 0}}\
+         .key b{{color:#888;font-weight:normal}} .qr svg{{width:45mm;height:45mm}}\
+         pre{{white-space:pre-wrap;font-size:10pt}} @media print{{button{{display:none}}}}</style>\
+         </head><body>\n<h1>Keyhaven recovery kit</h1>\n\
+         <p>Workspace <strong>{workspace}</strong> on {server}<br>Key ID <code>{id}</code></p>\n\
+         <div class=\"key\">{groups}</div>\n<div class=\"qr\">{qr}</div>\n\
+         <pre>{text}</pre>\n</body></html>\n",
+        workspace = escape(details.workspace),
+        server = escape(details.server_url),
+        id = details.key_id.to_upper(),
+        text = escape(&text),
+    ))
+}
+
+/// The QR code of `data` as an SVG element (error correction M, quiet zone included).
+pub fn qr_svg(data: &str) -> String {
+    // 55 ASCII characters always fit a QR code; failure here would be a bug.
+    let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M)
+        .expect("a 55-character key fits a QR code");
+    code.render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(180, 180)
+        .build()
+}
+
+/// The QR code of `data` as rows of dark (true) and light modules, for other renderers.
+pub fn qr_modules(data: &str) -> Vec<Vec<bool>> {
+    let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M)
+        .expect("a 55-character key fits a QR code");
+    let width = code.width();
+    code.to_colors()
+        .chunks(width)
+        .map(|row| row.iter().map(|c| *c == qrcode::Color::Dark).collect())
+        .collect()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// `YYYY-MM-DD` (UTC) of a Unix time, without a date library (Howard Hinnant's
 /// civil-from-days algorithm).
 pub fn format_date(unix_seconds: u64) -> String {
@@ -101,6 +159,46 @@ mod tests {
         assert_eq!(format_date(0), "1970-01-01");
         assert_eq!(format_date(951_782_400), "2000-02-29");
         assert_eq!(format_date(1_795_305_600), "2026-11-22");
+    }
+
+    #[test]
+    fn html_kit_holds_key_qr_and_escaped_names() {
+        let key = RecoveryKey::generate();
+        let id = RecoveryKeyId::generate();
+        let details = KitDetails {
+            workspace: "R&D <team>",
+            server_url: "https://vault.acme.test",
+            key_id: id,
+            kind: RecoveryKind::Permanent,
+            created_at: 1_795_305_600,
+        };
+        let html = render_html(&details, &key);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("R&amp;D &lt;team&gt;"), "names are escaped");
+        assert!(!html.contains("<team>"));
+        for group in key.encode().split('-') {
+            assert!(
+                html.contains(&format!("<span>{group}</span>")),
+                "large digits"
+            );
+        }
+        assert!(
+            html.contains(&qr_svg(key.encode().as_str())),
+            "the QR code holds the key"
+        );
+        assert!(html.contains(&id.to_upper()));
+        assert!(html.contains("Where it is kept"));
+    }
+
+    #[test]
+    fn qr_modules_have_the_expected_shape() {
+        let modules = qr_modules("050875-056529-062183-067837-073491-079145-084799-090453");
+        // Digits and '-' are QR alphanumeric; version 3 at level M holds 61 of them: 29 × 29.
+        assert_eq!(modules.len(), 29);
+        assert!(modules.iter().all(|row| row.len() == 29));
+        // Finder pattern: the top-left 7 modules of the first row are dark.
+        assert!(modules[0][..7].iter().all(|&d| d));
+        assert!(!modules[1][1], "inside the finder pattern's ring is light");
     }
 
     #[test]
