@@ -441,6 +441,15 @@ async fn check_proof(
                 now,
             )
             .await?;
+        // Every owner hears of it, whichever call carried the wrong proof (use, relink,
+        // validate); the rate limit above bounds how often.
+        notify_owners(
+            state,
+            &m.workspace_id,
+            &m.name,
+            "a wrong recovery key was entered",
+        )
+        .await;
         return Err(ApiError::Forbidden(
             "this is not the workspace's current recovery key",
         ));
@@ -660,16 +669,6 @@ async fn recovery_validate(
             )
             .await;
             Ok(StatusCode::NO_CONTENT)
-        }
-        Err(ApiError::Forbidden(reason)) if reason.starts_with("this is not") => {
-            notify_owners(
-                &state,
-                &m.workspace_id,
-                &m.name,
-                "a wrong recovery key was entered",
-            )
-            .await;
-            Err(ApiError::Forbidden(reason))
         }
         Err(e) => Err(e),
     }

@@ -680,9 +680,22 @@ async fn endpoints_serve_owners_admins_and_the_account_itself() {
     // A wrong recovery proof is refused and recorded.
     let wrong = format!(r#"{{"proof":"{}"}}"#, keyhaven_proto_bytes(b"wrong"));
     let validate = format!("/v1/workspaces/{WS}/recovery/validate");
+    let use_key = format!("/v1/workspaces/{WS}/recovery/use");
     assert_eq!(
-        call(&app, "POST", &validate, "alice", &wrong).await.0,
+        call(&app, "POST", &use_key, "alice", &wrong).await.0,
         StatusCode::FORBIDDEN
+    );
+    // ...and every owner is told.
+    let outbox: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        outbox
+            .iter()
+            .any(|m| m.contains("a wrong recovery key was entered")
+                && m.contains("To: alice@x.test")),
+        "owners are emailed about a wrong recovery key"
     );
     let right = format!(r#"{{"proof":"{}"}}"#, keyhaven_proto_bytes(b"proof"));
     assert_eq!(
