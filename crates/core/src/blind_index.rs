@@ -36,6 +36,27 @@ impl BlindIndexKey {
         self.mac("identifier-prefix", &upper[..8])
     }
 
+    /// Index of a normalized key identifier of any kind (equal to [`Self::identifier`] for a
+    /// UUID, whose normalized form is upper-case hyphenated).
+    pub fn key_id(&self, id: &crate::escrow::KeyId) -> [u8; 32] {
+        self.mac("identifier", id.as_str())
+    }
+
+    /// Index of the first 8 hex digits of an identifier, given upper-case (see
+    /// [`crate::escrow::KeyId::hex_prefix`]).
+    pub fn key_id_prefix(&self, hex8: &str) -> [u8; 32] {
+        self.mac("identifier-prefix", hex8)
+    }
+
+    /// Index of a device key itself, in its normalized text form: lets a client ask which
+    /// device a typed key belongs to without fetching any key.
+    pub fn secret(&self, kind: &str, normalized: &str) -> [u8; 32] {
+        let input = keyhaven_crypto::Context::new("device-secret")
+            .field(kind)
+            .field(normalized);
+        kdf::hmac_sha256(&self.0, input.as_bytes())
+    }
+
     /// Index of a device name: trimmed, inner whitespace collapsed, lower-cased.
     pub fn device_name(&self, name: &str) -> [u8; 32] {
         let normalized = name

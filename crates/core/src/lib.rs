@@ -9,6 +9,7 @@ pub mod account;
 pub mod blind_index;
 pub mod codec;
 pub mod device;
+pub mod escrow;
 pub mod ids;
 pub mod item;
 pub mod kit;

@@ -26,17 +26,26 @@ pub enum Label {
     RecoveryProof,
     /// Escrow private key → blind-index HMAC key (salt: workspace id).
     BlindIndex,
+    /// Enrollment-token secret → the value the server checks (salt: token id).
+    EscrowTokenAuth,
+    /// Enrollment-token secret → Ed25519 seed that signs submissions (salt: token id).
+    EscrowTokenSign,
+    /// Enrollment-token secret → HMAC key of the resubmission tag (salt: token id).
+    EscrowTokenDedup,
 }
 
 impl Label {
     /// Every label, in the order of `docs/protocol.md`.
-    pub const ALL: [Label; 6] = [
+    pub const ALL: [Label; 9] = [
         Label::AccountWrap,
         Label::Item,
         Label::RecoveryX25519,
         Label::RecoveryEd25519,
         Label::RecoveryProof,
         Label::BlindIndex,
+        Label::EscrowTokenAuth,
+        Label::EscrowTokenSign,
+        Label::EscrowTokenDedup,
     ];
 
     /// The HKDF `info` string.
@@ -48,6 +57,9 @@ impl Label {
             Label::RecoveryEd25519 => "keyhaven/v1/recovery-ed25519",
             Label::RecoveryProof => "keyhaven/v1/recovery-proof",
             Label::BlindIndex => "keyhaven/v1/blind-index",
+            Label::EscrowTokenAuth => "keyhaven/v1/escrow-token-auth",
+            Label::EscrowTokenSign => "keyhaven/v1/escrow-token-sign",
+            Label::EscrowTokenDedup => "keyhaven/v1/escrow-token-dedup",
         }
     }
 }

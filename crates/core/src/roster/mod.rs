@@ -288,6 +288,9 @@ pub struct RosterState {
     /// Every signing key that has been allowed to write items, and for which workspace-key
     /// versions: items stay verifiable after their author is removed or relinked.
     pub writer_keys: Vec<WriterKey>,
+    /// Every (account, signing key) that has been an owner or admin: device records and
+    /// enrollment-token grants they signed stay verifiable after they leave.
+    pub manager_keys: Vec<(AccountId, VerifyingKey)>,
 }
 
 /// A signing key that could write items for a range of workspace-key versions.

@@ -77,6 +77,7 @@ impl RosterState {
                 first_version: 1,
                 last_version: None,
             }],
+            manager_keys: vec![(*owner, keys.signing)],
         })
     }
 
@@ -287,6 +288,7 @@ impl RosterState {
 
     fn apply_body(&mut self, body: &EntryBody) {
         self.update_writers(body);
+        self.update_managers(body);
         match body {
             EntryBody::Genesis { .. } => unreachable!("authorize refuses genesis after seq 0"),
             EntryBody::AddMember {
@@ -328,6 +330,31 @@ impl RosterState {
 }
 
 impl RosterState {
+    fn update_managers(&mut self, body: &EntryBody) {
+        let mut note = |account: AccountId, key: VerifyingKey| {
+            if !self.manager_keys.contains(&(account, key)) {
+                self.manager_keys.push((account, key));
+            }
+        };
+        let manages = |role: &Role| matches!(role, Role::Owner | Role::Admin);
+        match body {
+            EntryBody::AddMember {
+                account, keys, role, ..
+            } if manages(role) => note(*account, keys.signing),
+            EntryBody::ChangeRole { account, role } if manages(role) => {
+                if let Some(m) = self.members.get(account) {
+                    note(*account, m.keys.signing);
+                }
+            }
+            EntryBody::RelinkMember { account, keys } => {
+                if self.members.get(account).is_some_and(|m| manages(&m.role)) {
+                    note(*account, keys.signing);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn update_writers(&mut self, body: &EntryBody) {
         match body {
             EntryBody::AddMember {
