@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod devices;
 pub mod flows;
 pub mod members;
 pub mod password;

@@ -440,6 +440,7 @@ pub struct DeviceKeyPlain {
 }
 
 /// The signer of a record.
+#[derive(Debug)]
 pub struct RecordSigner<'a> {
     /// Who.
     pub author: Author,

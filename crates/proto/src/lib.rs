@@ -630,3 +630,206 @@ mod tests {
         assert!(err.is_err());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Device-key escrow (`docs/protocol.md` §18). The server stores sealed headers and secrets and
+// looks them up by blind index; it never sees an identifier, a device name or a key.
+
+/// The blind indexes of one device key (HMAC-SHA256 values, 32 bytes each).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceTags {
+    /// Of the whole key identifier.
+    pub id: Bytes,
+    /// Of its first 8 hex digits, when it has them.
+    pub prefix: Option<Bytes>,
+    /// Of the device name.
+    pub device: Bytes,
+    /// Of the key itself (which device does a typed key belong to?).
+    pub secret: Bytes,
+}
+
+/// One device key to store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeviceKey {
+    /// Record UUID (also inside the signed header).
+    pub id: String,
+    /// Core `SealedDeviceKey` encoding.
+    pub header: Bytes,
+    /// The secret envelope, served only by the reveal call.
+    pub secret: Bytes,
+    /// Blind indexes (absent for enrollment-token submissions, which cannot compute them).
+    pub tags: Option<DeviceTags>,
+    /// The record this one replaces (same identifier, new key; or same device and volume).
+    pub replaces: Option<String>,
+}
+
+/// `POST /v1/workspaces/{id}/devices`: store device keys (owners and admins), all or none.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddDeviceKeys {
+    /// At most 1,000 per call.
+    pub keys: Vec<NewDeviceKey>,
+}
+
+/// How many keys a call stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddedDeviceKeys {
+    /// Newly stored.
+    pub added: u64,
+    /// Already present (an enrollment token resubmitting the same key).
+    pub already_present: u64,
+}
+
+/// A stored device key's listable part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceKeyView {
+    /// Record UUID.
+    pub id: String,
+    /// Core `SealedDeviceKey` encoding.
+    pub header: Bytes,
+    /// Unix seconds (server clock).
+    pub created_at: i64,
+    /// Last change of the server-side state (reveal, replacement).
+    pub updated_at: i64,
+    /// The key was revealed or exported and should be rotated on the device.
+    pub rotate_after_use: bool,
+    /// Last reveal or export, if any.
+    pub revealed_at: Option<i64>,
+    /// The record that replaced this one, if it is history.
+    pub replaced_by: Option<String>,
+    /// Whether blind indexes are set (token submissions wait for a holder of the escrow key).
+    pub indexed: bool,
+    /// The key's blind index, once indexed: tells a re-import whether the key changed without
+    /// serving the key.
+    pub secret_tag: Option<Bytes>,
+}
+
+/// A list of device keys, with the enrollment-token grants their authors need.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceKeysView {
+    /// Matching records.
+    pub keys: Vec<DeviceKeyView>,
+    /// Core `TokenGrant` encodings of the tokens that wrote any of them.
+    pub grants: Vec<Bytes>,
+}
+
+/// `POST /v1/workspaces/{id}/devices/{key}/reveal`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealDeviceKey {
+    /// Why (kept in the audit log; visible to the server).
+    pub reason: Option<String>,
+    /// `reveal`, `export` (both mark the key "rotate after use") or `check` (compare a typed
+    /// key on the client; audited, not marked).
+    pub purpose: String,
+}
+
+/// The secret envelope, served after the audit event was stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevealedDeviceKey {
+    /// The secret envelope.
+    pub secret: Bytes,
+}
+
+/// Blind indexes for a record that had none, and optionally the record it replaces.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexEntry {
+    /// Record UUID.
+    pub id: String,
+    /// Its indexes.
+    pub tags: DeviceTags,
+    /// An older record this one supersedes (or, when the key is the same, the record that
+    /// makes this one a duplicate: then `duplicate_of`).
+    pub replaces: Option<String>,
+    /// The record this one duplicates (same identifier and key); it becomes history.
+    pub duplicate_of: Option<String>,
+}
+
+/// `POST /v1/workspaces/{id}/devices/index`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDeviceKeys {
+    /// At most 1,000 per call.
+    pub entries: Vec<IndexEntry>,
+}
+
+/// `POST /v1/workspaces/{id}/escrow-tokens`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEscrowToken {
+    /// Token UUID (inside the grant too).
+    pub id: String,
+    /// SHA-256 of the token's auth value.
+    pub auth_hash: Bytes,
+    /// Core `TokenGrant` encoding.
+    pub grant: Bytes,
+    /// Unix seconds (inside the grant too).
+    pub expires_at: i64,
+    /// A label for lists ("Intune rollout").
+    pub name: Option<String>,
+}
+
+/// An enrollment token as listed (never its secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EscrowTokenView {
+    /// Token UUID.
+    pub id: String,
+    /// Label.
+    pub name: Option<String>,
+    /// Creator's account UUID.
+    pub created_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Unix seconds, if revoked.
+    pub revoked_at: Option<i64>,
+    /// Keys stored through it.
+    pub submissions: i64,
+}
+
+/// An enrollment token's credentials, sent with each token call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenAuth {
+    /// Token UUID.
+    pub token_id: String,
+    /// The auth value (never the token's secret).
+    pub auth: Bytes,
+}
+
+/// `POST /v1/escrow/roster` answer: what a device agent needs to find the escrow public key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenRosterView {
+    /// Workspace UUID.
+    pub workspace_id: String,
+    /// Signed roster entries, in order.
+    pub roster: Vec<Bytes>,
+}
+
+/// One key sent through an enrollment token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenKey {
+    /// Record UUID.
+    pub id: String,
+    /// Core `SealedDeviceKey` encoding (author: the token).
+    pub header: Bytes,
+    /// The secret envelope.
+    pub secret: Bytes,
+    /// Same for the same token, identifier and key: resubmissions are stored once.
+    pub resubmission: Bytes,
+}
+
+/// `POST /v1/escrow/submit`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSubmit {
+    /// Credentials.
+    pub auth: TokenAuth,
+    /// At most 100 keys.
+    pub keys: Vec<TokenKey>,
+}

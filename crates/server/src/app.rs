@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::password::routes())
         .merge(crate::members::routes())
         .merge(crate::audit::routes())
+        .merge(crate::devices::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .with_state(state)

@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod devices;
 pub mod error;
 pub mod mail;
 pub mod members;

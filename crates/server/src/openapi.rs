@@ -332,6 +332,86 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("RosterChange"),
         None,
     ),
+    e(
+        "get",
+        "/v1/workspaces/{id}/devices",
+        "List device keys without their secrets (owners, admins, helpdesk); query by=id|prefix|device|secret&tags=… looks up by blind index, history, needs_rotation, unindexed",
+        true,
+        None,
+        Some("DeviceKeysView"),
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/devices",
+        "Store sealed device keys, all or none (owners and admins)",
+        true,
+        Some("AddDeviceKeys"),
+        Some("AddedDeviceKeys"),
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/devices/index",
+        "Set the blind indexes of enrollment-token submissions (owners, admins, helpdesk)",
+        true,
+        Some("IndexDeviceKeys"),
+        None,
+    ),
+    e(
+        "delete",
+        "/v1/workspaces/{id}/devices/{key}",
+        "Delete a device key and the history it replaced (owners and admins)",
+        true,
+        None,
+        None,
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/devices/{key}/reveal",
+        "Serve a device key's secret envelope after its audit event is stored (fresh sign-in)",
+        true,
+        Some("RevealDeviceKey"),
+        Some("RevealedDeviceKey"),
+    ),
+    e(
+        "get",
+        "/v1/workspaces/{id}/escrow-tokens",
+        "List enrollment tokens (owners and admins)",
+        true,
+        None,
+        Some("EscrowTokenList"),
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/escrow-tokens",
+        "Create an enrollment token (owners and admins)",
+        true,
+        Some("CreateEscrowToken"),
+        Some("EscrowTokenView"),
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/escrow-tokens/{token}/revoke",
+        "Revoke an enrollment token (owners and admins)",
+        true,
+        None,
+        None,
+    ),
+    e(
+        "post",
+        "/v1/escrow/roster",
+        "An enrollment token reads its workspace's signed roster (to find the escrow public key)",
+        false,
+        Some("TokenAuth"),
+        Some("TokenRosterView"),
+    ),
+    e(
+        "post",
+        "/v1/escrow/submit",
+        "An enrollment token stores sealed device keys (write-only)",
+        false,
+        Some("TokenSubmit"),
+        Some("AddedDeviceKeys"),
+    ),
 ];
 
 fn s(kind: &str) -> Value {
@@ -467,8 +547,10 @@ fn schemas() -> Value {
         ]),
         "AuditLog": array(r("AuditEvent")),
     });
-    if let (Some(all), Value::Object(members)) = (all.as_object_mut(), member_schemas()) {
-        all.extend(members);
+    for extra in [member_schemas(), escrow_schemas()] {
+        if let (Some(all), Value::Object(more)) = (all.as_object_mut(), extra) {
+            all.extend(more);
+        }
     }
     all
 }
@@ -507,6 +589,79 @@ fn member_schemas() -> Value {
             ("seq", s("integer")),
             ("entries", array(bytes())),
             ("shares", array(r("ShareUpload"))),
+        ]),
+    })
+}
+
+/// The schemas of the escrow endpoints.
+fn escrow_schemas() -> Value {
+    let nullable = |kind: &str| json!({ "type": [kind, "null"] });
+    let nullable_bytes = json!({ "type": ["string", "null"], "contentEncoding": "base64url" });
+    let tags = obj(&[
+        ("id", bytes()),
+        ("prefix", nullable_bytes.clone()),
+        ("device", bytes()),
+        ("secret", bytes()),
+    ]);
+    let auth = obj(&[("token_id", s("string")), ("auth", bytes())]);
+    json!({
+        "DeviceTags": tags,
+        "NewDeviceKey": obj(&[
+            ("id", s("string")),
+            ("header", bytes()),
+            ("secret", bytes()),
+            ("tags", json!({ "oneOf": [r("DeviceTags"), { "type": "null" }] })),
+            ("replaces", nullable("string")),
+        ]),
+        "AddDeviceKeys": obj(&[("keys", array(r("NewDeviceKey")))]),
+        "AddedDeviceKeys": obj(&[("added", s("integer")), ("already_present", s("integer"))]),
+        "DeviceKeyView": obj(&[
+            ("id", s("string")),
+            ("header", bytes()),
+            ("created_at", s("integer")),
+            ("updated_at", s("integer")),
+            ("rotate_after_use", s("boolean")),
+            ("revealed_at", nullable("integer")),
+            ("replaced_by", nullable("string")),
+            ("indexed", s("boolean")),
+            ("secret_tag", nullable_bytes.clone()),
+        ]),
+        "DeviceKeysView": obj(&[("keys", array(r("DeviceKeyView"))), ("grants", array(bytes()))]),
+        "RevealDeviceKey": obj(&[("reason", nullable("string")), ("purpose", s("string"))]),
+        "RevealedDeviceKey": obj(&[("secret", bytes())]),
+        "IndexDeviceKeys": obj(&[("entries", array(obj(&[
+            ("id", s("string")),
+            ("tags", r("DeviceTags")),
+            ("replaces", nullable("string")),
+            ("duplicate_of", nullable("string")),
+        ])))]),
+        "CreateEscrowToken": obj(&[
+            ("id", s("string")),
+            ("auth_hash", bytes()),
+            ("grant", bytes()),
+            ("expires_at", s("integer")),
+            ("name", nullable("string")),
+        ]),
+        "EscrowTokenView": obj(&[
+            ("id", s("string")),
+            ("name", nullable("string")),
+            ("created_by", s("string")),
+            ("created_at", s("integer")),
+            ("expires_at", s("integer")),
+            ("revoked_at", nullable("integer")),
+            ("submissions", s("integer")),
+        ]),
+        "EscrowTokenList": array(r("EscrowTokenView")),
+        "TokenAuth": auth,
+        "TokenRosterView": obj(&[("workspace_id", s("string")), ("roster", array(bytes()))]),
+        "TokenSubmit": obj(&[
+            ("auth", r("TokenAuth")),
+            ("keys", array(obj(&[
+                ("id", s("string")),
+                ("header", bytes()),
+                ("secret", bytes()),
+                ("resubmission", bytes()),
+            ]))),
         ]),
     })
 }

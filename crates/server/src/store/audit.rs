@@ -118,6 +118,25 @@ pub enum EventKind {
     MemberRemoved,
     /// Workspace chain: an owner or admin relinked a member after their password reset.
     MemberRelinked,
+    /// Workspace chain: an owner or admin stored device keys (details: record ids).
+    DeviceKeysAdded,
+    /// Workspace chain: an enrollment token stored device keys (actor `token:<uuid>`).
+    DeviceKeysSubmitted,
+    /// Workspace chain: a holder of the escrow key set the blind indexes of token submissions.
+    DeviceKeysIndexed,
+    /// Workspace chain: a device key was served to be shown (details: record id, reason);
+    /// written before the key is served.
+    DeviceKeyRevealed,
+    /// Workspace chain: a device key was served to be saved to a file.
+    DeviceKeyExported,
+    /// Workspace chain: a device key was served to compare a typed key on the client.
+    DeviceKeyChecked,
+    /// Workspace chain: a device key record was deleted.
+    DeviceKeyDeleted,
+    /// Workspace chain: an enrollment token was created.
+    EscrowTokenCreated,
+    /// Workspace chain: an enrollment token was revoked.
+    EscrowTokenRevoked,
 }
 
 impl EventKind {
@@ -146,6 +165,15 @@ impl EventKind {
             EventKind::MemberRoleChanged => "member-role-changed",
             EventKind::MemberRemoved => "member-removed",
             EventKind::MemberRelinked => "member-relinked",
+            EventKind::DeviceKeysAdded => "device-keys-added",
+            EventKind::DeviceKeysSubmitted => "device-keys-submitted",
+            EventKind::DeviceKeysIndexed => "device-keys-indexed",
+            EventKind::DeviceKeyRevealed => "device-key-revealed",
+            EventKind::DeviceKeyExported => "device-key-exported",
+            EventKind::DeviceKeyChecked => "device-key-checked",
+            EventKind::DeviceKeyDeleted => "device-key-deleted",
+            EventKind::EscrowTokenCreated => "escrow-token-created",
+            EventKind::EscrowTokenRevoked => "escrow-token-revoked",
         }
     }
 }

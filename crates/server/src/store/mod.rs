@@ -8,11 +8,15 @@
 //! every "use once" is a single atomic statement (`DELETE … RETURNING` or a guarded `UPDATE`).
 
 mod audit;
+mod devices;
 mod members;
 mod workspaces;
 
 pub use audit::{
     AuditEvent, EventKind, SERVER_ACTOR, account_actor, account_chain, event_hash, workspace_chain,
+};
+pub use devices::{
+    DeviceFilter, DeviceKeyListed, NewDeviceKeyRow, RevealPurpose, TagKind, TagsRow, TokenRow,
 };
 pub use members::{Append, ChangeOutcome, InvitationRow, MemberRow};
 pub use reminders::DueReminder;

@@ -1,0 +1,46 @@
+-- Device-key escrow (docs/protocol.md §18). Headers and secrets are sealed to the workspace
+-- escrow key; the server finds records by blind index (HMAC values it cannot invert) and serves
+-- a secret only through the audited reveal call.
+
+CREATE TABLE device_keys (
+    workspace_id     TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    id               TEXT NOT NULL,
+    header           BYTEA NOT NULL,
+    secret           BYTEA NOT NULL,
+    -- 'account:<uuid>' or 'token:<uuid>'.
+    author           TEXT NOT NULL,
+    -- Blind indexes; NULL until a holder of the escrow key indexes a token submission.
+    id_tag           BYTEA,
+    prefix_tag       BYTEA,
+    device_tag       BYTEA,
+    secret_tag       BYTEA,
+    -- Same for the same token, identifier and key: a resubmission is stored once.
+    resubmission_tag BYTEA,
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL,
+    rotate_after_use BIGINT NOT NULL DEFAULT 0,
+    revealed_at      BIGINT,
+    replaced_by      TEXT,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE INDEX device_keys_id_tag ON device_keys(workspace_id, id_tag);
+CREATE INDEX device_keys_prefix_tag ON device_keys(workspace_id, prefix_tag);
+CREATE INDEX device_keys_device_tag ON device_keys(workspace_id, device_tag);
+CREATE INDEX device_keys_secret_tag ON device_keys(workspace_id, secret_tag);
+CREATE INDEX device_keys_replaced_by ON device_keys(workspace_id, replaced_by);
+CREATE UNIQUE INDEX device_keys_resubmission ON device_keys(workspace_id, resubmission_tag);
+
+-- Enrollment tokens: write-only, stored as the SHA-256 of their auth value.
+CREATE TABLE escrow_tokens (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name         TEXT,
+    auth_hash    BYTEA NOT NULL,
+    grant_bytes  BYTEA NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    revoked_at   BIGINT,
+    submissions  BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX escrow_tokens_workspace ON escrow_tokens(workspace_id);

@@ -1,0 +1,585 @@
+//! Device-key escrow: the server side of `keyhaven device …` and `keyhaven escrow …`
+//! (`docs/protocol.md` §18).
+//!
+//! The server stores what clients seal and sign, and looks records up by blind index; it never
+//! sees an identifier, a device name or a key. What it enforces is access: owners and admins
+//! add and delete; owners, admins and helpdesk list, find, index and reveal; enrollment tokens
+//! only submit (and read the roster, to find the escrow public key). A reveal is served only
+//! after its audit event is committed.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use keyhaven_crypto::{ct_eq, sha256};
+use keyhaven_proto::{
+    AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
+    DeviceTags, EscrowTokenView, IndexDeviceKeys, RevealDeviceKey, RevealedDeviceKey, TokenAuth,
+    TokenRosterView, TokenSubmit,
+};
+use serde::Deserialize;
+
+use crate::app::{ApiJson, AppState, Session};
+use crate::error::ApiError;
+use crate::members::require_fresh_sign_in;
+use crate::store::{
+    DeviceFilter, DeviceKeyListed, EventKind, MembershipRow, NewDeviceKeyRow, RevealPurpose,
+    TagKind, TagsRow, TokenRow, account_actor,
+};
+use crate::workspaces::{member, parse_uuid};
+
+/// The escrow endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/workspaces/{id}/devices", get(list).post(add))
+        .route("/v1/workspaces/{id}/devices/index", post(index))
+        .route("/v1/workspaces/{id}/devices/{key}", delete(remove))
+        .route("/v1/workspaces/{id}/devices/{key}/reveal", post(reveal))
+        .route(
+            "/v1/workspaces/{id}/escrow-tokens",
+            get(list_tokens).post(create_token),
+        )
+        .route(
+            "/v1/workspaces/{id}/escrow-tokens/{token}/revoke",
+            post(revoke_token),
+        )
+        .route("/v1/escrow/roster", post(token_roster))
+        .route("/v1/escrow/submit", post(token_submit))
+}
+
+/// Most keys per add or index call.
+const MAX_BATCH: usize = 1000;
+/// Most keys per token submission.
+const MAX_TOKEN_BATCH: usize = 100;
+/// Largest header or secret accepted.
+const MAX_PART_BYTES: usize = 16 * 1024;
+/// Longest reveal reason.
+const MAX_REASON_CHARS: usize = 500;
+/// Failed token authentications allowed per token and hour.
+const TOKEN_FAILURES_PER_HOUR: i64 = 20;
+
+fn reads_devices(role: &str) -> bool {
+    matches!(role, "owner" | "admin" | "helpdesk")
+}
+
+fn manages_devices(role: &str) -> bool {
+    matches!(role, "owner" | "admin")
+}
+
+async fn escrow_holder(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<MembershipRow, ApiError> {
+    let m = member(state, session, id).await?;
+    if reads_devices(&m.role) {
+        Ok(m)
+    } else {
+        Err(ApiError::Forbidden(
+            "only owners, admins and helpdesk members see device keys",
+        ))
+    }
+}
+
+async fn device_manager(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<MembershipRow, ApiError> {
+    let m = member(state, session, id).await?;
+    if manages_devices(&m.role) {
+        Ok(m)
+    } else {
+        Err(ApiError::Forbidden(
+            "only owners and admins add or delete device keys",
+        ))
+    }
+}
+
+fn tag(bytes: &Bytes, what: &str) -> Result<Vec<u8>, ApiError> {
+    if bytes.0.len() == 32 {
+        Ok(bytes.0.clone())
+    } else {
+        Err(ApiError::BadRequest(format!("{what} must be 32 bytes")))
+    }
+}
+
+fn tags_row(tags: &DeviceTags) -> Result<TagsRow, ApiError> {
+    Ok(TagsRow {
+        id: tag(&tags.id, "tags.id")?,
+        prefix: tags
+            .prefix
+            .as_ref()
+            .map(|p| tag(p, "tags.prefix"))
+            .transpose()?,
+        device: tag(&tags.device, "tags.device")?,
+        secret: tag(&tags.secret, "tags.secret")?,
+    })
+}
+
+fn part(bytes: Bytes, what: &str) -> Result<Vec<u8>, ApiError> {
+    if bytes.0.is_empty() || bytes.0.len() > MAX_PART_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "{what} must be 1 to {MAX_PART_BYTES} bytes"
+        )));
+    }
+    Ok(bytes.0)
+}
+
+fn batch_size(len: usize, max: usize) -> Result<(), ApiError> {
+    if len == 0 || len > max {
+        return Err(ApiError::BadRequest(format!(
+            "send 1 to {max} keys per call"
+        )));
+    }
+    Ok(())
+}
+
+async fn add(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AddDeviceKeys>,
+) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
+    let m = device_manager(&state, &session, &id).await?;
+    batch_size(req.keys.len(), MAX_BATCH)?;
+    let rows = req
+        .keys
+        .into_iter()
+        .map(|k| {
+            let tags = k
+                .tags
+                .as_ref()
+                .ok_or_else(|| ApiError::BadRequest("every key needs its blind indexes".into()))?;
+            Ok(NewDeviceKeyRow {
+                id: parse_uuid(&k.id, "key id")?,
+                tags: Some(tags_row(tags)?),
+                header: part(k.header, "header")?,
+                secret: part(k.secret, "secret")?,
+                resubmission: None,
+                replaces: k
+                    .replaces
+                    .as_deref()
+                    .map(|r| parse_uuid(r, "replaces"))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let (added, already_present) = state
+        .store()
+        .add_device_keys(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            EventKind::DeviceKeysAdded,
+            &rows,
+            None,
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict => {
+                ApiError::Conflict("a key with this record id already exists")
+            }
+            e => e.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AddedDeviceKeys {
+            added,
+            already_present,
+        }),
+    ))
+}
+
+/// `GET /devices` query: no parameters lists current records; `by` and `tags` look up by
+/// blind index; `unindexed` lists token submissions waiting for indexes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// `id`, `prefix`, `device` or `secret`.
+    by: Option<String>,
+    /// Comma-separated base64url blind-index values (one per escrow-key version).
+    tags: Option<String>,
+    /// Include replaced records.
+    #[serde(default)]
+    history: bool,
+    /// Only records revealed since they were stored.
+    #[serde(default)]
+    needs_rotation: bool,
+    /// Only unindexed token submissions.
+    #[serde(default)]
+    unindexed: bool,
+}
+
+fn view(row: DeviceKeyListed) -> DeviceKeyView {
+    DeviceKeyView {
+        id: row.id,
+        header: Bytes(row.header),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        rotate_after_use: row.rotate_after_use,
+        revealed_at: row.revealed_at,
+        replaced_by: row.replaced_by,
+        indexed: row.indexed,
+        secret_tag: row.secret_tag.map(Bytes),
+    }
+}
+
+fn filters(q: &ListQuery) -> Result<Vec<DeviceFilter>, ApiError> {
+    if q.unindexed {
+        return Ok(vec![DeviceFilter::Unindexed]);
+    }
+    let Some(by) = &q.by else {
+        return Ok(vec![DeviceFilter::All {
+            history: q.history,
+            needs_rotation: q.needs_rotation,
+        }]);
+    };
+    let kind = match by.as_str() {
+        "id" => TagKind::Id,
+        "prefix" => TagKind::Prefix,
+        "device" => TagKind::Device,
+        "secret" => TagKind::Secret,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "by must be id, prefix, device or secret".into(),
+            ));
+        }
+    };
+    let tags = q.tags.as_deref().unwrap_or_default();
+    let parsed = tags
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(t)
+                .ok()
+                .filter(|b| b.len() == 32)
+                .ok_or_else(|| ApiError::BadRequest("tags must be 32-byte base64url values".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if parsed.is_empty() || parsed.len() > 64 {
+        return Err(ApiError::BadRequest(
+            "give 1 to 64 tags with by=…".into(),
+        ));
+    }
+    Ok(parsed
+        .into_iter()
+        .map(|t| DeviceFilter::Tag(kind, t))
+        .collect())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<DeviceKeysView>, ApiError> {
+    let m = escrow_holder(&state, &session, &id).await?;
+    let store = state.store();
+    let mut keys = Vec::new();
+    for filter in filters(&q)? {
+        keys.extend(store.device_keys(&m.workspace_id, &filter).await?);
+    }
+    let grants = if keys.iter().any(|k| k.author.starts_with("token:")) {
+        store
+            .escrow_tokens(&m.workspace_id)
+            .await?
+            .into_iter()
+            .map(|t| Bytes(t.grant))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(DeviceKeysView {
+        keys: keys.into_iter().map(view).collect(),
+        grants,
+    }))
+}
+
+async fn reveal(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, key)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RevealDeviceKey>,
+) -> Result<Json<RevealedDeviceKey>, ApiError> {
+    let m = escrow_holder(&state, &session, &id).await?;
+    let key = parse_uuid(&key, "key id")?;
+    let purpose = match req.purpose.as_str() {
+        "reveal" => RevealPurpose::Reveal,
+        "export" => RevealPurpose::Export,
+        "check" => RevealPurpose::Check,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "purpose must be reveal, export or check".into(),
+            ));
+        }
+    };
+    let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control)) {
+        return Err(ApiError::BadRequest(format!(
+            "the reason must be one line of at most {MAX_REASON_CHARS} characters"
+        )));
+    }
+    require_fresh_sign_in(&state, &session).await?;
+    let secret = state
+        .store()
+        .reveal_device_key(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            &key,
+            purpose,
+            reason,
+            state.now(),
+        )
+        .await?
+        .ok_or(ApiError::NotFound("no such device key"))?;
+    Ok(Json(RevealedDeviceKey {
+        secret: Bytes(secret),
+    }))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let m = device_manager(&state, &session, &id).await?;
+    let key = parse_uuid(&key, "key id")?;
+    if state
+        .store()
+        .delete_device_key(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            &key,
+            state.now(),
+        )
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such device key"))
+    }
+}
+
+async fn index(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<IndexDeviceKeys>,
+) -> Result<StatusCode, ApiError> {
+    let m = escrow_holder(&state, &session, &id).await?;
+    batch_size(req.entries.len(), MAX_BATCH)?;
+    let entries = req
+        .entries
+        .iter()
+        .map(|e| {
+            Ok((
+                parse_uuid(&e.id, "key id")?,
+                tags_row(&e.tags)?,
+                e.replaces
+                    .as_deref()
+                    .map(|r| parse_uuid(r, "replaces"))
+                    .transpose()?,
+                e.duplicate_of
+                    .as_deref()
+                    .map(|r| parse_uuid(r, "duplicate_of"))
+                    .transpose()?,
+            ))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    state
+        .store()
+        .index_device_keys(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            &entries,
+            state.now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn token_view(row: TokenRow) -> EscrowTokenView {
+    EscrowTokenView {
+        id: row.id,
+        name: row.name,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+        submissions: row.submissions,
+    }
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CreateEscrowToken>,
+) -> Result<(StatusCode, Json<EscrowTokenView>), ApiError> {
+    let m = device_manager(&state, &session, &id).await?;
+    let now = state.now();
+    if req.expires_at <= now || req.expires_at > now + 366 * 86_400 {
+        return Err(ApiError::BadRequest(
+            "a token must expire within a year from now".into(),
+        ));
+    }
+    if req.auth_hash.0.len() != 32 || req.grant.0.is_empty() || req.grant.0.len() > 1024 {
+        return Err(ApiError::BadRequest(
+            "auth_hash must be 32 bytes and the grant at most 1 KiB".into(),
+        ));
+    }
+    let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
+        return Err(ApiError::BadRequest(
+            "the token name must be one line of at most 100 characters".into(),
+        ));
+    }
+    let row = TokenRow {
+        id: parse_uuid(&req.id, "token id")?,
+        workspace_id: m.workspace_id,
+        name: name.map(str::to_owned),
+        auth_hash: req.auth_hash.0,
+        grant: req.grant.0,
+        created_by: session.account_id.clone(),
+        created_at: now,
+        expires_at: req.expires_at,
+        revoked_at: None,
+        submissions: 0,
+    };
+    state
+        .store()
+        .create_escrow_token(&row)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict => ApiError::Conflict("this token id is taken"),
+            e => e.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(token_view(row))))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<EscrowTokenView>>, ApiError> {
+    let m = device_manager(&state, &session, &id).await?;
+    let rows = state.store().escrow_tokens(&m.workspace_id).await?;
+    Ok(Json(rows.into_iter().map(token_view).collect()))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, token)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let m = device_manager(&state, &session, &id).await?;
+    let token = parse_uuid(&token, "token id")?;
+    if state
+        .store()
+        .revoke_escrow_token(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            &token,
+            state.now(),
+        )
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such active token"))
+    }
+}
+
+/// The token behind `auth`, if it is known, matches, and is neither revoked nor expired.
+/// One answer for every failure, rate-limited per token id.
+async fn token_holder(state: &AppState, auth: &TokenAuth) -> Result<TokenRow, ApiError> {
+    const REFUSED: ApiError = ApiError::Forbidden(
+        "this enrollment token is unknown, revoked or expired; ask an admin for a new one",
+    );
+    let id = parse_uuid(&auth.token_id, "token_id")?;
+    let store = state.store();
+    let now = state.now();
+    let row = store.escrow_token(&id).await?;
+    let valid = row.as_ref().is_some_and(|t| {
+        ct_eq(&sha256(&auth.auth.0), &t.auth_hash) && t.revoked_at.is_none() && t.expires_at > now
+    });
+    match row {
+        Some(row) if valid => Ok(row),
+        _ => {
+            if !store
+                .rate_limit_hit(
+                    &format!("escrow-token:{id}"),
+                    now,
+                    3600,
+                    TOKEN_FAILURES_PER_HOUR,
+                )
+                .await?
+            {
+                return Err(ApiError::RateLimited);
+            }
+            Err(REFUSED)
+        }
+    }
+}
+
+async fn token_roster(
+    State(state): State<AppState>,
+    ApiJson(auth): ApiJson<TokenAuth>,
+) -> Result<Json<TokenRosterView>, ApiError> {
+    let token = token_holder(&state, &auth).await?;
+    let roster = state.store().roster(&token.workspace_id).await?;
+    Ok(Json(TokenRosterView {
+        workspace_id: token.workspace_id,
+        roster: roster.into_iter().map(Bytes).collect(),
+    }))
+}
+
+async fn token_submit(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenSubmit>,
+) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
+    let token = token_holder(&state, &req.auth).await?;
+    batch_size(req.keys.len(), MAX_TOKEN_BATCH)?;
+    let rows = req
+        .keys
+        .into_iter()
+        .map(|k| {
+            Ok(NewDeviceKeyRow {
+                id: parse_uuid(&k.id, "key id")?,
+                header: part(k.header, "header")?,
+                secret: part(k.secret, "secret")?,
+                tags: None,
+                resubmission: Some(tag(&k.resubmission, "resubmission")?),
+                replaces: None,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let (added, already_present) = state
+        .store()
+        .add_device_keys(
+            &token.workspace_id,
+            &format!("token:{}", token.id),
+            EventKind::DeviceKeysSubmitted,
+            &rows,
+            Some(&token.id),
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict => {
+                ApiError::Conflict("a key with this record id already exists")
+            }
+            e => e.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AddedDeviceKeys {
+            added,
+            already_present,
+        }),
+    ))
+}
