@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod device;
 mod home;
 mod key;
 mod kit_pdf;
@@ -61,6 +62,13 @@ enum Command {
     /// Audit logs of a workspace or of your account: list, verify (on this device).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Device recovery keys (BitLocker, FileVault, LUKS): add, import, list, find, reveal,
+    /// export, check, rm.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Enrollment tokens for device agents, and submitting a device's key with one.
+    #[command(subcommand)]
+    Escrow(device::EscrowCommand),
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
@@ -81,6 +89,8 @@ fn main() -> ExitCode {
         Command::Member(cmd) => block_on(member::run(cmd)),
         Command::Password(cmd) => block_on(password::run(cmd)),
         Command::Audit(cmd) => block_on(audit::run(cmd)),
+        Command::Device(cmd) => block_on(device::run(cmd)),
+        Command::Escrow(cmd) => block_on(device::escrow(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

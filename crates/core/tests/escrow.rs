@@ -1,6 +1,7 @@
 //! Device records and enrollment-token grants against a real verified roster (the shared
 //! fixture): sealing, verification, opening, and the forgeries a server could try.
 
+#[allow(dead_code, reason = "this test binary uses part of the shared fixture")]
 mod common;
 
 use common::FIXTURE;

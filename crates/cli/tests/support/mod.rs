@@ -2,7 +2,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -284,3 +284,132 @@ pub fn code_in(mail: &str) -> String {
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
+
+// Running commands as a user: shared by the end-to-end stories.
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// `keyhaven args…` as `user`, with extra environment and `input` on stdin (never a terminal).
+pub fn run(user: &User, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    let mut child = Command::new(support::BIN)
+        .args(args)
+        .env("KEYHAVEN_HOME", user.home.path())
+        .env("KEYHAVEN_SKIP_PROMPTS", "1")
+        .env_remove("KEYHAVEN_PASSWORD")
+        .env_remove("KEYHAVEN_NEW_PASSWORD")
+        .env_remove("KEYHAVEN_RECOVERY_KEY")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a command that must succeed; returns its stdout.
+#[track_caller]
+pub fn ok(user: &User, args: &[&str]) -> String {
+    let out = run(user, args, &[], "");
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Runs a command that must fail; returns its stderr.
+#[track_caller]
+pub fn refused(user: &User, args: &[&str]) -> String {
+    let out = run(user, args, &[], "");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+    stderr(&out)
+}
+
+/// The newest mail to `to` that contains `needle`, waiting for it to arrive.
+pub fn mail(server: &Server, to: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = server
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {to}")) && m.contains(needle));
+        if let Some(m) = found {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "no mail to {to} with {needle:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Signs `email` up and in; returns the user and the fingerprint login showed.
+pub fn sign_up(server: &Server, email: &str) -> (User, String) {
+    let user = User::new(server);
+    let url = server.url.as_str();
+    ok(&user, &["signup", "--server", url, "--email", email]);
+    let code = code_in(&mail(server, email, "verification code is "));
+    let out = run(
+        &user,
+        &["signup", "--server", url, "--email", email, "--code", &code],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fingerprint = log_in(server, &user, email, PASSWORD);
+    (user, fingerprint)
+}
+
+/// Signs in; returns the fingerprint login showed.
+pub fn log_in(server: &Server, user: &User, email: &str, password: &str) -> String {
+    let out = run(
+        user,
+        &["login", "--server", &server.url, "--email", email],
+        &[("KEYHAVEN_PASSWORD", password)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fingerprints(&stdout(&out))
+        .pop()
+        .expect("login shows a fingerprint")
+}
+
+/// Every key fingerprint (16 groups of 4 hex digits) in `text`, in order.
+pub fn fingerprints(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let candidate = line.rsplit(':').next()?.trim();
+            let groups: Vec<&str> = candidate.split(' ').collect();
+            let shaped = groups.len() == 16
+                && groups
+                    .iter()
+                    .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()));
+            shaped.then(|| candidate.to_owned())
+        })
+        .collect()
+}
+
+/// Invites `email`, has them accept, and completes the add with `--yes`; checks that the
+/// inviter was shown the fingerprint the invitee saw.
+pub fn join(server: &Server, owner: &User, invitee: &User, email: &str, role: &str) {
+    let out = ok(owner, &["member", "invite", email, "--role", role]);
+    assert!(out.contains("Invited"), "{out}");
+    assert!(mail(server, email, "invited you").contains("keyhaven member accept \"Acme\""));
+    let accepted = ok(invitee, &["member", "accept", "Acme"]);
+    let seen = fingerprints(&accepted)
+        .pop()
+        .expect("accept shows a fingerprint");
+    let out = run(owner, &["member", "invite", email, "--yes"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&seen), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("warning: --yes skips the fingerprint check"),
+        "{}",
+        stderr(&out)
+    );
+}
+

@@ -346,10 +346,10 @@ impl RosterState {
                     note(*account, m.keys.signing);
                 }
             }
-            EntryBody::RelinkMember { account, keys } => {
-                if self.members.get(account).is_some_and(|m| manages(&m.role)) {
-                    note(*account, keys.signing);
-                }
+            EntryBody::RelinkMember { account, keys }
+                if self.members.get(account).is_some_and(|m| manages(&m.role)) =>
+            {
+                note(*account, keys.signing);
             }
             _ => {}
         }

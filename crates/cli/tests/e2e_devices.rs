@@ -1,0 +1,310 @@
+//! End to end, with the real binary, on SQLite and PostgreSQL: device recovery-key escrow.
+//! A folder of BitLocker files in every encoding Windows and editors produce (with one bad
+//! file), an idempotent re-import, find by prefix, reveal with a reason (audited first, marked
+//! "rotate after use"), export to a folder exactly as Windows writes it and back, the
+//! wrong-key check, a helpdesk member who reveals device keys but reads no secret, enrollment
+//! tokens (write-only, resubmission, revocation), reveal refused when its audit event cannot
+//! be written, and removal.
+
+mod support;
+
+use std::path::Path;
+
+use keyhaven_core::device::{BitLockerRecoveryFile, BitLockerRecoveryPassword, ProtectorId};
+use support::{Db, Server, User, join, ok, refused, run, sign_up, stderr, stdout};
+
+/// Valid recovery passwords (every group divisible by 11 and below 720896).
+const KEY_A: &str = "236808-089419-192665-495704-618299-073414-538373-542366";
+const KEY_B: &str = "002475-590744-001463-604230-330539-061666-707498-574750";
+const KEY_C: &str = "368291-516923-041811-671330-359073-074756-226138-163218";
+const KEY_D: &str = "419287-020020-063118-564762-045331-224147-181918-275913";
+/// Group 3 is not divisible by 11.
+const KEY_BAD: &str = "236808-089419-192666-495704-618299-073414-538373-542366";
+
+const ID_A: &str = "AC9D5655-F7CA-4D1D-902F-1B6087118138";
+const ID_B: &str = "1F8C3E21-9B4D-4C2A-8E6F-0A1B2C3D4E5F";
+const ID_C: &str = "5E0B7C44-2D1A-4F3E-9C8B-7A6D5E4F3A2B";
+const ID_D: &str = "9A7B6C5D-4E3F-4A1B-8C2D-1E0F9A8B7C6D";
+
+fn windows_file(id: &str, key: &str) -> Vec<u8> {
+    BitLockerRecoveryFile {
+        identifier: id.parse::<ProtectorId>().unwrap(),
+        password: BitLockerRecoveryPassword::parse(key).unwrap(),
+    }
+    .to_windows_bytes()
+    .to_vec()
+}
+
+fn utf8_file(id: &str, key: &str, bom: bool) -> Vec<u8> {
+    let text = format!(
+        "BitLocker Drive Encryption recovery key\n\nTo verify that this is the correct recovery \
+         key, compare the start of the following identifier with the identifier value \
+         displayed on your PC.\n\nIdentifier:\n\n    {{{}}}\n\nIf the above identifier \
+         matches the one displayed by your PC, then use the following key to unlock your \
+         drive.\n\nRecovery Key:\n\n    {key}\n",
+        id.to_lowercase()
+    );
+    let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+    bytes.extend_from_slice(text.as_bytes());
+    bytes
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn devices_story(db: Db) {
+    let server = Server::start(db);
+    let (alice, _) = sign_up(&server, "alice@example.com");
+    ok(&alice, &["workspace", "create", "Acme"]);
+
+    // A USB stick of recovery files: Windows' own UTF-16LE file, UTF-8 with and without a
+    // BOM (lower-case braced identifiers, LF), one with a typo in group 3, and a photo.
+    let usb = tempfile::tempdir().unwrap();
+    write(
+        &usb.path().join(format!("BitLocker Recovery Key {ID_A}.TXT")),
+        &windows_file(ID_A, KEY_A),
+    );
+    write(&usb.path().join("sub/b.txt"), &utf8_file(ID_B, KEY_B, false));
+    write(&usb.path().join("sub/deeper/c.txt"), &utf8_file(ID_C, KEY_C, true));
+    write(&usb.path().join("typo.txt"), &utf8_file(ID_D, KEY_BAD, false));
+    let folder = usb.path().to_str().unwrap();
+
+    let out = run(
+        &alice,
+        &["device", "import", folder, "--device", "FIN-LAPTOP-07", "--volume", "C:"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "one file is invalid");
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("Imported 3 key(s)") && summary.contains("1 invalid"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("typo.txt") && summary.contains("group 3 is not divisible by 11"),
+        "{summary}"
+    );
+    assert!(!summary.contains(&KEY_BAD[..20]), "no key material in the report");
+
+    // Re-running the same import stores nothing new.
+    let out = run(
+        &alice,
+        &["device", "import", folder, "--device", "FIN-LAPTOP-07", "--volume", "C:"],
+        &[],
+        "",
+    );
+    assert!(
+        stdout(&out).contains("Imported 0 key(s); 3 already present; 1 invalid."),
+        "{}",
+        stdout(&out)
+    );
+
+    // A CSV export of another fleet.
+    let csv = usb.path().join("fleet.csv");
+    write(
+        &csv,
+        format!(
+            "Device name,Serial,Key ID,Recovery key,Volume\n\
+             \"HR-DESK-02\",5CG9,{ID_D},{KEY_D},C:\n"
+        )
+        .as_bytes(),
+    );
+    let out = ok(&alice, &["device", "import", csv.to_str().unwrap()]);
+    assert!(out.contains("Imported 1 key(s)"), "{out}");
+
+    // The list shows metadata only.
+    let list = ok(&alice, &["device", "list"]);
+    for id in [ID_A, ID_B, ID_C, ID_D] {
+        assert!(list.contains(id), "{list}");
+    }
+    for key in [KEY_A, KEY_B, KEY_C, KEY_D] {
+        assert!(!list.contains(key), "list never shows a key");
+    }
+    let one: serde_json::Value =
+        serde_json::from_str(&ok(&alice, &["device", "list", "--device", "hr-desk-02", "--json"]))
+            .unwrap();
+    assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
+    assert_eq!(one[0]["serial"], "5CG9");
+
+    // Find by what the recovery screen shows: 8 characters, any case, braces allowed.
+    let found = ok(&alice, &["device", "find", "{ac9d5655"]);
+    assert!(found.contains(ID_A) && found.contains("FIN-LAPTOP-07"), "{found}");
+    assert!(!found.contains(KEY_A), "find never shows a key");
+    let err = refused(&alice, &["device", "find", "ac9d565"]);
+    assert!(err.contains("at least 8"), "{err}");
+
+    // Reveal: audited with the reason, then marked "rotate after use".
+    let out = ok(
+        &alice,
+        &["device", "reveal", "AC9D5655", "--reason", "ticket 4711"],
+    );
+    assert!(out.contains(KEY_A), "{out}");
+    let audit = ok(&alice, &["audit", "list"]);
+    assert!(
+        audit.contains("device-key-revealed") && audit.contains("ticket 4711"),
+        "{audit}"
+    );
+    let rotation = ok(&alice, &["device", "list", "--needs-rotation"]);
+    assert!(rotation.contains(ID_A) && !rotation.contains(ID_B), "{rotation}");
+
+    // Export to a folder (a USB drive): Windows' file name and bytes; importing it gives back
+    // the same record.
+    let export = tempfile::tempdir().unwrap();
+    ok(
+        &alice,
+        &[
+            "device",
+            "export",
+            "ac9d5655-f7ca",
+            "--format",
+            "bitlocker-txt",
+            "--out",
+            export.path().to_str().unwrap(),
+        ],
+    );
+    let written = export
+        .path()
+        .join(format!("BitLocker Recovery Key {ID_A}.TXT"));
+    assert_eq!(std::fs::read(&written).unwrap(), windows_file(ID_A, KEY_A));
+    let out = ok(
+        &alice,
+        &[
+            "device",
+            "import",
+            written.to_str().unwrap(),
+            "--device",
+            "FIN-LAPTOP-07",
+        ],
+    );
+    assert!(out.contains("Imported 0 key(s); 1 already present"), "{out}");
+    for (format, magic) in [("html", "<!DOCTYPE html"), ("pdf", "%PDF")] {
+        let path = export.path().join(format!("a.{format}"));
+        ok(
+            &alice,
+            &["device", "export", ID_A, "--format", format, "--out", path.to_str().unwrap()],
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            String::from_utf8_lossy(&bytes[..64.min(bytes.len())]).contains(magic),
+            "{format}"
+        );
+    }
+
+    // Wrong-key guidance: a typo names the group; another device's key names that device.
+    let check = |typed: &str| {
+        run(
+            &alice,
+            &["device", "check", "--key-id", "1f8c3e21"],
+            &[("KEYHAVEN_DEVICE_KEY", typed)],
+            "",
+        )
+    };
+    let out = check(KEY_B);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Yes"), "{}", stdout(&out));
+    let out = check(KEY_D);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("HR-DESK-02") && stderr(&out).contains(ID_D),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(KEY_BAD);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("group 3"), "{}", stderr(&out));
+
+    // A helpdesk member finds and reveals device keys, and reads no secret.
+    let (hugo, _) = sign_up(&server, "hugo@example.com");
+    join(&server, &alice, &hugo, "hugo@example.com", "helpdesk");
+    let out = ok(&hugo, &["device", "reveal", "5e0b7c44", "--reason", "user locked out"]);
+    assert!(out.contains(KEY_C), "{out}");
+    let err = refused(&hugo, &["secret", "list"]);
+    assert!(!err.is_empty());
+    let err = refused(&hugo, &["device", "rm", "5e0b7c44"]);
+    assert!(err.contains("owners and admins"), "{err}");
+
+    // Enrollment tokens: write-only, resubmission stored once, revocable.
+    let created = ok(&alice, &["escrow", "token", "create", "--expires", "30d", "--name", "intune"]);
+    let token = created
+        .split_whitespace()
+        .find(|w| w.starts_with("KHT1-"))
+        .expect("the token is shown once")
+        .to_owned();
+    let token_id = created
+        .split_whitespace()
+        .nth(2)
+        .expect("token id")
+        .trim_end_matches(':')
+        .to_owned();
+    let agent = User::new(&server);
+    let submit = |key: &str| {
+        run(
+            &agent,
+            &[
+                "escrow", "submit", "--server", &server.url, "--device", "LAB-PC-9", "--kind",
+                "bitlocker", "--key-id", "{0badc0de-1111-4222-8333-444455556666}", "--volume", "C:",
+            ],
+            &[("KEYHAVEN_ESCROW_TOKEN", &token), ("KEYHAVEN_DEVICE_KEY", key)],
+            "",
+        )
+    };
+    let out = submit(KEY_B);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Submitted 1 key(s)"), "{}", stdout(&out));
+    let out = submit(KEY_B);
+    assert!(stdout(&out).contains("Submitted 0 key(s) to the workspace escrow (1 already there)"), "{}", stdout(&out));
+    // The agent has no session: it cannot list or find.
+    let out = run(&agent, &["device", "list"], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    // Holders of the escrow key index the submission on their next look, and find it.
+    let found = ok(&alice, &["device", "find", "0BADC0DE"]);
+    assert!(found.contains("LAB-PC-9"), "{found}");
+    let tokens = ok(&alice, &["escrow", "token", "list"]);
+    assert!(tokens.contains("1 key(s) submitted"), "{tokens}");
+    ok(&alice, &["escrow", "token", "revoke", &token_id]);
+    let out = submit(KEY_C);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("revoked"), "{}", stderr(&out));
+
+    // If the audit event cannot be written, nothing is revealed and nothing is marked.
+    let refuse = match db {
+        Db::Sqlite => {
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+             BEGIN SELECT RAISE(ABORT, 'audit disk full'); END;"
+        }
+        Db::Postgres => {
+            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'audit disk full'; END $$; \
+             CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
+        }
+    };
+    server.sql(refuse);
+    let out = run(&alice, &["device", "reveal", ID_D], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains(KEY_D), "no key without its audit event");
+    server.sql(match db {
+        Db::Sqlite => "DROP TRIGGER refuse_audit",
+        Db::Postgres => "DROP TRIGGER refuse_audit ON audit_events",
+    });
+    let rotation = ok(&alice, &["device", "list", "--needs-rotation"]);
+    assert!(!rotation.contains(ID_D), "{rotation}");
+
+    // Removal.
+    ok(&alice, &["device", "rm", ID_D]);
+    let list = ok(&alice, &["device", "list"]);
+    assert!(!list.contains(ID_D), "{list}");
+}
+
+#[test]
+fn devices_on_sqlite() {
+    devices_story(Db::Sqlite);
+}
+
+#[test]
+fn devices_on_postgres() {
+    devices_story(Db::Postgres);
+}
