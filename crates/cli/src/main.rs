@@ -3,6 +3,8 @@
 
 mod account;
 mod audit;
+#[allow(dead_code, reason = "called once `device export` is wired in")]
+mod device_export;
 #[allow(dead_code, reason = "called once `device import` is wired in")]
 mod device_files;
 mod home;
