@@ -4,6 +4,8 @@
 mod account;
 mod audit;
 mod device;
+mod device_export;
+mod device_files;
 mod home;
 mod key;
 mod kit_pdf;
