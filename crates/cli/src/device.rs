@@ -185,7 +185,12 @@ pub enum EscrowCommand {
         #[arg(long, value_name = "URL")]
         server: String,
         /// The enrollment token (KHT1-…); prefer KEYHAVEN_ESCROW_TOKEN, which no process list shows.
-        #[arg(long, value_name = "TOKEN", env = "KEYHAVEN_ESCROW_TOKEN", hide_env_values = true)]
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "KEYHAVEN_ESCROW_TOKEN",
+            hide_env_values = true
+        )]
         token: String,
         /// A BitLocker .txt file.
         #[arg(long, value_name = "PATH", conflicts_with_all = ["manage_bde", "kind"])]
@@ -394,7 +399,11 @@ async fn resolve(client: &Client, escrow: &Escrow, typed: &str) -> Result<Device
                 query.as_str()
             );
             for k in several {
-                message.push_str(&format!("\n  {}  {}", k.meta.key_id.as_str(), k.meta.device));
+                message.push_str(&format!(
+                    "\n  {}  {}",
+                    k.meta.key_id.as_str(),
+                    k.meta.device
+                ));
             }
             bail!(message)
         }
@@ -920,7 +929,10 @@ async fn token(cmd: TokenCommand) -> Result<()> {
             let created = devices::create_token(&client, &me, &opened, expires_at, name.as_deref())
                 .await
                 .map_err(explain_flow)?;
-            println!("Enrollment token {} for {}:", created.view.id, opened.roster.name);
+            println!(
+                "Enrollment token {} for {}:",
+                created.view.id, opened.roster.name
+            );
             println!();
             println!("  {}", created.token.expose_text().as_str());
             println!();
@@ -939,15 +951,18 @@ async fn token(cmd: TokenCommand) -> Result<()> {
             );
             let list = devices::tokens(&client, ws).await.map_err(explain_flow)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::to_value(
-                    list.iter()
-                        .map(|t| serde_json::json!({
-                            "id": t.id, "name": t.name, "created_by": t.created_by,
-                            "created_at": t.created_at, "expires_at": t.expires_at,
-                            "revoked_at": t.revoked_at, "submissions": t.submissions,
-                        }))
-                        .collect::<Vec<_>>()
-                )?)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::to_value(
+                        list.iter()
+                            .map(|t| serde_json::json!({
+                                "id": t.id, "name": t.name, "created_by": t.created_by,
+                                "created_at": t.created_at, "expires_at": t.expires_at,
+                                "revoked_at": t.revoked_at, "submissions": t.submissions,
+                            }))
+                            .collect::<Vec<_>>()
+                    )?)?
+                );
             } else if list.is_empty() {
                 println!("No enrollment tokens.");
             } else {

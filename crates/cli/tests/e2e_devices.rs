@@ -44,7 +44,11 @@ fn utf8_file(id: &str, key: &str, bom: bool) -> Vec<u8> {
          drive.\n\nRecovery Key:\n\n    {key}\n",
         id.to_lowercase()
     );
-    let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+    let mut bytes = if bom {
+        vec![0xEF, 0xBB, 0xBF]
+    } else {
+        Vec::new()
+    };
     bytes.extend_from_slice(text.as_bytes());
     bytes
 }
@@ -63,17 +67,35 @@ fn devices_story(db: Db) {
     // BOM (lower-case braced identifiers, LF), one with a typo in group 3, and a photo.
     let usb = tempfile::tempdir().unwrap();
     write(
-        &usb.path().join(format!("BitLocker Recovery Key {ID_A}.TXT")),
+        &usb.path()
+            .join(format!("BitLocker Recovery Key {ID_A}.TXT")),
         &windows_file(ID_A, KEY_A),
     );
-    write(&usb.path().join("sub/b.txt"), &utf8_file(ID_B, KEY_B, false));
-    write(&usb.path().join("sub/deeper/c.txt"), &utf8_file(ID_C, KEY_C, true));
-    write(&usb.path().join("typo.txt"), &utf8_file(ID_D, KEY_BAD, false));
+    write(
+        &usb.path().join("sub/b.txt"),
+        &utf8_file(ID_B, KEY_B, false),
+    );
+    write(
+        &usb.path().join("sub/deeper/c.txt"),
+        &utf8_file(ID_C, KEY_C, true),
+    );
+    write(
+        &usb.path().join("typo.txt"),
+        &utf8_file(ID_D, KEY_BAD, false),
+    );
     let folder = usb.path().to_str().unwrap();
 
     let out = run(
         &alice,
-        &["device", "import", folder, "--device", "FIN-LAPTOP-07", "--volume", "C:"],
+        &[
+            "device",
+            "import",
+            folder,
+            "--device",
+            "FIN-LAPTOP-07",
+            "--volume",
+            "C:",
+        ],
         &[],
         "",
     );
@@ -87,12 +109,23 @@ fn devices_story(db: Db) {
         summary.contains("typo.txt") && summary.contains("group 3 is not divisible by 11"),
         "{summary}"
     );
-    assert!(!summary.contains(&KEY_BAD[..20]), "no key material in the report");
+    assert!(
+        !summary.contains(&KEY_BAD[..20]),
+        "no key material in the report"
+    );
 
     // Re-running the same import stores nothing new.
     let out = run(
         &alice,
-        &["device", "import", folder, "--device", "FIN-LAPTOP-07", "--volume", "C:"],
+        &[
+            "device",
+            "import",
+            folder,
+            "--device",
+            "FIN-LAPTOP-07",
+            "--volume",
+            "C:",
+        ],
         &[],
         "",
     );
@@ -123,15 +156,20 @@ fn devices_story(db: Db) {
     for key in [KEY_A, KEY_B, KEY_C, KEY_D] {
         assert!(!list.contains(key), "list never shows a key");
     }
-    let one: serde_json::Value =
-        serde_json::from_str(&ok(&alice, &["device", "list", "--device", "hr-desk-02", "--json"]))
-            .unwrap();
+    let one: serde_json::Value = serde_json::from_str(&ok(
+        &alice,
+        &["device", "list", "--device", "hr-desk-02", "--json"],
+    ))
+    .unwrap();
     assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
     assert_eq!(one[0]["serial"], "5CG9");
 
     // Find by what the recovery screen shows: 8 characters, any case, braces allowed.
     let found = ok(&alice, &["device", "find", "{ac9d5655"]);
-    assert!(found.contains(ID_A) && found.contains("FIN-LAPTOP-07"), "{found}");
+    assert!(
+        found.contains(ID_A) && found.contains("FIN-LAPTOP-07"),
+        "{found}"
+    );
     assert!(!found.contains(KEY_A), "find never shows a key");
     let err = refused(&alice, &["device", "find", "ac9d565"]);
     assert!(err.contains("at least 8"), "{err}");
@@ -148,7 +186,10 @@ fn devices_story(db: Db) {
         "{audit}"
     );
     let rotation = ok(&alice, &["device", "list", "--needs-rotation"]);
-    assert!(rotation.contains(ID_A) && !rotation.contains(ID_B), "{rotation}");
+    assert!(
+        rotation.contains(ID_A) && !rotation.contains(ID_B),
+        "{rotation}"
+    );
 
     // Export to a folder (a USB drive): Windows' file name and bytes; importing it gives back
     // the same record.
@@ -179,12 +220,23 @@ fn devices_story(db: Db) {
             "FIN-LAPTOP-07",
         ],
     );
-    assert!(out.contains("Imported 0 key(s); 1 already present"), "{out}");
+    assert!(
+        out.contains("Imported 0 key(s); 1 already present"),
+        "{out}"
+    );
     for (format, magic) in [("html", "<!DOCTYPE html"), ("pdf", "%PDF")] {
         let path = export.path().join(format!("a.{format}"));
         ok(
             &alice,
-            &["device", "export", ID_A, "--format", format, "--out", path.to_str().unwrap()],
+            &[
+                "device",
+                "export",
+                ID_A,
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ],
         );
         let bytes = std::fs::read(&path).unwrap();
         assert!(
@@ -219,7 +271,16 @@ fn devices_story(db: Db) {
     // A helpdesk member finds and reveals device keys, and reads no secret.
     let (hugo, _) = sign_up(&server, "hugo@example.com");
     join(&server, &alice, &hugo, "hugo@example.com", "helpdesk");
-    let out = ok(&hugo, &["device", "reveal", "5e0b7c44", "--reason", "user locked out"]);
+    let out = ok(
+        &hugo,
+        &[
+            "device",
+            "reveal",
+            "5e0b7c44",
+            "--reason",
+            "user locked out",
+        ],
+    );
     assert!(out.contains(KEY_C), "{out}");
     let err = refused(&hugo, &["secret", "list"]);
     assert!(!err.is_empty());
@@ -227,7 +288,18 @@ fn devices_story(db: Db) {
     assert!(err.contains("owners and admins"), "{err}");
 
     // Enrollment tokens: write-only, resubmission stored once, revocable.
-    let created = ok(&alice, &["escrow", "token", "create", "--expires", "30d", "--name", "intune"]);
+    let created = ok(
+        &alice,
+        &[
+            "escrow",
+            "token",
+            "create",
+            "--expires",
+            "30d",
+            "--name",
+            "intune",
+        ],
+    );
     let token = created
         .split_whitespace()
         .find(|w| w.starts_with("KHT1-"))
@@ -244,18 +316,39 @@ fn devices_story(db: Db) {
         run(
             &agent,
             &[
-                "escrow", "submit", "--server", &server.url, "--device", "LAB-PC-9", "--kind",
-                "bitlocker", "--key-id", "{0badc0de-1111-4222-8333-444455556666}", "--volume", "C:",
+                "escrow",
+                "submit",
+                "--server",
+                &server.url,
+                "--device",
+                "LAB-PC-9",
+                "--kind",
+                "bitlocker",
+                "--key-id",
+                "{0badc0de-1111-4222-8333-444455556666}",
+                "--volume",
+                "C:",
             ],
-            &[("KEYHAVEN_ESCROW_TOKEN", &token), ("KEYHAVEN_DEVICE_KEY", key)],
+            &[
+                ("KEYHAVEN_ESCROW_TOKEN", &token),
+                ("KEYHAVEN_DEVICE_KEY", key),
+            ],
             "",
         )
     };
     let out = submit(KEY_B);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Submitted 1 key(s)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Submitted 1 key(s)"),
+        "{}",
+        stdout(&out)
+    );
     let out = submit(KEY_B);
-    assert!(stdout(&out).contains("Submitted 0 key(s) to the workspace escrow (1 already there)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Submitted 0 key(s) to the workspace escrow (1 already there)"),
+        "{}",
+        stdout(&out)
+    );
     // The agent has no session: it cannot list or find.
     let out = run(&agent, &["device", "list"], &[], "");
     assert_eq!(out.status.code(), Some(1));
@@ -285,7 +378,10 @@ fn devices_story(db: Db) {
     server.sql(refuse);
     let out = run(&alice, &["device", "reveal", ID_D], &[], "");
     assert_eq!(out.status.code(), Some(1));
-    assert!(!stdout(&out).contains(KEY_D), "no key without its audit event");
+    assert!(
+        !stdout(&out).contains(KEY_D),
+        "no key without its audit event"
+    );
     server.sql(match db {
         Db::Sqlite => "DROP TRIGGER refuse_audit",
         Db::Postgres => "DROP TRIGGER refuse_audit ON audit_events",

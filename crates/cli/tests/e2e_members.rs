@@ -6,8 +6,7 @@
 mod support;
 
 use support::{
-    Db, PASSWORD, Server, User, fingerprints, join, log_in, mail, ok, refused, run, sign_up, stderr,
-    stdout,
+    Db, Server, User, fingerprints, join, log_in, mail, ok, refused, run, sign_up, stderr, stdout,
 };
 
 const NEW_PASSWORD: &str = "a brand new passphrase";

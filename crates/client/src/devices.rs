@@ -302,10 +302,7 @@ pub async fn check(
     typed: &str,
 ) -> Result<CheckOutcome, FlowError> {
     let escrowed = reveal(client, escrow, key, "check", None).await?;
-    if ct_eq(
-        &sha256(escrowed.as_bytes()),
-        &sha256(typed.as_bytes()),
-    ) {
+    if ct_eq(&sha256(escrowed.as_bytes()), &sha256(typed.as_bytes())) {
         return Ok(CheckOutcome::Matches);
     }
     let kind = key.meta.kind;
@@ -476,10 +473,7 @@ async fn plan(
     for k in &existing {
         by_id.entry(k.meta.key_id.as_str()).or_default().push(k);
         if !k.meta.volume.is_empty() {
-            by_volume
-                .entry(volume_key(&k.meta))
-                .or_default()
-                .push(k);
+            by_volume.entry(volume_key(&k.meta)).or_default().push(k);
         }
     }
     let mut seen_in_batch: HashMap<&str, [u8; 32]> = HashMap::new();
@@ -553,10 +547,21 @@ pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, 
         // The key's own index needs the key: fetched through the audited reveal call with
         // purpose `check` (recorded, not marked "rotate after use"). That call needs a fresh
         // sign-in; without one the submissions wait for the next listing.
-        let secret = match reveal(client, escrow, key, "check", Some("indexing an enrollment submission")).await {
+        let secret = match reveal(
+            client,
+            escrow,
+            key,
+            "check",
+            Some("indexing an enrollment submission"),
+        )
+        .await
+        {
             Ok(secret) => secret,
             Err(FlowError::Client(e)) if e.code() == Some("fresh_sign_in_required") => {
-                return Ok(Indexed { indexed: 0, waiting: pending.len() });
+                return Ok(Indexed {
+                    indexed: 0,
+                    waiting: pending.len(),
+                });
             }
             Err(e) => return Err(e),
         };
@@ -570,7 +575,10 @@ pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, 
         let duplicate = existing.iter().find(|k| {
             let (_, index) = &escrow.keys[&k.header.escrow_version];
             let tag = index.secret(key.meta.kind.as_str(), &secret);
-            k.view.secret_tag.as_ref().is_some_and(|t| ct_eq(&t.0, &tag))
+            k.view
+                .secret_tag
+                .as_ref()
+                .is_some_and(|t| ct_eq(&t.0, &tag))
         });
         entries.push(IndexEntry {
             id: key.view.id.clone(),
@@ -709,8 +717,8 @@ pub async fn submit(
         let keys = chunk
             .iter()
             .map(|plain| {
-                let id = uuid::Builder::from_random_bytes(keyhaven_crypto::random_array())
-                    .into_uuid();
+                let id =
+                    uuid::Builder::from_random_bytes(keyhaven_crypto::random_array()).into_uuid();
                 let (header, secret) =
                     SealedDeviceKey::seal(token.workspace, id, (version, &public), plain, &signer)
                         .map_err(|e| integrity(e.to_string()))?;

@@ -173,9 +173,7 @@ pub enum KeyIdError {
     #[error("the key identifier must be at most 256 printable characters")]
     Invalid,
     /// A BitLocker key needs the protector's GUID.
-    #[error(
-        "a BitLocker key identifier is a GUID like {{AC9D5655-F7CA-4D1D-902F-1B6087118138}}"
-    )]
+    #[error("a BitLocker key identifier is a GUID like {{AC9D5655-F7CA-4D1D-902F-1B6087118138}}")]
     NotGuid,
 }
 
@@ -545,7 +543,12 @@ impl SealedDeviceKey {
         let author = match r.u8()? {
             1 => Author::Member(AccountId(r.uuid()?)),
             2 => Author::Token(r.uuid()?),
-            tag => return Err(DecodeError::UnknownTag { what: "author", tag }),
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "author",
+                    tag,
+                });
+            }
         };
         let wrapped_key = r.bytes()?.to_vec();
         let meta = r.bytes()?.to_vec();
@@ -722,8 +725,8 @@ impl TokenGrant {
         r.version(VERSION_1)?;
         let workspace = WorkspaceId(r.uuid()?);
         let token = r.uuid()?;
-        let verifying_key = VerifyingKey::from_bytes(&r.array()?)
-            .map_err(|_| DecodeError::Invalid("token key"))?;
+        let verifying_key =
+            VerifyingKey::from_bytes(&r.array()?).map_err(|_| DecodeError::Invalid("token key"))?;
         let expires_at = r.u64()?;
         let created_by = AccountId(r.uuid()?);
         let signature = Signature(r.array()?);
@@ -840,13 +843,20 @@ impl TokenSecret {
     /// What the server checks (it stores only its SHA-256). It cannot derive the signing or
     /// resubmission keys from it.
     pub fn auth(&self) -> Zeroizing<[u8; 32]> {
-        kdf::derive_array(self.secret.as_ref(), self.id.as_bytes(), Label::EscrowTokenAuth)
+        kdf::derive_array(
+            self.secret.as_ref(),
+            self.id.as_bytes(),
+            Label::EscrowTokenAuth,
+        )
     }
 
     /// The key that signs this token's submissions.
     pub fn signing_key(&self) -> SigningKey {
-        let seed =
-            kdf::derive_array::<32>(self.secret.as_ref(), self.id.as_bytes(), Label::EscrowTokenSign);
+        let seed = kdf::derive_array::<32>(
+            self.secret.as_ref(),
+            self.id.as_bytes(),
+            Label::EscrowTokenSign,
+        );
         SigningKey::from_seed(&seed)
     }
 
@@ -878,8 +888,11 @@ mod tests {
             volume: "C:".into(),
             volume_type: Some(VolumeType::Os),
             kind: DeviceKind::BitLocker,
-            key_id: KeyId::parse("{ac9d5655-f7ca-4d1d-902f-1b6087118138}", DeviceKind::BitLocker)
-                .unwrap(),
+            key_id: KeyId::parse(
+                "{ac9d5655-f7ca-4d1d-902f-1b6087118138}",
+                DeviceKind::BitLocker,
+            )
+            .unwrap(),
             source: "typed".into(),
             added_at: 1_700_000_000,
         }
@@ -887,8 +900,11 @@ mod tests {
 
     #[test]
     fn key_ids_normalize() {
-        let a = KeyId::parse("{ac9d5655-f7ca-4d1d-902f-1b6087118138}", DeviceKind::BitLocker)
-            .unwrap();
+        let a = KeyId::parse(
+            "{ac9d5655-f7ca-4d1d-902f-1b6087118138}",
+            DeviceKind::BitLocker,
+        )
+        .unwrap();
         let b = KeyId::parse(" AC9D5655-F7CA-4D1D-902F-1B6087118138 ", DeviceKind::Luks).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.as_str(), "AC9D5655-F7CA-4D1D-902F-1B6087118138");
@@ -899,19 +915,31 @@ mod tests {
         );
         let text = KeyId::parse("mac serial C02X", DeviceKind::FileVault).unwrap();
         assert_eq!(text.hex_prefix(), None);
-        assert_eq!(KeyId::parse(" {} ", DeviceKind::Generic), Err(KeyIdError::Empty));
+        assert_eq!(
+            KeyId::parse(" {} ", DeviceKind::Generic),
+            Err(KeyIdError::Empty)
+        );
     }
 
     #[test]
     fn prefix_queries() {
         let id = meta().key_id;
-        for typed in ["ac9d5655", "{AC9D5655-F7", "AC9D5655F7CA4D1D", "ac9d5655-f7ca-4d1d-902f-1b6087118138"] {
+        for typed in [
+            "ac9d5655",
+            "{AC9D5655-F7",
+            "AC9D5655F7CA4D1D",
+            "ac9d5655-f7ca-4d1d-902f-1b6087118138",
+        ] {
             let q = PrefixQuery::parse(typed).unwrap();
             assert_eq!(q.index_prefix(), "AC9D5655");
             assert!(id.matches(&q), "{typed}");
         }
         assert!(!id.matches(&PrefixQuery::parse("AC9D5656").unwrap()));
-        assert!(PrefixQuery::parse("AC9D565").unwrap_err().contains("at least 8"));
+        assert!(
+            PrefixQuery::parse("AC9D565")
+                .unwrap_err()
+                .contains("at least 8")
+        );
         assert!(PrefixQuery::parse("AC9D565G").unwrap_err().contains("'G'"));
     }
 

@@ -20,8 +20,11 @@ fn meta() -> DeviceMeta {
         volume: "C:".into(),
         volume_type: Some(VolumeType::Os),
         kind: DeviceKind::BitLocker,
-        key_id: KeyId::parse("{ac9d5655-f7ca-4d1d-902f-1b6087118138}", DeviceKind::BitLocker)
-            .unwrap(),
+        key_id: KeyId::parse(
+            "{ac9d5655-f7ca-4d1d-902f-1b6087118138}",
+            DeviceKind::BitLocker,
+        )
+        .unwrap(),
         source: "typed".into(),
         added_at: 1_700_000_000,
     }
@@ -136,12 +139,26 @@ fn token_records_need_a_verified_grant() {
     header.verify(roster, std::slice::from_ref(&grant)).unwrap();
 
     // A grant signed by a plain member, or by a key the roster does not know, is worthless.
-    let by_member =
-        TokenGrant::sign(ws, &token, 2_000_000_000, f.member.id, &f.member.keys.signing);
+    let by_member = TokenGrant::sign(
+        ws,
+        &token,
+        2_000_000_000,
+        f.member.id,
+        &f.member.keys.signing,
+    );
     assert_eq!(by_member.verify(roster), Err(EscrowError::BadSignature));
-    let fake = TokenGrant::sign(ws, &token, 2_000_000_000, f.admin.id, &SigningKey::generate());
+    let fake = TokenGrant::sign(
+        ws,
+        &token,
+        2_000_000_000,
+        f.admin.id,
+        &SigningKey::generate(),
+    );
     assert_eq!(fake.verify(roster), Err(EscrowError::BadSignature));
-    assert_eq!(header.verify(roster, &[fake]), Err(EscrowError::BadSignature));
+    assert_eq!(
+        header.verify(roster, &[fake]),
+        Err(EscrowError::BadSignature)
+    );
 
     // The resubmission tag is stable per token and key, and differs across tokens.
     let tag = token.resubmission_tag(&plain.meta, "secret");

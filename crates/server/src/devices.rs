@@ -144,28 +144,27 @@ async fn add(
 ) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
     let m = device_manager(&state, &session, &id).await?;
     batch_size(req.keys.len(), MAX_BATCH)?;
-    let rows = req
-        .keys
-        .into_iter()
-        .map(|k| {
-            let tags = k
-                .tags
-                .as_ref()
-                .ok_or_else(|| ApiError::BadRequest("every key needs its blind indexes".into()))?;
-            Ok(NewDeviceKeyRow {
-                id: parse_uuid(&k.id, "key id")?,
-                tags: Some(tags_row(tags)?),
-                header: part(k.header, "header")?,
-                secret: part(k.secret, "secret")?,
-                resubmission: None,
-                replaces: k
-                    .replaces
-                    .as_deref()
-                    .map(|r| parse_uuid(r, "replaces"))
-                    .transpose()?,
+    let rows =
+        req.keys
+            .into_iter()
+            .map(|k| {
+                let tags = k.tags.as_ref().ok_or_else(|| {
+                    ApiError::BadRequest("every key needs its blind indexes".into())
+                })?;
+                Ok(NewDeviceKeyRow {
+                    id: parse_uuid(&k.id, "key id")?,
+                    tags: Some(tags_row(tags)?),
+                    header: part(k.header, "header")?,
+                    secret: part(k.secret, "secret")?,
+                    resubmission: None,
+                    replaces: k
+                        .replaces
+                        .as_deref()
+                        .map(|r| parse_uuid(r, "replaces"))
+                        .transpose()?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, ApiError>>()?;
     let (added, already_present) = state
         .store()
         .add_device_keys(
@@ -261,9 +260,7 @@ fn filters(q: &ListQuery) -> Result<Vec<DeviceFilter>, ApiError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     if parsed.is_empty() || parsed.len() > 64 {
-        return Err(ApiError::BadRequest(
-            "give 1 to 64 tags with by=…".into(),
-        ));
+        return Err(ApiError::BadRequest("give 1 to 64 tags with by=…".into()));
     }
     Ok(parsed
         .into_iter()
@@ -317,8 +314,14 @@ async fn reveal(
             ));
         }
     };
-    let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control)) {
+    let reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control))
+    {
         return Err(ApiError::BadRequest(format!(
             "the reason must be one line of at most {MAX_REASON_CHARS} characters"
         )));

@@ -406,7 +406,10 @@ async fn check_shares(
 }
 
 /// Key rotations need a recent sign-in (DESIGN.md, "Sessions").
-pub(crate) async fn require_fresh_sign_in(state: &AppState, session: &Session) -> Result<(), ApiError> {
+pub(crate) async fn require_fresh_sign_in(
+    state: &AppState,
+    session: &Session,
+) -> Result<(), ApiError> {
     let signed_in = state
         .store()
         .session_created_at(&session.token_hash)

@@ -292,7 +292,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// `keyhaven args…` as `user`, with extra environment and `input` on stdin (never a terminal).
 pub fn run(user: &User, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
-    let mut child = Command::new(support::BIN)
+    let mut child = Command::new(BIN)
         .args(args)
         .env("KEYHAVEN_HOME", user.home.path())
         .env("KEYHAVEN_SKIP_PROMPTS", "1")
@@ -412,4 +412,3 @@ pub fn join(server: &Server, owner: &User, invitee: &User, email: &str, role: &s
         stderr(&out)
     );
 }
-

@@ -339,7 +339,10 @@ impl RosterState {
         let manages = |role: &Role| matches!(role, Role::Owner | Role::Admin);
         match body {
             EntryBody::AddMember {
-                account, keys, role, ..
+                account,
+                keys,
+                role,
+                ..
             } if manages(role) => note(*account, keys.signing),
             EntryBody::ChangeRole { account, role } if manages(role) => {
                 if let Some(m) = self.members.get(account) {

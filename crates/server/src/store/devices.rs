@@ -226,11 +226,13 @@ impl Store {
                 added.push(key.id.as_str());
             }
             if let Some(token_id) = token_id {
-                sqlx::query("UPDATE escrow_tokens SET submissions = submissions + $2 WHERE id = $1")
-                    .bind(token_id)
-                    .bind(added.len() as i64)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE escrow_tokens SET submissions = submissions + $2 WHERE id = $1",
+                )
+                .bind(token_id)
+                .bind(added.len() as i64)
+                .execute(&mut *tx)
+                .await?;
             }
             if !added.is_empty() {
                 audit::append(
@@ -313,11 +315,12 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         audit::retrying(|| async {
             let mut tx = self.pool().begin().await?;
-            let row = sqlx::query("SELECT secret FROM device_keys WHERE workspace_id = $1 AND id = $2")
-                .bind(workspace_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row =
+                sqlx::query("SELECT secret FROM device_keys WHERE workspace_id = $1 AND id = $2")
+                    .bind(workspace_id)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let Some(row) = row else {
                 return Ok(None);
             };
