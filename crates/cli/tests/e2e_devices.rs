@@ -349,9 +349,11 @@ fn devices_story(db: Db) {
         "{}",
         stdout(&out)
     );
-    // The agent has no session: it cannot list or find.
+    // The agent has no session: it cannot list or find. Nor can the token itself, sent as a
+    // session, read, reveal or delete anything; and a wrong auth value is refused.
     let out = run(&agent, &["device", "list"], &[], "");
     assert_eq!(out.status.code(), Some(1));
+    token_cannot_read(&server, &alice, &token);
     // Holders of the escrow key index the submission on their next look, and find it.
     let found = ok(&alice, &["device", "find", "0BADC0DE"]);
     assert!(found.contains("LAB-PC-9"), "{found}");
@@ -361,6 +363,71 @@ fn devices_story(db: Db) {
     let out = submit(KEY_C);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("revoked"), "{}", stderr(&out));
+    // An expired token is refused too.
+    let created = ok(&alice, &["escrow", "token", "create", "--expires", "1h"]);
+    let second = created
+        .split_whitespace()
+        .find(|w| w.starts_with("KHT1-"))
+        .unwrap()
+        .to_owned();
+    server.sql("UPDATE escrow_tokens SET expires_at = 1000 WHERE revoked_at IS NULL");
+    let out = run(
+        &agent,
+        &[
+            "escrow",
+            "submit",
+            "--server",
+            &server.url,
+            "--device",
+            "LAB-PC-9",
+            "--kind",
+            "bitlocker",
+            "--key-id",
+            ID_C,
+        ],
+        &[
+            ("KEYHAVEN_ESCROW_TOKEN", &second),
+            ("KEYHAVEN_DEVICE_KEY", KEY_C),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+
+    // Removing the helpdesk member rotates the escrow key: new keys are sealed to version 2,
+    // the older ones stay readable by the remaining holders, and Hugo is refused.
+    let out = ok(&alice, &["member", "remove", "hugo@example.com"]);
+    assert!(out.contains("The escrow key is now version 2."), "{out}");
+    let out = run(
+        &alice,
+        &[
+            "device",
+            "add",
+            "--device",
+            "NEW-PC-1",
+            "--kind",
+            "bitlocker",
+            "--key-id",
+            ID_C,
+        ],
+        &[("KEYHAVEN_DEVICE_KEY", KEY_D)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("the key it replaces is kept as history"),
+        "{}",
+        stdout(&out)
+    );
+    let history = ok(&alice, &["device", "list", "--history"]);
+    assert!(
+        history.contains("NEW-PC-1") && history.contains("replaced"),
+        "{history}"
+    );
+    let found = ok(&alice, &["device", "find", "5E0B7C44"]);
+    assert!(found.contains("NEW-PC-1"), "{found}");
+    let err = refused(&hugo, &["device", "find", "5E0B7C44"]);
+    assert!(!err.is_empty());
 
     // If the audit event cannot be written, nothing is revealed and nothing is marked.
     let refuse = match db {
@@ -393,6 +460,50 @@ fn devices_story(db: Db) {
     ok(&alice, &["device", "rm", ID_D]);
     let list = ok(&alice, &["device", "list"]);
     assert!(!list.contains(ID_D), "{list}");
+}
+
+/// The enrollment token used as a session, or with a wrong auth value: refused everywhere.
+fn token_cannot_read(server: &Server, alice: &User, token: &str) {
+    let ws: serde_json::Value =
+        serde_json::from_str(&ok(alice, &["workspace", "list", "--json"])).unwrap();
+    let ws = ws[0]["id"].as_str().unwrap().to_owned();
+    let parsed = keyhaven_core::escrow::TokenSecret::parse(token).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let as_session = keyhaven_client::Client::new(&server.url)
+            .unwrap()
+            .with_session(token);
+        let key = "00000000-0000-4000-8000-000000000001";
+        let list: Result<serde_json::Value, _> = as_session
+            .get(&format!("/v1/workspaces/{ws}/devices"))
+            .await;
+        let reveal: Result<serde_json::Value, _> = as_session
+            .post(
+                &format!("/v1/workspaces/{ws}/devices/{key}/reveal"),
+                &serde_json::json!({"purpose": "reveal", "reason": null}),
+            )
+            .await;
+        let delete = as_session
+            .send_delete(&format!("/v1/workspaces/{ws}/devices/{key}"))
+            .await;
+        for err in [list.err(), reveal.err(), delete.err()] {
+            assert_eq!(
+                err.and_then(|e| e.code().map(str::to_owned)).as_deref(),
+                Some("unauthorized")
+            );
+        }
+        let anonymous = keyhaven_client::Client::new(&server.url).unwrap();
+        let wrong: Result<serde_json::Value, _> = anonymous
+            .post(
+                "/v1/escrow/roster",
+                &serde_json::json!({"token_id": parsed.id.to_string(), "auth": "AAAA"}),
+            )
+            .await;
+        assert_eq!(wrong.unwrap_err().code(), Some("forbidden"));
+    });
 }
 
 #[test]
