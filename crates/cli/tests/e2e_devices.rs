@@ -148,6 +148,10 @@ fn devices_story(db: Db) {
     let out = ok(&alice, &["device", "import", csv.to_str().unwrap()]);
     assert!(out.contains("Imported 1 key(s)"), "{out}");
 
+    // Every published BitLocker example of the foundation issue, as one JSON import: the
+    // valid ones are escrowed, each invalid one is reported with its group.
+    published_examples(&alice, usb.path());
+
     // The list shows metadata only.
     let list = ok(&alice, &["device", "list"]);
     for id in [ID_A, ID_B, ID_C, ID_D] {
@@ -460,6 +464,70 @@ fn devices_story(db: Db) {
     ok(&alice, &["device", "rm", ID_D]);
     let list = ok(&alice, &["device", "list"]);
     assert!(!list.contains(ID_D), "{list}");
+}
+
+fn published_examples(alice: &User, dir: &Path) {
+    let vectors: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/vectors/bitlocker-recovery-passwords.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let vectors = vectors["vectors"].as_array().unwrap();
+    let rows: Vec<serde_json::Value> = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::json!({
+                "device": format!("PUBLISHED-{i:02}"),
+                "key_id": format!("{i:08X}-0000-4000-8000-00000000AAAA"),
+                "recovery_password": v["password"],
+            })
+        })
+        .collect();
+    let path = dir.join("published.json");
+    write(&path, serde_json::to_string(&rows).unwrap().as_bytes());
+    let out = run(
+        alice,
+        &["device", "import", path.to_str().unwrap(), "--json"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "some examples are invalid");
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let valid = vectors.iter().filter(|v| v["expected"] == "valid").count();
+    assert_eq!(summary["imported"], valid);
+    let invalid = summary["invalid"].as_array().unwrap();
+    assert_eq!(invalid.len(), vectors.len() - valid);
+    for (i, v) in vectors.iter().enumerate() {
+        if v["expected"] == "valid" {
+            continue;
+        }
+        let reason = invalid
+            .iter()
+            .find(|r| {
+                r["input"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("#{}", i + 1))
+            })
+            .unwrap_or_else(|| panic!("example {i} reported: {invalid:?}"))["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            reason.contains(&format!("group {}", v["group"])),
+            "example {i}: {reason}"
+        );
+    }
+    // They are not this story's devices: remove them again.
+    for (i, v) in vectors.iter().enumerate() {
+        if v["expected"] == "valid" {
+            ok(alice, &["device", "rm", &format!("{i:08X}")]);
+        }
+    }
 }
 
 /// The enrollment token used as a session, or with a wrong auth value: refused everywhere.
