@@ -62,6 +62,26 @@ echo
 echo "== FileVault and LUKS keys, and JSON for scripts"
 kh key check abcd-efgh-ijkl-mnop-qrst-uvwx
 kh key check --json cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv
+
+echo
+echo "== Device recovery keys: import a BitLocker file (sealed here to the workspace escrow key)"
+kh device import "crates/core/tests/data/bitlocker-txt/windows-utf16le-bom-crlf.TXT" \
+  --device FIN-LAPTOP-07 --volume C: --volume-type os --workspace "$WS_NAME"
+PREFIX=$("$KH" device list --json --workspace "$WS_NAME" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["key_id"][:8].lower())')
+echo
+echo "== Find it by what the locked machine shows: the first 8 characters of the key ID, any case"
+kh device find "$PREFIX" --workspace "$WS_NAME"
+echo
+echo "== Reveal it with a reason: the audit event is written first, the key marked for rotation"
+kh device reveal "$PREFIX" --reason "ticket 4711: user locked out" --workspace "$WS_NAME"
+kh device list --needs-rotation --workspace "$WS_NAME"
+echo
+echo "== Export it to a folder (a USB drive, say) exactly as Windows saves it"
+USB="./keyhaven-data/tour-usb-$(date +%s)"
+mkdir -p "$USB"
+kh device export "$PREFIX" --format bitlocker-txt --out "$USB" --workspace "$WS_NAME"
+ls "$USB"
+kh audit list --workspace "$WS_NAME"
 kh logout
 
 if [ -n "${KEYHAVEN_TOUR_EXIT:-}" ]; then exit 0; fi

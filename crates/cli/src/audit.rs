@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use keyhaven_client::Client;
 use keyhaven_client::audit::{self, AuditError, AuditHead};
+use keyhaven_client::devices;
 use keyhaven_client::workspaces::Me;
 use keyhaven_core::ids::WorkspaceId;
 use keyhaven_proto::AuditEvent;
@@ -64,8 +65,20 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
         AuditCommand::List { which, json } => {
             let log = fetch(&client, &me, &which).await?;
             let checked = check(&log);
+            let keys = device_keys(&client, &me, &which, &log).await;
             if json {
-                let rows: Vec<_> = log.events.iter().map(json_row).collect();
+                let rows: Vec<_> = log
+                    .events
+                    .iter()
+                    .map(|e| {
+                        let mut row = json_row(e);
+                        let named = named_keys(e, &keys);
+                        if !named.is_empty() {
+                            row["device_keys"] = serde_json::json!(named);
+                        }
+                        row
+                    })
+                    .collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else if log.events.is_empty() {
                 println!("The audit log of {} is empty.", log.label);
@@ -79,6 +92,9 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
                         e.actor,
                         e.details
                     );
+                    for named in named_keys(e, &keys) {
+                        println!("{:>5}  {named}", "");
+                    }
                 }
             }
             checked.map(drop)
@@ -97,6 +113,54 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Record id → "key <identifier> of <device>", for the device-key events of a workspace log:
+/// the server records only record ids (it never learns identifiers), so they are named here,
+/// on this device, when the caller holds the escrow key. Empty otherwise.
+async fn device_keys(
+    client: &Client,
+    me: &Me,
+    which: &Which,
+    log: &Log,
+) -> std::collections::HashMap<String, String> {
+    let mut names = std::collections::HashMap::new();
+    if which.account || !log.events.iter().any(|e| e.kind.starts_with("device-key")) {
+        return names;
+    }
+    let Ok(opened) = crate::workspace::open(client, me, which.workspace.as_deref()).await else {
+        return names;
+    };
+    let Ok(escrow) = devices::Escrow::open(client, me, &opened).await else {
+        return names;
+    };
+    let filter = devices::ListFilter {
+        history: true,
+        ..Default::default()
+    };
+    if let Ok(keys) = devices::list(client, &escrow, &filter).await {
+        for k in keys {
+            names.insert(
+                k.view.id.clone(),
+                format!("key {} of {}", k.meta.key_id.as_str(), k.meta.device),
+            );
+        }
+    }
+    names
+}
+
+/// The named device keys an event's details mention.
+fn named_keys(e: &AuditEvent, names: &std::collections::HashMap<String, String>) -> Vec<String> {
+    let Ok(details) = serde_json::from_str::<serde_json::Value>(&e.details) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<&str> = details["device_key"].as_str().into_iter().collect();
+    if let Some(list) = details["device_keys"].as_array() {
+        ids.extend(list.iter().filter_map(|v| v.as_str()).take(20));
+    }
+    ids.iter()
+        .filter_map(|id| names.get(*id).cloned())
+        .collect()
 }
 
 /// A chain as the server returned it.

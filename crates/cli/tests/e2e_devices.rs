@@ -189,6 +189,11 @@ fn devices_story(db: Db) {
         audit.contains("device-key-revealed") && audit.contains("ticket 4711"),
         "{audit}"
     );
+    // The server logged a record id only; this device names the key from the escrow.
+    assert!(
+        audit.contains(&format!("key {ID_A} of FIN-LAPTOP-07")),
+        "{audit}"
+    );
     let rotation = ok(&alice, &["device", "list", "--needs-rotation"]);
     assert!(
         rotation.contains(ID_A) && !rotation.contains(ID_B),
