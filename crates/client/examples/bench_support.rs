@@ -6,6 +6,9 @@
 //! - `bench_support kdf` prints the milliseconds Argon2id takes with the default parameters,
 //!   through the same OPAQUE registration path a login uses, so login time can be compared
 //!   with the key-stretching time alone.
+//! - `bench_support find-paths URL EMAIL WORKSPACE_ID PREFIX...` signs in, opens the escrow
+//!   key as `keyhaven device find` does, and prints the request path the client sends for each
+//!   8-character prefix (the blind-index lookup), one per line, for wrk to replay.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +56,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             println!("seeded {count}");
         }
+        Some("find-paths") if args.len() >= 6 => {
+            let client = Client::new(&args[2])?;
+            let password = Zeroizing::new(std::env::var("KEYHAVEN_PASSWORD")?);
+            let logged_in = flows::login(&client, &args[3], password).await?;
+            let client = client.with_session(logged_in.session_token.to_string());
+            let me = Me {
+                id: AccountId(logged_in.account.id.parse()?),
+                email: logged_in.account.email.clone(),
+                keys: logged_in.keys,
+            };
+            let ws = WorkspaceId(args[4].parse()?);
+            let opened = workspaces::open(&client, &me, ws, None).await?;
+            let escrow = keyhaven_client::devices::Escrow::open(&client, &me, &opened).await?;
+            for prefix in &args[5..] {
+                let query = keyhaven_core::escrow::PrefixQuery::parse(prefix)?;
+                println!("{}", escrow.find_path(&query));
+            }
+        }
         Some("kdf") => {
             let setup = opaque::ServerSetup::generate();
             let (state, request) = opaque::client_registration_start(b"password")?;
@@ -68,7 +89,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         _ => {
             return Err(
-                "usage: bench_support seed URL EMAIL WORKSPACE_ID COUNT | bench_support kdf".into(),
+                "usage: bench_support seed URL EMAIL WORKSPACE_ID COUNT | bench_support kdf | \
+                 bench_support find-paths URL EMAIL WORKSPACE_ID PREFIX..."
+                    .into(),
             );
         }
     }

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use keyhaven_core::blind_index::BlindIndexKey;
 use keyhaven_core::escrow::{
-    Author, DeviceKeyPlain, DeviceKind, DeviceMeta, PrefixQuery, RecordSigner, SealedDeviceKey,
-    TokenGrant, TokenSecret,
+    Author, DeviceKeyPlain, DeviceKind, DeviceMeta, PrefixQuery, RecordBatch, RecordSigner,
+    SealedDeviceKey, TokenGrant, TokenSecret,
 };
 use keyhaven_core::ids::WorkspaceId;
 use keyhaven_core::roster::{self, RosterHead, RosterState};
@@ -31,9 +31,9 @@ use crate::flows::FlowError;
 use crate::workspaces::{Me, Opened, integrity};
 
 /// Keys per add call (the server takes up to 1,000; this keeps requests under its 1 MiB limit).
-pub const ADD_BATCH: usize = 400;
+pub const ADD_BATCH: usize = 800;
 /// Tags per lookup call.
-const LOOKUP_BATCH: usize = 48;
+const LOOKUP_BATCH: usize = 200;
 
 /// The escrow private keys this account holds, with their blind-index keys.
 pub struct Escrow {
@@ -102,6 +102,18 @@ impl Escrow {
         Ok((version, index))
     }
 
+    /// The request path [`find`] sends for `query` (its blind-index lookup), for benchmarks
+    /// that replay it.
+    pub fn find_path(&self, query: &PrefixQuery) -> String {
+        let tags = self.tags_under_every_version(|i| i.key_id_prefix(query.index_prefix()));
+        let list: Vec<String> = tags.iter().map(|t| b64(t)).collect();
+        format!(
+            "/v1/workspaces/{}/devices?by=prefix&tags={}",
+            self.workspace(),
+            list.join(",")
+        )
+    }
+
     fn tags_under_every_version(&self, f: impl Fn(&BlindIndexKey) -> [u8; 32]) -> Vec<[u8; 32]> {
         self.keys.values().map(|(_, index)| f(index)).collect()
     }
@@ -138,6 +150,8 @@ fn verify_all(escrow: &Escrow, answer: DeviceKeysView) -> Result<Vec<DeviceKey>,
         .filter_map(|g| TokenGrant::from_bytes(&g.0).ok())
         .collect();
     let mut out = Vec::with_capacity(answer.keys.len());
+    // Records sealed together share one batch key: open it once.
+    let mut batch_keys = HashMap::new();
     for view in answer.keys {
         let header =
             SealedDeviceKey::from_bytes(&view.header.0).map_err(|e| integrity(e.to_string()))?;
@@ -154,8 +168,16 @@ fn verify_all(escrow: &Escrow, answer: DeviceKeysView) -> Result<Vec<DeviceKey>,
                 view.id, header.escrow_version
             ))
         })?;
+        let batch_key = match batch_keys.entry(header.batch_cache_key()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                header
+                    .batch_key(secret)
+                    .map_err(|err| integrity(format!("device key {}: {err}", view.id)))?,
+            ),
+        };
         let meta = header
-            .open_meta(secret)
+            .open_meta_with(batch_key)
             .map_err(|e| integrity(format!("device key {}: {e}", view.id)))?;
         out.push(DeviceKey { header, meta, view });
     }
@@ -337,33 +359,25 @@ pub struct Added {
 }
 
 fn new_record(
-    escrow: &Escrow,
+    batch: &RecordBatch,
     me: &Me,
-    version: u32,
     index: &BlindIndexKey,
     plain: &DeviceKeyPlain,
     replaces: Option<String>,
-) -> Result<NewDeviceKey, FlowError> {
-    let public = escrow
-        .roster
-        .escrow_keys
-        .get(version as usize - 1)
-        .ok_or_else(|| integrity("escrow key version missing"))?;
+) -> NewDeviceKey {
     let id = uuid::Builder::from_random_bytes(keyhaven_crypto::random_array()).into_uuid();
     let signer = RecordSigner {
         author: Author::Member(me.id),
         key: &me.keys.signing,
     };
-    let (header, secret) =
-        SealedDeviceKey::seal(escrow.workspace(), id, (version, public), plain, &signer)
-            .map_err(|e| integrity(e.to_string()))?;
-    Ok(NewDeviceKey {
+    let (header, secret) = batch.seal(id, plain, &signer);
+    NewDeviceKey {
         id: id.hyphenated().to_string(),
         header: Bytes(header.to_bytes()),
         secret: Bytes(secret),
         tags: Some(tags(index, &plain.meta, &plain.secret)),
         replaces,
-    })
+    }
 }
 
 /// What happens to one input of [`add`].
@@ -427,6 +441,17 @@ fn seal_all(
             Plan::Store(replaces) => Some((plain, replaces.clone())),
         })
         .collect();
+    if work.is_empty() {
+        return Ok(Vec::new());
+    }
+    let public = escrow
+        .roster
+        .escrow_keys
+        .get(version as usize - 1)
+        .ok_or_else(|| integrity("escrow key version missing"))?;
+    let batch = RecordBatch::new(escrow.workspace(), (version, public))
+        .map_err(|e| integrity(e.to_string()))?;
+    let batch = &batch;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_thread = work.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -436,15 +461,15 @@ fn seal_all(
                 scope.spawn(move || {
                     part.iter()
                         .map(|(plain, replaces)| {
-                            new_record(escrow, me, version, index, plain, replaces.clone())
+                            new_record(batch, me, index, plain, replaces.clone())
                         })
-                        .collect::<Result<Vec<_>, _>>()
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         let mut out = Vec::with_capacity(work.len());
         for handle in handles {
-            out.extend(handle.join().expect("sealing does not panic")?);
+            out.extend(handle.join().expect("sealing does not panic"));
         }
         Ok(out)
     })
@@ -714,14 +739,14 @@ pub async fn submit(
         already_present: 0,
     };
     for chunk in inputs.chunks(100) {
+        let batch = RecordBatch::new(token.workspace, (version, &public))
+            .map_err(|e| integrity(e.to_string()))?;
         let keys = chunk
             .iter()
             .map(|plain| {
                 let id =
                     uuid::Builder::from_random_bytes(keyhaven_crypto::random_array()).into_uuid();
-                let (header, secret) =
-                    SealedDeviceKey::seal(token.workspace, id, (version, &public), plain, &signer)
-                        .map_err(|e| integrity(e.to_string()))?;
+                let (header, secret) = batch.seal(id, plain, &signer);
                 Ok(TokenKey {
                     id: id.hyphenated().to_string(),
                     header: Bytes(header.to_bytes()),

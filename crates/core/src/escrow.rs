@@ -1,10 +1,13 @@
 //! Escrowed device recovery keys: records sealed to the workspace escrow key, and the
 //! enrollment-token grants that let a device agent add records it can never read back.
 //!
-//! A record is two ciphertexts under one fresh record key: the metadata (device, serial, OS,
-//! volume, kind, identifier, source, date) and the secret (the recovery key itself). The record
-//! key is sealed (HPKE) to the escrow public key of one escrow version, so only owners, admins
-//! and helpdesk members can open either. The server lists the header (wrapped key, metadata)
+//! A record is two ciphertexts under its own record key: the metadata (device, serial, OS,
+//! volume, kind, identifier, source, date) and the secret (the recovery key itself). Record
+//! keys are derived (HKDF, salt = record id) from a batch key, which is sealed (HPKE) once per
+//! batch of records to the escrow public key of one escrow version: only owners, admins and
+//! helpdesk members can open either ciphertext, and an import of 100,000 keys costs 250 HPKE
+//! operations instead of 100,000. Every record carries its batch's sealed key, so it opens on
+//! its own. The server lists the header (wrapped key, metadata)
 //! freely but serves the secret ciphertext only through the audited reveal call.
 //!
 //! Every header is signed: by its author's account key (checked against the roster) or, for a
@@ -414,11 +417,13 @@ pub struct SealedDeviceKey {
     pub workspace: WorkspaceId,
     /// Record id.
     pub id: uuid::Uuid,
-    /// Escrow key version the record key is sealed to.
+    /// Escrow key version the batch key is sealed to.
     pub escrow_version: u32,
+    /// The batch the record was sealed in.
+    pub batch: uuid::Uuid,
     /// Who wrote it.
     pub author: Author,
-    /// The record key, sealed to the escrow public key.
+    /// The batch key, sealed to the escrow public key.
     pub wrapped_key: Vec<u8>,
     /// The metadata envelope.
     pub meta: Vec<u8>,
@@ -446,12 +451,93 @@ pub struct RecordSigner<'a> {
     pub key: &'a SigningKey,
 }
 
-fn wrap_context(ws: WorkspaceId, id: &uuid::Uuid, escrow_version: u32) -> Context {
-    Context::new("device-record-key")
+fn wrap_context(ws: WorkspaceId, batch: &uuid::Uuid, escrow_version: u32) -> Context {
+    Context::new("device-batch-key")
         .field([VERSION_1])
         .field(ws.as_bytes())
-        .field(id.as_bytes())
+        .field(batch.as_bytes())
         .field_u64(u64::from(escrow_version))
+}
+
+/// A batch key: sealed once to the escrow public key, it keys every record sealed with it.
+pub struct RecordBatch {
+    workspace: WorkspaceId,
+    id: uuid::Uuid,
+    escrow_version: u32,
+    wrapped: Vec<u8>,
+    key: SymmetricKey,
+}
+
+impl core::fmt::Debug for RecordBatch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecordBatch")
+            .field("id", &self.id)
+            .field("escrow_version", &self.escrow_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordBatch {
+    /// A fresh batch key sealed to escrow key `version`.
+    pub fn new(
+        workspace: WorkspaceId,
+        escrow: (u32, &RecipientPublicKey),
+    ) -> Result<Self, EscrowError> {
+        let (escrow_version, public) = escrow;
+        let id = uuid::Builder::from_random_bytes(keyhaven_crypto::random_array()).into_uuid();
+        let key = SymmetricKey::generate();
+        let wrapped = hpke::seal(
+            public,
+            &wrap_context(workspace, &id, escrow_version),
+            key.expose(),
+        )
+        .map_err(|_| EscrowError::InvalidEscrowKey)?;
+        Ok(Self {
+            workspace,
+            id,
+            escrow_version,
+            wrapped,
+            key,
+        })
+    }
+
+    /// Seals `plain` as record `id`, signed by `signer`. Returns the header and the secret
+    /// envelope.
+    pub fn seal(
+        &self,
+        id: uuid::Uuid,
+        plain: &DeviceKeyPlain,
+        signer: &RecordSigner<'_>,
+    ) -> (SealedDeviceKey, Vec<u8>) {
+        let record_key = record_key(&self.key, &id);
+        let meta = envelope::seal(
+            &record_key,
+            &part_context("device-meta", self.workspace, &id),
+            &plain.meta.to_bytes(),
+        );
+        let secret = envelope::seal(
+            &record_key,
+            &part_context("device-secret", self.workspace, &id),
+            plain.secret.as_bytes(),
+        );
+        let mut header = SealedDeviceKey {
+            workspace: self.workspace,
+            id,
+            escrow_version: self.escrow_version,
+            batch: self.id,
+            author: signer.author,
+            wrapped_key: self.wrapped.clone(),
+            meta,
+            secret_hash: sha256(&secret),
+            signature: Signature([0; 64]),
+        };
+        header.signature = signer.key.sign(&header.signed_message());
+        (header, secret)
+    }
+}
+
+fn record_key(batch_key: &SymmetricKey, id: &uuid::Uuid) -> SymmetricKey {
+    kdf::derive_key(batch_key.expose(), id.as_bytes(), Label::DeviceRecordKey)
 }
 
 fn part_context(label: &str, ws: WorkspaceId, id: &uuid::Uuid) -> Context {
@@ -462,8 +548,7 @@ fn part_context(label: &str, ws: WorkspaceId, id: &uuid::Uuid) -> Context {
 }
 
 impl SealedDeviceKey {
-    /// Seals `plain` as record `id` to escrow key `escrow_version`, signed by `signer`.
-    /// Returns the header and the secret envelope.
+    /// Seals one record in a batch of its own (see [`RecordBatch`] for many).
     pub fn seal(
         workspace: WorkspaceId,
         id: uuid::Uuid,
@@ -471,36 +556,7 @@ impl SealedDeviceKey {
         plain: &DeviceKeyPlain,
         signer: &RecordSigner<'_>,
     ) -> Result<(Self, Vec<u8>), EscrowError> {
-        let (escrow_version, escrow_public) = escrow;
-        let record_key = SymmetricKey::generate();
-        let wrapped_key = hpke::seal(
-            escrow_public,
-            &wrap_context(workspace, &id, escrow_version),
-            record_key.expose(),
-        )
-        .map_err(|_| EscrowError::InvalidEscrowKey)?;
-        let meta = envelope::seal(
-            &record_key,
-            &part_context("device-meta", workspace, &id),
-            &plain.meta.to_bytes(),
-        );
-        let secret = envelope::seal(
-            &record_key,
-            &part_context("device-secret", workspace, &id),
-            plain.secret.as_bytes(),
-        );
-        let mut header = Self {
-            workspace,
-            id,
-            escrow_version,
-            author: signer.author,
-            wrapped_key,
-            meta,
-            secret_hash: sha256(&secret),
-            signature: Signature([0; 64]),
-        };
-        header.signature = signer.key.sign(&header.signed_message());
-        Ok((header, secret))
+        Ok(RecordBatch::new(workspace, escrow)?.seal(id, plain, signer))
     }
 
     fn unsigned_bytes(&self) -> Writer {
@@ -508,7 +564,8 @@ impl SealedDeviceKey {
         w.u8(VERSION_1)
             .array(self.workspace.as_bytes())
             .array(self.id.as_bytes())
-            .u32(self.escrow_version);
+            .u32(self.escrow_version)
+            .array(self.batch.as_bytes());
         match self.author {
             Author::Member(a) => w.u8(1).array(a.as_bytes()),
             Author::Token(t) => w.u8(2).array(t.as_bytes()),
@@ -540,6 +597,7 @@ impl SealedDeviceKey {
         let workspace = WorkspaceId(r.uuid()?);
         let id = r.uuid()?;
         let escrow_version = r.u32()?;
+        let batch = r.uuid()?;
         let author = match r.u8()? {
             1 => Author::Member(AccountId(r.uuid()?)),
             2 => Author::Token(r.uuid()?),
@@ -559,6 +617,7 @@ impl SealedDeviceKey {
             workspace,
             id,
             escrow_version,
+            batch,
             author,
             wrapped_key,
             meta,
@@ -594,10 +653,13 @@ impl SealedDeviceKey {
         }
     }
 
-    fn record_key(&self, escrow: &RecipientSecretKey) -> Result<SymmetricKey, EscrowError> {
+    /// Opens the batch key with the private key of escrow version `self.escrow_version`.
+    /// Records of one batch share it: callers opening many records may keep it (keyed by
+    /// [`Self::batch_cache_key`]) instead of opening it again for each.
+    pub fn batch_key(&self, escrow: &RecipientSecretKey) -> Result<SymmetricKey, EscrowError> {
         let opened = hpke::open(
             escrow,
-            &wrap_context(self.workspace, &self.id, self.escrow_version),
+            &wrap_context(self.workspace, &self.batch, self.escrow_version),
             &self.wrapped_key,
         )
         .map_err(|_| EscrowError::Decryption)?;
@@ -608,12 +670,26 @@ impl SealedDeviceKey {
         Ok(SymmetricKey::from_bytes(bytes))
     }
 
-    /// Opens the metadata with the private key of escrow version `self.escrow_version`
-    /// (call [`Self::verify`] first).
+    /// What identifies this record's batch key: two headers with the same value open with the
+    /// same batch key (the HPKE context binds workspace, batch and escrow version).
+    pub fn batch_cache_key(&self) -> (WorkspaceId, uuid::Uuid, u32, [u8; 32]) {
+        (
+            self.workspace,
+            self.batch,
+            self.escrow_version,
+            sha256(&self.wrapped_key),
+        )
+    }
+
+    /// Opens the metadata (call [`Self::verify`] first).
     pub fn open_meta(&self, escrow: &RecipientSecretKey) -> Result<DeviceMeta, EscrowError> {
-        let key = self.record_key(escrow)?;
+        self.open_meta_with(&self.batch_key(escrow)?)
+    }
+
+    /// Opens the metadata with an already opened batch key.
+    pub fn open_meta_with(&self, batch_key: &SymmetricKey) -> Result<DeviceMeta, EscrowError> {
         let bytes = envelope::open(
-            &key,
+            &record_key(batch_key, &self.id),
             &part_context("device-meta", self.workspace, &self.id),
             &self.meta,
         )
@@ -631,9 +707,8 @@ impl SealedDeviceKey {
         if !ct_eq(&sha256(secret), &self.secret_hash) {
             return Err(EscrowError::SecretMismatch);
         }
-        let key = self.record_key(escrow)?;
         let bytes = envelope::open(
-            &key,
+            &record_key(&self.batch_key(escrow)?, &self.id),
             &part_context("device-secret", self.workspace, &self.id),
             secret,
         )

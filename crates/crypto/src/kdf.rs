@@ -26,6 +26,8 @@ pub enum Label {
     RecoveryProof,
     /// Escrow private key → blind-index HMAC key (salt: workspace id).
     BlindIndex,
+    /// Device-record batch key → one record's key (salt: record id).
+    DeviceRecordKey,
     /// Enrollment-token secret → the value the server checks (salt: token id).
     EscrowTokenAuth,
     /// Enrollment-token secret → Ed25519 seed that signs submissions (salt: token id).
@@ -36,13 +38,14 @@ pub enum Label {
 
 impl Label {
     /// Every label, in the order of `docs/protocol.md`.
-    pub const ALL: [Label; 9] = [
+    pub const ALL: [Label; 10] = [
         Label::AccountWrap,
         Label::Item,
         Label::RecoveryX25519,
         Label::RecoveryEd25519,
         Label::RecoveryProof,
         Label::BlindIndex,
+        Label::DeviceRecordKey,
         Label::EscrowTokenAuth,
         Label::EscrowTokenSign,
         Label::EscrowTokenDedup,
@@ -57,6 +60,7 @@ impl Label {
             Label::RecoveryEd25519 => "keyhaven/v1/recovery-ed25519",
             Label::RecoveryProof => "keyhaven/v1/recovery-proof",
             Label::BlindIndex => "keyhaven/v1/blind-index",
+            Label::DeviceRecordKey => "keyhaven/v1/device-record-key",
             Label::EscrowTokenAuth => "keyhaven/v1/escrow-token-auth",
             Label::EscrowTokenSign => "keyhaven/v1/escrow-token-sign",
             Label::EscrowTokenDedup => "keyhaven/v1/escrow-token-dedup",

@@ -24,8 +24,8 @@ use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
 use crate::members::require_fresh_sign_in;
 use crate::store::{
-    DeviceFilter, DeviceKeyListed, EventKind, MembershipRow, NewDeviceKeyRow, RevealPurpose,
-    TagKind, TagsRow, TokenRow, account_actor,
+    DeviceFilter, DeviceKeyListed, EventKind, MAX_LOOKUP_TAGS, MembershipRow, NewDeviceKeyRow,
+    RevealPurpose, TagKind, TagsRow, TokenRow, account_actor,
 };
 use crate::workspaces::{member, parse_uuid};
 
@@ -259,13 +259,12 @@ fn filters(q: &ListQuery) -> Result<Vec<DeviceFilter>, ApiError> {
                 .ok_or_else(|| ApiError::BadRequest("tags must be 32-byte base64url values".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if parsed.is_empty() || parsed.len() > 64 {
-        return Err(ApiError::BadRequest("give 1 to 64 tags with by=…".into()));
+    if parsed.is_empty() || parsed.len() > MAX_LOOKUP_TAGS {
+        return Err(ApiError::BadRequest(format!(
+            "give 1 to {MAX_LOOKUP_TAGS} tags with by=…"
+        )));
     }
-    Ok(parsed
-        .into_iter()
-        .map(|t| DeviceFilter::Tag(kind, t))
-        .collect())
+    Ok(vec![DeviceFilter::Tags(kind, parsed)])
 }
 
 async fn list(

@@ -121,7 +121,7 @@ async fn story(store: Store) {
     assert_eq!((added, present), (2, 0));
 
     // Lookups by each blind index.
-    let by = |kind, tag: Vec<u8>| DeviceFilter::Tag(kind, tag);
+    let by = |kind, tag: Vec<u8>| DeviceFilter::Tags(kind, vec![tag]);
     let found = store
         .device_keys(WS, &by(TagKind::Prefix, vec![101; 32]))
         .await

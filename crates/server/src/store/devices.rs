@@ -89,8 +89,9 @@ pub enum DeviceFilter {
         /// Only keys revealed since stored.
         needs_rotation: bool,
     },
-    /// Records whose index of that kind is `tag` (history included: the caller decides).
-    Tag(TagKind, Vec<u8>),
+    /// Records whose index of that kind is any of the tags (history included: the caller
+    /// decides). At most [`MAX_LOOKUP_TAGS`] tags.
+    Tags(TagKind, Vec<Vec<u8>>),
     /// Token submissions not indexed yet (at most 1,000).
     Unindexed,
 }
@@ -130,6 +131,9 @@ pub struct TokenRow {
     /// Keys stored through it.
     pub submissions: i64,
 }
+
+/// Most tags one lookup takes.
+pub const MAX_LOOKUP_TAGS: usize = 500;
 
 // Dynamic SQL below only ever formats in these constants and fixed column names, never input.
 const LISTED: &str = "SELECT id, header, author, created_at, updated_at, rotate_after_use, \
@@ -192,38 +196,46 @@ impl Store {
         audit::retrying(|| async {
             let mut tx = self.pool().begin().await?;
             let mut added = Vec::with_capacity(keys.len());
-            for key in keys {
-                let tags = key.tags.as_ref();
-                let done = sqlx::query(
-                    "INSERT INTO device_keys (workspace_id, id, header, secret, author, id_tag,
-                         prefix_tag, device_tag, secret_tag, resubmission_tag, created_at,
-                         updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(workspace_id)
-                .bind(&key.id)
-                .bind(&key.header)
-                .bind(&key.secret)
-                .bind(actor)
-                .bind(tags.map(|t| t.id.clone()))
-                .bind(tags.and_then(|t| t.prefix.clone()))
-                .bind(tags.map(|t| t.device.clone()))
-                .bind(tags.map(|t| t.secret.clone()))
-                .bind(key.resubmission.clone())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    if key.resubmission.is_some() {
-                        continue;
+            if keys.iter().all(|k| k.resubmission.is_none()) {
+                // A member's batch: every row must be new, so whole chunks go in one statement
+                // each (SQLite runs statements on its own thread; fewer round trips matter).
+                for chunk in keys.chunks(ROWS_PER_INSERT) {
+                    insert_rows(&mut tx, workspace_id, actor, chunk, now).await?;
+                    added.extend(chunk.iter().map(|k| k.id.as_str()));
+                }
+                for key in keys {
+                    if let Some(old) = &key.replaces {
+                        replace(&mut tx, workspace_id, old, &key.id, now).await?;
                     }
-                    return Err(StoreError::Conflict);
                 }
-                if let Some(old) = &key.replaces {
-                    replace(&mut tx, workspace_id, old, &key.id, now).await?;
+            } else {
+                // A token's batch: a resubmission is skipped, row by row.
+                for key in keys {
+                    let tags = key.tags.as_ref();
+                    let done = sqlx::query(
+                        "INSERT INTO device_keys (workspace_id, id, header, secret, author, id_tag,
+                             prefix_tag, device_tag, secret_tag, resubmission_tag, created_at,
+                             updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(workspace_id)
+                    .bind(&key.id)
+                    .bind(&key.header)
+                    .bind(&key.secret)
+                    .bind(actor)
+                    .bind(tags.map(|t| t.id.clone()))
+                    .bind(tags.and_then(|t| t.prefix.clone()))
+                    .bind(tags.map(|t| t.device.clone()))
+                    .bind(tags.map(|t| t.secret.clone()))
+                    .bind(key.resubmission.clone())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        added.push(key.id.as_str());
+                    }
                 }
-                added.push(key.id.as_str());
             }
             if let Some(token_id) = token_id {
                 sqlx::query(
@@ -273,20 +285,30 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?
             }
-            DeviceFilter::Tag(kind, tag) => {
+            DeviceFilter::Tags(kind, tags) => {
+                if tags.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let column = match kind {
                     TagKind::Id => "id_tag",
                     TagKind::Prefix => "prefix_tag",
                     TagKind::Device => "device_tag",
                     TagKind::Secret => "secret_tag",
                 };
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{LISTED} WHERE workspace_id = $1 AND {column} = $2 ORDER BY created_at, id"
-                )))
-                .bind(workspace_id)
-                .bind(tag)
-                .fetch_all(self.pool())
-                .await?
+                // One query for the whole batch; only numbered placeholders are generated.
+                let placeholders: Vec<String> = (2..tags.len().min(MAX_LOOKUP_TAGS) + 2)
+                    .map(|i| format!("${i}"))
+                    .collect();
+                let sql = format!(
+                    "{LISTED} WHERE workspace_id = $1 AND {column} IN ({})
+                     ORDER BY created_at, id",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+                for tag in tags.iter().take(MAX_LOOKUP_TAGS) {
+                    query = query.bind(tag);
+                }
+                query.fetch_all(self.pool()).await?
             }
             DeviceFilter::Unindexed => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -555,6 +577,59 @@ impl Store {
         })
         .await
     }
+}
+
+/// Rows per multi-row `INSERT` (10 parameters each: well below every database's limit).
+const ROWS_PER_INSERT: usize = 100;
+
+/// Inserts new rows in one statement; a duplicate record id fails it (and the transaction).
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    actor: &str,
+    rows: &[NewDeviceKeyRow],
+    now: i64,
+) -> Result<(), StoreError> {
+    // Only numbered placeholders are generated; every value is bound.
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let p = |j: usize| format!("${}", 3 + i * 8 + j);
+            format!(
+                "($1, {}, {}, {}, $2, {}, {}, {}, {}, NULL, {}, {})",
+                p(0),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(7)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO device_keys (workspace_id, id, header, secret, author, id_tag, prefix_tag,
+             device_tag, secret_tag, resubmission_tag, created_at, updated_at) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(workspace_id)
+        .bind(actor);
+    for row in rows {
+        let tags = row.tags.as_ref();
+        query = query
+            .bind(&row.id)
+            .bind(&row.header)
+            .bind(&row.secret)
+            .bind(tags.map(|t| t.id.clone()))
+            .bind(tags.and_then(|t| t.prefix.clone()))
+            .bind(tags.map(|t| t.device.clone()))
+            .bind(tags.map(|t| t.secret.clone()))
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Marks `old` as replaced by `new` (if it is current).

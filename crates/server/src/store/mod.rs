@@ -16,7 +16,8 @@ pub use audit::{
     AuditEvent, EventKind, SERVER_ACTOR, account_actor, account_chain, event_hash, workspace_chain,
 };
 pub use devices::{
-    DeviceFilter, DeviceKeyListed, NewDeviceKeyRow, RevealPurpose, TagKind, TagsRow, TokenRow,
+    DeviceFilter, DeviceKeyListed, MAX_LOOKUP_TAGS, NewDeviceKeyRow, RevealPurpose, TagKind,
+    TagsRow, TokenRow,
 };
 pub use members::{Append, ChangeOutcome, InvitationRow, MemberRow};
 pub use reminders::DueReminder;
