@@ -8,7 +8,8 @@
 # Needs wrk and hyperfine (Debian packages). TOTAL=1000000 by default; IMPORT=100000 per file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p keyhaven-cli -p keyhaven-client --examples
+cargo build --release -q -p keyhaven-cli --bins
+cargo build --release -q -p keyhaven-client --examples
 KH=$PWD/target/release/keyhaven
 SUPPORT=$PWD/target/release/examples/bench_support
 WORK=$(mktemp -d /tmp/keyhaven-escrow-bench.XXXXXX)

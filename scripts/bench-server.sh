@@ -6,7 +6,8 @@
 # Needs wrk and hyperfine (Debian packages). Uses a fresh data directory under /tmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p keyhaven-cli -p keyhaven-client --examples
+cargo build --release -q -p keyhaven-cli --bins
+cargo build --release -q -p keyhaven-client --examples
 KH=$PWD/target/release/keyhaven
 SUPPORT=$PWD/target/release/examples/bench_support
 WORK=$(mktemp -d /tmp/keyhaven-bench.XXXXXX)
