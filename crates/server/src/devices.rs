@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use keyhaven_crypto::{ct_eq, sha256};
@@ -32,7 +32,12 @@ use crate::workspaces::{member, parse_uuid};
 /// The escrow endpoints.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/workspaces/{id}/devices", get(list).post(add))
+        .route(
+            "/v1/workspaces/{id}/devices",
+            get(list)
+                .post(add)
+                .layer(DefaultBodyLimit::max(ADD_BODY_BYTES)),
+        )
         .route("/v1/workspaces/{id}/devices/index", post(index))
         .route("/v1/workspaces/{id}/devices/{key}", delete(remove))
         .route("/v1/workspaces/{id}/devices/{key}/reveal", post(reveal))
@@ -48,8 +53,13 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/escrow/submit", post(token_submit))
 }
 
-/// Most keys per add or index call.
-const MAX_BATCH: usize = 1000;
+/// Most keys per add call: bulk imports go in few large transactions (each transaction
+/// rewrites the blind-index pages it touches, so fewer, larger ones write far less).
+const MAX_BATCH: usize = 5000;
+/// The body limit of an add call (about 900 bytes of JSON per key).
+const ADD_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Most entries per index call.
+const MAX_INDEX_BATCH: usize = 1000;
 /// Most keys per token submission.
 const MAX_TOKEN_BATCH: usize = 100;
 /// Largest header or secret accepted.
@@ -373,7 +383,7 @@ async fn index(
     ApiJson(req): ApiJson<IndexDeviceKeys>,
 ) -> Result<StatusCode, ApiError> {
     let m = escrow_holder(&state, &session, &id).await?;
-    batch_size(req.entries.len(), MAX_BATCH)?;
+    batch_size(req.entries.len(), MAX_INDEX_BATCH)?;
     let entries = req
         .entries
         .iter()

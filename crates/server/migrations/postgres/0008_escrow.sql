@@ -23,12 +23,18 @@ CREATE TABLE device_keys (
     replaced_by      TEXT,
     PRIMARY KEY (workspace_id, id)
 );
-CREATE INDEX device_keys_id_tag ON device_keys(workspace_id, id_tag);
-CREATE INDEX device_keys_prefix_tag ON device_keys(workspace_id, prefix_tag);
-CREATE INDEX device_keys_device_tag ON device_keys(workspace_id, device_tag);
-CREATE INDEX device_keys_secret_tag ON device_keys(workspace_id, secret_tag);
-CREATE INDEX device_keys_replaced_by ON device_keys(workspace_id, replaced_by);
-CREATE UNIQUE INDEX device_keys_resubmission ON device_keys(workspace_id, resubmission_tag);
+-- Blind indexes are HMACs under a per-workspace key, so a tag alone picks the rows (queries
+-- still filter on workspace_id); leaving the 36-byte workspace id out of these four indexes
+-- halves them, and bulk imports insert into them at random places.
+CREATE INDEX device_keys_id_tag ON device_keys(id_tag);
+CREATE INDEX device_keys_prefix_tag ON device_keys(prefix_tag);
+CREATE INDEX device_keys_device_tag ON device_keys(device_tag);
+CREATE INDEX device_keys_secret_tag ON device_keys(secret_tag);
+CREATE INDEX device_keys_replaced_by ON device_keys(workspace_id, replaced_by)
+    WHERE replaced_by IS NOT NULL;
+CREATE INDEX device_keys_unindexed ON device_keys(workspace_id) WHERE id_tag IS NULL;
+CREATE UNIQUE INDEX device_keys_resubmission ON device_keys(workspace_id, resubmission_tag)
+    WHERE resubmission_tag IS NOT NULL;
 
 -- Enrollment tokens: write-only, stored as the SHA-256 of their auth value.
 CREATE TABLE escrow_tokens (

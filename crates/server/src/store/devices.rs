@@ -139,6 +139,9 @@ pub const MAX_LOOKUP_TAGS: usize = 500;
 const LISTED: &str = "SELECT id, header, author, created_at, updated_at, rotate_after_use, \
                       revealed_at, replaced_by, id_tag IS NOT NULL, secret_tag FROM device_keys ";
 
+const LISTED_WITH_WORKSPACE: &str = "SELECT id, header, author, created_at, updated_at, rotate_after_use, revealed_at, \
+     replaced_by, id_tag IS NOT NULL, secret_tag, workspace_id FROM device_keys ";
+
 fn listed(row: &AnyRow) -> Result<DeviceKeyListed, StoreError> {
     Ok(DeviceKeyListed {
         id: row.try_get(0)?,
@@ -295,20 +298,35 @@ impl Store {
                     TagKind::Device => "device_tag",
                     TagKind::Secret => "secret_tag",
                 };
-                // One query for the whole batch; only numbered placeholders are generated.
-                let placeholders: Vec<String> = (2..tags.len().min(MAX_LOOKUP_TAGS) + 2)
+                // One query for the whole batch; only numbered placeholders are generated. The
+                // tag indexes hold tags alone (per-workspace HMACs), so the workspace is checked
+                // here rather than in SQL, where it would tempt SQLite's planner into scanning
+                // the workspace by its primary key instead of seeking each tag.
+                let placeholders: Vec<String> = (1..tags.len().min(MAX_LOOKUP_TAGS) + 1)
                     .map(|i| format!("${i}"))
                     .collect();
                 let sql = format!(
-                    "{LISTED} WHERE workspace_id = $1 AND {column} IN ({})
-                     ORDER BY created_at, id",
+                    "{LISTED_WITH_WORKSPACE} WHERE {column} IN ({})",
                     placeholders.join(", ")
                 );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for tag in tags.iter().take(MAX_LOOKUP_TAGS) {
                     query = query.bind(tag);
                 }
-                query.fetch_all(self.pool()).await?
+                let rows = query.fetch_all(self.pool()).await?;
+                let mut mine = Vec::with_capacity(rows.len());
+                for row in rows {
+                    if row.try_get::<String, _>(10)? == workspace_id {
+                        mine.push(row);
+                    }
+                }
+                mine.sort_by_key(|r| {
+                    (
+                        r.try_get::<i64, _>(3).unwrap_or(0),
+                        r.try_get::<String, _>(0).unwrap_or_default(),
+                    )
+                });
+                mine
             }
             DeviceFilter::Unindexed => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
