@@ -433,13 +433,21 @@ pub struct SealedDeviceKey {
     pub signature: Signature,
 }
 
-/// What a record holds, in the clear.
-#[derive(Debug)]
+/// What a record holds, in the clear. `Debug` shows the metadata only.
 pub struct DeviceKeyPlain {
     /// Metadata.
     pub meta: DeviceMeta,
     /// The normalized key ([`DeviceKind::normalize_secret`]).
     pub secret: Zeroizing<String>,
+}
+
+impl core::fmt::Debug for DeviceKeyPlain {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DeviceKeyPlain")
+            .field("meta", &self.meta)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The signer of a record.
@@ -971,6 +979,21 @@ mod tests {
             source: "typed".into(),
             added_at: 1_700_000_000,
         }
+    }
+
+    #[test]
+    fn debug_never_shows_a_key() {
+        let plain = DeviceKeyPlain {
+            meta: meta(),
+            secret: Zeroizing::new(
+                "236808-089419-192665-495704-618299-073414-538373-542366".into(),
+            ),
+        };
+        let shown = format!("{plain:?}");
+        assert!(
+            shown.contains("FIN-LAPTOP-07") && !shown.contains("236808"),
+            "{shown}"
+        );
     }
 
     #[test]
