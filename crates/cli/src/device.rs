@@ -198,9 +198,9 @@ pub enum EscrowCommand {
         /// Output of `manage-bde -protectors -get C:` saved to a file.
         #[arg(long = "manage-bde", value_name = "PATH", conflicts_with = "kind")]
         manage_bde: Option<PathBuf>,
-        /// Device name (required: the files above do not carry it).
+        /// Device name (default: this machine's host name; the files above do not carry it).
         #[arg(long = "device", value_name = "NAME")]
-        device: String,
+        device: Option<String>,
         /// For a typed key: bitlocker, filevault, luks or generic.
         #[arg(long, value_parser = parse_kind, requires = "key_id")]
         kind: Option<DeviceKind>,
@@ -831,6 +831,21 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
     }
 }
 
+/// This machine's name: `COMPUTERNAME` on Windows, the kernel's host name on Linux, else
+/// `HOSTNAME`.
+fn host_name() -> Option<String> {
+    let candidates = [
+        std::env::var("COMPUTERNAME").ok(),
+        std::fs::read_to_string("/proc/sys/kernel/hostname").ok(),
+        std::env::var("HOSTNAME").ok(),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|name| name.trim().to_owned())
+        .find(|name| !name.is_empty())
+}
+
 fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -859,6 +874,12 @@ pub async fn escrow(cmd: EscrowCommand) -> Result<()> {
             details,
         } => {
             let token = TokenSecret::parse(&token).map_err(|e| anyhow::anyhow!("--token: {e}"))?;
+            let device = match device {
+                Some(name) => name,
+                None => {
+                    host_name().context("cannot tell this machine's name; pass --device NAME")?
+                }
+            };
             let plains = match (file.or(manage_bde), kind, key_id) {
                 (Some(path), _, _) => {
                     let defaults = Defaults {

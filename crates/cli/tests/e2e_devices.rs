@@ -25,6 +25,8 @@ const ID_A: &str = "AC9D5655-F7CA-4D1D-902F-1B6087118138";
 const ID_B: &str = "1F8C3E21-9B4D-4C2A-8E6F-0A1B2C3D4E5F";
 const ID_C: &str = "5E0B7C44-2D1A-4F3E-9C8B-7A6D5E4F3A2B";
 const ID_D: &str = "9A7B6C5D-4E3F-4A1B-8C2D-1E0F9A8B7C6D";
+const ID_E: &str = "E1E2E3E4-0000-4000-8000-00000000E5E6";
+const KEY_E: &str = "667557-538230-385143-199738-268378-009273-487795-668580";
 
 fn windows_file(id: &str, key: &str) -> Vec<u8> {
     BitLockerRecoveryFile {
@@ -358,6 +360,23 @@ fn devices_story(db: Db) {
         "{}",
         stdout(&out)
     );
+    // A BitLocker file, named after the machine the agent runs on.
+    let agent_file = usb.path().join("agent/BitLocker Recovery Key E.TXT");
+    write(&agent_file, &windows_file(ID_E, KEY_E));
+    let out = run(
+        &agent,
+        &[
+            "escrow",
+            "submit",
+            "--server",
+            &server.url,
+            "--file",
+            agent_file.to_str().unwrap(),
+        ],
+        &[("KEYHAVEN_ESCROW_TOKEN", &token)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // The agent has no session: it cannot list or find. Nor can the token itself, sent as a
     // session, read, reveal or delete anything; and a wrong auth value is refused.
     let out = run(&agent, &["device", "list"], &[], "");
@@ -366,8 +385,11 @@ fn devices_story(db: Db) {
     // Holders of the escrow key index the submission on their next look, and find it.
     let found = ok(&alice, &["device", "find", "0BADC0DE"]);
     assert!(found.contains("LAB-PC-9"), "{found}");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let found = ok(&alice, &["device", "find", "e1e2e3e4"]);
+    assert!(found.contains(host.trim()), "{found}");
     let tokens = ok(&alice, &["escrow", "token", "list"]);
-    assert!(tokens.contains("1 key(s) submitted"), "{tokens}");
+    assert!(tokens.contains("2 key(s) submitted"), "{tokens}");
     ok(&alice, &["escrow", "token", "revoke", &token_id]);
     let out = submit(KEY_C);
     assert_eq!(out.status.code(), Some(1));
