@@ -2,7 +2,7 @@
 //! sealed on this machine to the workspace escrow key.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -345,14 +345,16 @@ fn plain_from_flags(
     })
 }
 
-async fn open_escrow(workspace: Option<&str>) -> Result<(Client, Escrow)> {
+async fn open_escrow(
+    workspace: Option<&str>,
+) -> Result<(keyhaven_client::workspaces::Me, Client, Escrow)> {
     let (me, client, _) = me()?;
     crate::account::show_prompts();
     let opened = open(&client, &me, workspace).await?;
     let escrow = Escrow::open(&client, &me, &opened)
         .await
         .map_err(explain_flow)?;
-    Ok((client, escrow))
+    Ok((me, client, escrow))
 }
 
 /// Indexes waiting token submissions, saying so when it could not.
@@ -520,12 +522,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
         } => {
             let typed = read_device_key("Recovery key: ")?;
             let plain = plain_from_flags(&device, kind, &key_id, details, "typed", &typed)?;
-            let (me, client, _) = me()?;
-            crate::account::show_prompts();
-            let opened = open(&client, &me, workspace.as_deref()).await?;
-            let escrow = Escrow::open(&client, &me, &opened)
-                .await
-                .map_err(explain_flow)?;
+            let (me, client, escrow) = open_escrow(workspace.as_deref()).await?;
             let added = devices::add(&client, &me, &escrow, std::slice::from_ref(&plain), |_| {})
                 .await
                 .map_err(explain_flow)?;
@@ -587,12 +584,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             let added = if plains.is_empty() {
                 devices::Added::default()
             } else {
-                let (me, client, _) = me()?;
-                crate::account::show_prompts();
-                let opened = open(&client, &me, workspace.as_deref()).await?;
-                let escrow = Escrow::open(&client, &me, &opened)
-                    .await
-                    .map_err(explain_flow)?;
+                let (me, client, escrow) = open_escrow(workspace.as_deref()).await?;
                 let progress = Progress::new(plains.len());
                 devices::add(&client, &me, &escrow, &plains, |done| progress.update(done))
                     .await
@@ -650,7 +642,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             workspace,
             json,
         } => {
-            let (client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
             index(&client, &escrow).await?;
             let filter = ListFilter {
                 device,
@@ -674,7 +666,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             json,
         } => {
             let query = PrefixQuery::parse(&prefix).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
             index(&client, &escrow).await?;
             let keys = devices::find(&client, &escrow, &query)
                 .await
@@ -698,7 +690,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             workspace,
             json,
         } => {
-            let (client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
             let key = resolve(&client, &escrow, &id).await?;
             let secret = devices::reveal(&client, &escrow, &key, "reveal", reason.as_deref())
                 .await
@@ -727,7 +719,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             reason,
             workspace,
         } => {
-            let (client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
             let key = resolve(&client, &escrow, &id).await?;
             if format == ExportFormat::BitLockerTxt && key.meta.kind != DeviceKind::BitLocker {
                 bail!(
@@ -752,7 +744,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                 .map_err(explain_flow)?;
             let bytes = device_export::render(format, &key.meta, &secret, &key.header.id)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            write_new(&target, &bytes)?;
+            crate::workspace::write_private(&target, &bytes)?;
             println!(
                 "Wrote {} ({} key of {}, identifier {}).",
                 target.display(),
@@ -767,7 +759,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             Ok(())
         }
         DeviceCommand::Check { key_id, workspace } => {
-            let (client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
             let key = resolve(&client, &escrow, &key_id).await?;
             let typed = read_device_key("Key typed on the device: ")?;
             let typed = normalize(key.meta.kind, &typed)?;
@@ -815,7 +807,7 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             }
         }
         DeviceCommand::Rm { id, workspace } => {
-            let (client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
             let key = resolve(&client, &escrow, &id).await?;
             devices::remove(&client, &escrow, &key)
                 .await
@@ -844,19 +836,6 @@ fn host_name() -> Option<String> {
         .flatten()
         .map(|name| name.trim().to_owned())
         .find(|name| !name.is_empty())
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
 }
 
 /// Runs an escrow command.

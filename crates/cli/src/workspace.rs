@@ -276,7 +276,8 @@ async fn create(
 }
 
 /// Creates a file readable only by its owner (it holds a recovery key).
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+/// Creates `path` (which must not exist) readable by its owner only, and writes `bytes`.
+pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -183,12 +183,12 @@ pub enum KeyIdError {
 impl KeyId {
     /// Normalizes `text` for a key of `kind`.
     pub fn parse(text: &str, kind: DeviceKind) -> Result<Self, KeyIdError> {
-        let trimmed = text.trim();
-        let inner = trimmed
-            .strip_prefix('{')
-            .and_then(|t| t.strip_suffix('}'))
-            .unwrap_or(trimmed)
-            .trim();
+        // Braces around the identifier are dropped, as often as they appear, so that the
+        // normal form parses to itself (found by fuzzing: `{ {x} }` once gave `{x}`).
+        let mut inner = text.trim();
+        while let Some(unbraced) = inner.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            inner = unbraced.trim();
+        }
         if inner.is_empty() {
             return Err(KeyIdError::Empty);
         }
@@ -585,17 +585,12 @@ impl SealedDeviceKey {
     }
 
     fn signed_message(&self) -> Vec<u8> {
-        Context::new("device-key")
-            .field(self.unsigned_bytes().finish())
-            .as_bytes()
-            .to_vec()
+        signed_message("device-key", self.unsigned_bytes())
     }
 
     /// The encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = self.unsigned_bytes();
-        w.array(&self.signature.0);
-        w.finish()
+        with_signature(self.unsigned_bytes(), &self.signature)
     }
 
     /// Decodes [`Self::to_bytes`] strictly.
@@ -726,6 +721,20 @@ impl SealedDeviceKey {
     }
 }
 
+/// What a record or grant signs: its unsigned encoding under a context label.
+fn signed_message(label: &str, unsigned: Writer) -> Vec<u8> {
+    Context::new(label)
+        .field(unsigned.finish())
+        .as_bytes()
+        .to_vec()
+}
+
+/// The unsigned encoding followed by the signature.
+fn with_signature(mut unsigned: Writer, signature: &Signature) -> Vec<u8> {
+    unsigned.array(&signature.0);
+    unsigned.finish()
+}
+
 /// Every signing key `account` had as an owner or admin (see
 /// [`RosterState::manager_keys`]).
 fn manager_keys(roster: &RosterState, account: AccountId) -> Vec<VerifyingKey> {
@@ -789,17 +798,12 @@ impl TokenGrant {
     }
 
     fn signed_message(&self) -> Vec<u8> {
-        Context::new("escrow-token-grant")
-            .field(self.unsigned_bytes().finish())
-            .as_bytes()
-            .to_vec()
+        signed_message("escrow-token-grant", self.unsigned_bytes())
     }
 
     /// The encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = self.unsigned_bytes();
-        w.array(&self.signature.0);
-        w.finish()
+        with_signature(self.unsigned_bytes(), &self.signature)
     }
 
     /// Decodes [`Self::to_bytes`] strictly.

@@ -175,30 +175,15 @@ async fn add(
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
-    let (added, already_present) = state
-        .store()
-        .add_device_keys(
-            &m.workspace_id,
-            &account_actor(&session.account_id),
-            EventKind::DeviceKeysAdded,
-            &rows,
-            None,
-            state.now(),
-        )
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict => {
-                ApiError::Conflict("a key with this record id already exists")
-            }
-            e => e.into(),
-        })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AddedDeviceKeys {
-            added,
-            already_present,
-        }),
-    ))
+    store_keys(
+        &state,
+        &m.workspace_id,
+        &account_actor(&session.account_id),
+        EventKind::DeviceKeysAdded,
+        &rows,
+        None,
+    )
+    .await
 }
 
 /// `GET /devices` query: no parameters lists current records; `by` and `tags` look up by
@@ -570,16 +555,29 @@ async fn token_submit(
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
+    store_keys(
+        &state,
+        &token.workspace_id,
+        &format!("token:{}", token.id),
+        EventKind::DeviceKeysSubmitted,
+        &rows,
+        Some(&token.id),
+    )
+    .await
+}
+
+/// Stores a batch of keys (all or none) with its audit event.
+async fn store_keys(
+    state: &AppState,
+    workspace_id: &str,
+    actor: &str,
+    kind: EventKind,
+    rows: &[NewDeviceKeyRow],
+    token_id: Option<&str>,
+) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
     let (added, already_present) = state
         .store()
-        .add_device_keys(
-            &token.workspace_id,
-            &format!("token:{}", token.id),
-            EventKind::DeviceKeysSubmitted,
-            &rows,
-            Some(&token.id),
-            state.now(),
-        )
+        .add_device_keys(workspace_id, actor, kind, rows, token_id, state.now())
         .await
         .map_err(|e| match e {
             crate::store::StoreError::Conflict => {
