@@ -389,11 +389,29 @@ async fn resolve(client: &Client, escrow: &Escrow, typed: &str) -> Result<Device
             "no escrowed key has an identifier starting with {}; see `keyhaven device list`",
             query.as_str()
         ),
-        [] => bail!(
-            "the only keys with an identifier starting with {} were replaced by newer ones; \
-             see `keyhaven device list --history`",
-            query.as_str()
-        ),
+        [] => {
+            // Only history matches: a device may still use a replaced protector (a rotation
+            // that never reached it), so a replaced key stays usable when it is unambiguous.
+            let ids: std::collections::BTreeSet<&str> =
+                found.iter().map(|k| k.meta.key_id.as_str()).collect();
+            if ids.len() > 1 {
+                bail!(
+                    "several replaced keys have an identifier starting with {}; type more of it \
+                     (see `keyhaven device list --history`)",
+                    query.as_str()
+                );
+            }
+            let newest = found
+                .iter()
+                .max_by_key(|k| k.view.created_at)
+                .expect("found is not empty");
+            eprintln!(
+                "note: the key {} of {} was replaced by a newer key; using the replaced one",
+                newest.meta.key_id.as_str(),
+                newest.meta.device
+            );
+            Ok(newest.clone())
+        }
         several => {
             let mut message = format!(
                 "{} keys have an identifier starting with {}; type more of it:",
@@ -565,8 +583,9 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                 volume: details.volume,
                 kind,
             };
-            let (candidates, invalid) = device_files::collect(&paths, &defaults)?;
+            let (candidates, mut invalid) = device_files::collect(&paths, &defaults)?;
             let now = devices::now();
+            let origins: Vec<String> = candidates.iter().map(|c| c.origin.clone()).collect();
             let plains: Vec<DeviceKeyPlain> = candidates
                 .into_iter()
                 .map(|c| {
@@ -590,6 +609,14 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                     .await
                     .map_err(explain_flow)?
             };
+            invalid.extend(added.conflicting.iter().map(|&i| {
+                device_files::Invalid {
+                    origin: origins[i].clone(),
+                    reason: "an earlier input of this import has the same identifier with a \
+                         different key (the earlier one was kept)"
+                        .into(),
+                }
+            }));
             if json {
                 let invalid_json: Vec<_> = invalid
                     .iter()

@@ -25,6 +25,8 @@ const ID_A: &str = "AC9D5655-F7CA-4D1D-902F-1B6087118138";
 const ID_B: &str = "1F8C3E21-9B4D-4C2A-8E6F-0A1B2C3D4E5F";
 const ID_C: &str = "5E0B7C44-2D1A-4F3E-9C8B-7A6D5E4F3A2B";
 const ID_D: &str = "9A7B6C5D-4E3F-4A1B-8C2D-1E0F9A8B7C6D";
+const ID_F: &str = "F0F1F2F3-0000-4000-8000-00000000F4F5";
+const KEY_F: &str = "652234-671363-651442-273790-266233-685949-268422-135696";
 const ID_E: &str = "E1E2E3E4-0000-4000-8000-00000000E5E6";
 const KEY_E: &str = "667557-538230-385143-199738-268378-009273-487795-668580";
 
@@ -149,6 +151,30 @@ fn devices_story(db: Db) {
     );
     let out = ok(&alice, &["device", "import", csv.to_str().unwrap()]);
     assert!(out.contains("Imported 1 key(s)"), "{out}");
+    // One identifier twice with two keys in one import: the first is kept, the second named.
+    let twice = usb.path().join("twice.csv");
+    write(
+        &twice,
+        format!(
+            "Device name,Key ID,Recovery key\n\
+             TWICE-1,{ID_E},{KEY_E}\nTWICE-1,{ID_E},{KEY_A}\n"
+        )
+        .as_bytes(),
+    );
+    let out = run(
+        &alice,
+        &["device", "import", twice.to_str().unwrap()],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .contains("twice.csv:line 3: an earlier input of this import has the same identifier"),
+        "{}",
+        stdout(&out)
+    );
+    ok(&alice, &["device", "rm", ID_E]);
 
     // Every published BitLocker example of the foundation issue, as one JSON import: the
     // valid ones are escrowed, each invalid one is reported with its group.
@@ -278,6 +304,38 @@ fn devices_story(db: Db) {
     let out = check(KEY_BAD);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("group 3"), "{}", stderr(&out));
+
+    // A new key for the same device and volume replaces the old one, which stays as history
+    // and can still be revealed (the device may still use it).
+    let out = run(
+        &alice,
+        &[
+            "device",
+            "add",
+            "--device",
+            "HR-DESK-02",
+            "--volume",
+            "C:",
+            "--kind",
+            "bitlocker",
+            "--key-id",
+            ID_F,
+        ],
+        &[("KEYHAVEN_DEVICE_KEY", KEY_F)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("kept as history"), "{}", stdout(&out));
+    let list = ok(&alice, &["device", "list", "--device", "HR-DESK-02"]);
+    assert!(list.contains(ID_F) && !list.contains(ID_D), "{list}");
+    let out = run(&alice, &["device", "reveal", "9a7b6c5d"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(KEY_D), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("was replaced by a newer key"),
+        "{}",
+        stderr(&out)
+    );
 
     // A helpdesk member finds and reveals device keys, and reads no secret.
     let (hugo, _) = sign_up(&server, "hugo@example.com");
@@ -457,6 +515,9 @@ fn devices_story(db: Db) {
     );
     let found = ok(&alice, &["device", "find", "5E0B7C44"]);
     assert!(found.contains("NEW-PC-1"), "{found}");
+    // The current key wins; history stays readable.
+    let out = ok(&alice, &["device", "reveal", "5E0B7C44"]);
+    assert!(out.contains(KEY_D) && !out.contains(KEY_C), "{out}");
     let err = refused(&hugo, &["device", "find", "5E0B7C44"]);
     assert!(!err.is_empty());
 
@@ -474,10 +535,10 @@ fn devices_story(db: Db) {
         }
     };
     server.sql(refuse);
-    let out = run(&alice, &["device", "reveal", ID_D], &[], "");
+    let out = run(&alice, &["device", "reveal", ID_F], &[], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        !stdout(&out).contains(KEY_D),
+        !stdout(&out).contains(KEY_F),
         "no key without its audit event"
     );
     server.sql(match db {
@@ -485,12 +546,13 @@ fn devices_story(db: Db) {
         Db::Postgres => "DROP TRIGGER refuse_audit ON audit_events",
     });
     let rotation = ok(&alice, &["device", "list", "--needs-rotation"]);
-    assert!(!rotation.contains(ID_D), "{rotation}");
+    assert!(!rotation.contains(ID_F), "{rotation}");
 
-    // Removal.
-    ok(&alice, &["device", "rm", ID_D]);
-    let list = ok(&alice, &["device", "list"]);
-    assert!(!list.contains(ID_D), "{list}");
+    // Removal takes the history behind a key with it.
+    ok(&alice, &["device", "rm", ID_F]);
+    let list = ok(&alice, &["device", "list", "--history"]);
+    assert!(!list.contains(ID_F) && !list.contains(ID_D), "{list}");
+    assert!(list.contains(ID_A), "{list}");
 }
 
 fn published_examples(alice: &User, dir: &Path) {

@@ -356,6 +356,9 @@ pub struct Added {
     pub already_present: usize,
     /// Stored, replacing an older key (kept as history).
     pub replaced: usize,
+    /// Not stored: an earlier input of the same call has the same identifier with another
+    /// key (the earlier one was kept). Indexes into the inputs.
+    pub conflicting: Vec<usize>,
 }
 
 fn new_record(
@@ -383,6 +386,7 @@ fn new_record(
 /// What happens to one input of [`add`].
 enum Plan {
     Skip,
+    Conflict,
     Store(Option<String>),
 }
 
@@ -405,6 +409,13 @@ pub async fn add(
         let plans = plan(client, escrow, chunk).await?;
         let records = seal_all(escrow, me, version, index, chunk, &plans)?;
         outcome.already_present += plans.iter().filter(|p| matches!(p, Plan::Skip)).count();
+        outcome.conflicting.extend(
+            plans
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| matches!(p, Plan::Conflict))
+                .map(|(i, _)| done + i),
+        );
         outcome.replaced += plans
             .iter()
             .filter(|p| matches!(p, Plan::Store(Some(_))))
@@ -437,7 +448,7 @@ fn seal_all(
         .iter()
         .zip(plans)
         .filter_map(|(plain, plan)| match plan {
-            Plan::Skip => None,
+            Plan::Skip | Plan::Conflict => None,
             Plan::Store(replaces) => Some((plain, replaces.clone())),
         })
         .collect();
@@ -505,9 +516,14 @@ async fn plan(
     let mut plans = Vec::with_capacity(chunk.len());
     for plain in chunk {
         let secret_hash = sha256(plain.secret.as_bytes());
-        if seen_in_batch.contains_key(plain.meta.key_id.as_str()) {
-            // The same identifier twice in one import: the first one wins.
-            plans.push(Plan::Skip);
+        if let Some(first) = seen_in_batch.get(plain.meta.key_id.as_str()) {
+            // The same identifier twice in one import: the first one wins; a different key
+            // under it is reported, not silently dropped.
+            plans.push(if ct_eq(first, &secret_hash) {
+                Plan::Skip
+            } else {
+                Plan::Conflict
+            });
             continue;
         }
         seen_in_batch.insert(plain.meta.key_id.as_str(), secret_hash);
@@ -529,9 +545,11 @@ async fn plan(
         let replaces = same_id
             .and_then(|list| list.first())
             .or_else(|| {
+                // Only an unambiguous predecessor: one current key for that volume.
                 (!plain.meta.volume.is_empty())
                     .then(|| by_volume.get(&volume_key(&plain.meta)))
                     .flatten()
+                    .filter(|list| list.len() == 1)
                     .and_then(|list| list.first())
             })
             .map(|k| k.view.id.clone());
