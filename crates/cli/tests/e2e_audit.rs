@@ -8,31 +8,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use support::{Db, Server, User, code_in, stderr, stdout};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-/// Signs `email` up and in; returns the user.
-fn signed_in_user(server: &Server, email: &str, mail_index: usize) -> User {
-    let user = User::new(server);
-    let url = server.url.clone();
-    let out = user.run(&["signup", "--server", &url, "--email", email], None);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let code = code_in(&server.mail(mail_index));
-    let out = user.run(
-        &[
-            "signup", "--server", &url, "--email", email, "--code", &code,
-        ],
-        Some(PASSWORD),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = user.run(
-        &["login", "--server", &url, "--email", email],
-        Some(PASSWORD),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    user
-}
+use support::{Db, Server, User, signed_in_user, stderr, stdout};
 
 /// Runs a command with `input` on stdin.
 fn with_stdin(user: &User, args: &[&str], input: &str) -> Output {

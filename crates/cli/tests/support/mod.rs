@@ -412,3 +412,26 @@ pub fn join(server: &Server, owner: &User, invitee: &User, email: &str, role: &s
         stderr(&out)
     );
 }
+
+/// Signs `email` up and in with [`PASSWORD`], reading the code from outbox mail number
+/// `mail_index`; returns the user.
+pub fn signed_in_user(server: &Server, email: &str, mail_index: usize) -> User {
+    let user = User::new(server);
+    let url = server.url.clone();
+    let out = user.run(&["signup", "--server", &url, "--email", email], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let code = code_in(&server.mail(mail_index));
+    let out = user.run(
+        &[
+            "signup", "--server", &url, "--email", email, "--code", &code,
+        ],
+        Some(PASSWORD),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = user.run(
+        &["login", "--server", &url, "--email", email],
+        Some(PASSWORD),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    user
+}
