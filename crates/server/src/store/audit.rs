@@ -39,7 +39,8 @@
 //! On PostgreSQL (READ COMMITTED) a second transaction appending to the same chain waits at
 //! step 1 until the first commits or rolls back, and its step 2, a new statement, then sees the
 //! first one's event: concurrent writers to one workspace queue instead of failing. On SQLite
-//! the database's single writer lock already serializes them.
+//! the database's single writer lock already serializes them: [`Store::begin`] takes it with
+//! `BEGIN IMMEDIATE`, so a writer waits (busy timeout) instead of failing on a stale snapshot.
 //!
 //! The primary key `(chain, seq)` is the backstop: should two appends ever read the same head
 //! (a writer that skips the lock), only one insert succeeds and the other fails with
@@ -319,7 +320,7 @@ impl Store {
         at: i64,
     ) -> Result<(), StoreError> {
         retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             append(&mut tx, chain, actor, kind, details, at).await?;
             tx.commit().await?;
             Ok(())

@@ -197,7 +197,7 @@ impl Store {
         now: i64,
     ) -> Result<(u64, u64), StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let mut added = Vec::with_capacity(keys.len());
             if keys.iter().all(|k| k.resubmission.is_none()) {
                 // A member's batch: every row must be new, so whole chunks go in one statement
@@ -354,7 +354,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let row =
                 sqlx::query("SELECT secret FROM device_keys WHERE workspace_id = $1 AND id = $2")
                     .bind(workspace_id)
@@ -406,7 +406,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let gone = sqlx::query("DELETE FROM device_keys WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id)
                 .bind(id)
@@ -459,7 +459,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let mut indexed = Vec::new();
             for (id, tags, replaces, duplicate_of) in entries {
                 let done = sqlx::query(
@@ -507,7 +507,7 @@ impl Store {
     /// Stores a new enrollment token, with its event.
     pub async fn create_escrow_token(&self, row: &TokenRow) -> Result<(), StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             sqlx::query(
                 "INSERT INTO escrow_tokens (id, workspace_id, name, auth_hash, grant_bytes,
                      created_by, created_at, expires_at)
@@ -568,7 +568,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let done = sqlx::query(
                 "UPDATE escrow_tokens SET revoked_at = $3
                  WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL",

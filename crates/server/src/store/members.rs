@@ -101,7 +101,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             sqlx::query(
                 "INSERT INTO invitations (workspace_id, email, role, invited_by, created_at,
                                           account_id, accepted_at)
@@ -167,7 +167,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<InvitationRow>, StoreError> {
         let accepted = audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let done = sqlx::query(
                 "UPDATE invitations SET account_id = $3, accepted_at = $4
                  WHERE workspace_id = $1 AND email = $2",
@@ -244,7 +244,7 @@ impl Store {
             // Every change writes first, so that on SQLite the transaction takes the write lock
             // before it reads the roster length (a read-then-write transaction could fail to
             // upgrade its lock under concurrency instead of waiting).
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let taken = sqlx::query(
                 "DELETE FROM invitations
                  WHERE workspace_id = $1 AND account_id = $2 AND accepted_at IS NOT NULL
@@ -296,7 +296,7 @@ impl Store {
         change: Append<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let updated = sqlx::query(
                 "UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND account_id = $2",
             )
@@ -353,7 +353,7 @@ impl Store {
         change: Append<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let removed =
                 sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND account_id = $2")
                     .bind(workspace_id)
@@ -400,7 +400,7 @@ impl Store {
         change: Append<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let updated = sqlx::query(
                 "UPDATE memberships SET needs_relink = 0
                  WHERE workspace_id = $1 AND account_id = $2",

@@ -124,6 +124,17 @@ pub enum CodeCheck {
 }
 
 impl Store {
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a concurrent writer waits out the busy timeout instead of failing with
+    /// "database is locked" when this transaction, having read first, tries to write after
+    /// another one committed (a deferred transaction cannot wait then: its snapshot is stale).
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Connects, applies this backend's migrations, and returns the store.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();

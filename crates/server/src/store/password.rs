@@ -144,7 +144,7 @@ impl Store {
         new: &NewCredentials,
     ) -> Result<Option<PasswordReset>, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             // The single-use guard: one DELETE … RETURNING, so of concurrent submissions of the
             // same token exactly one gets the row back; the others change nothing.
             let taken = sqlx::query(
@@ -265,7 +265,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             sqlx::query(
                 "UPDATE accounts SET password_file = $2, ksf_memory_kib = $3, ksf_iterations = $4,
                                      ksf_parallelism = $5, wrapped_keys = $6

@@ -102,7 +102,7 @@ impl Store {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(), E>>,
     {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(w.id)
             .bind(w.name)
@@ -265,7 +265,7 @@ impl Store {
     /// opens nothing any more, and records `recovery-key-expired`; returns whether it did.
     pub async fn expire_recovery(&self, workspace_id: &str, now: i64) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let expired = sqlx::query(
                 "DELETE FROM recovery_keys
                  WHERE workspace_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2
@@ -317,7 +317,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let entries = [entry.to_vec()];
             let change = Append {
                 seq,
@@ -370,7 +370,7 @@ impl Store {
         shares: &[ShareRow],
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             // The old key's shares go first: the new key's arrive with the entry.
             sqlx::query(
                 "DELETE FROM key_shares WHERE workspace_id = $1 AND recipient LIKE 'recovery:%'",
@@ -440,7 +440,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let validated = sqlx::query(
                 "UPDATE recovery_keys SET last_validated_at = $2 WHERE workspace_id = $1
                  RETURNING key_id",
@@ -490,7 +490,7 @@ impl Store {
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let (done, kind) = if item.revision == 1 {
                 let done = sqlx::query(
                     "INSERT INTO items (workspace_id, id, revision, sealed, updated_at)
@@ -583,7 +583,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             let deleted = sqlx::query(
                 "DELETE FROM items WHERE workspace_id = $1 AND id = $2 RETURNING revision",
             )
