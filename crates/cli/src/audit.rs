@@ -131,7 +131,7 @@ async fn device_keys(
     let Ok(opened) = crate::workspace::open(client, me, which.workspace.as_deref()).await else {
         return names;
     };
-    let Ok(escrow) = devices::Escrow::open(client, me, &opened).await else {
+    let Ok(escrow) = devices::Escrow::open(&opened) else {
         return names;
     };
     let filter = devices::ListFilter {

@@ -351,9 +351,7 @@ async fn open_escrow(
     let (me, client, _) = me()?;
     crate::account::show_prompts();
     let opened = open(&client, &me, workspace).await?;
-    let escrow = Escrow::open(&client, &me, &opened)
-        .await
-        .map_err(explain_flow)?;
+    let escrow = Escrow::open(&opened).map_err(explain_flow)?;
     Ok((me, client, escrow))
 }
 

@@ -1,4 +1,4 @@
-//! `keyhaven member invite | accept | list | role | remove | relink`.
+//! `keyhaven member invite | accept | list | role | remove | relink | reshare`.
 //!
 //! Adding a member takes three steps, because the server must never be the one to vouch for a
 //! member's keys: the owner or admin invites an address (`member invite EMAIL`), the invitee
@@ -15,6 +15,7 @@ use keyhaven_client::Client;
 use keyhaven_client::members::{self, Invitee, role_name};
 use keyhaven_client::workspaces::{Me, Opened};
 use keyhaven_core::roster::Role;
+use keyhaven_core::share::SharedKey;
 
 use crate::account::{explain_flow, me};
 use crate::workspace::{open, pin};
@@ -92,6 +93,17 @@ pub enum MemberCommand {
         /// band first).
         #[arg(long)]
         yes: bool,
+    },
+    /// Give a member every key version you hold that their role receives, and the recovery
+    /// key every version you hold, with no roster change. Repairs a member (or recovery key)
+    /// that cannot open a key it is entitled to, e.g. device keys after an emergency reset with
+    /// a recovery key made before recovery keys received device keys.
+    Reshare {
+        /// The member's email.
+        email: String,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
     },
 }
 
@@ -171,6 +183,51 @@ pub async fn run(cmd: MemberCommand) -> Result<()> {
         } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
             relink(&client, &me, &opened, &email, yes).await
+        }
+        MemberCommand::Reshare { email, workspace } => {
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let done = members::reshare(&client, &me, &opened, &email)
+                .await
+                .map_err(explain_flow)?;
+            let list = |v: &[u32]| crate::workspace::join_versions(v);
+            let mut gave = Vec::new();
+            if !done.workspace.is_empty() {
+                gave.push(format!(
+                    "workspace key version(s) {}",
+                    list(&done.workspace)
+                ));
+            }
+            if !done.escrow.is_empty() {
+                gave.push(format!("escrow key version(s) {}", list(&done.escrow)));
+            }
+            if gave.is_empty() {
+                println!("{} received no key from you.", email.trim());
+            } else {
+                println!("Gave {} {}.", email.trim(), gave.join(" and "));
+            }
+            if done.recovery > 0 {
+                println!(
+                    "The recovery key now holds every key version you hold ({}).",
+                    done.recovery
+                );
+            }
+            if !done.missing.is_empty() {
+                let names: Vec<String> = done
+                    .missing
+                    .iter()
+                    .map(|k| match k {
+                        SharedKey::Workspace(v) => format!("workspace key version {v}"),
+                        SharedKey::Escrow(v) => format!("escrow key version {v}"),
+                    })
+                    .collect();
+                eprintln!(
+                    "warning: you cannot open {}, so {} still lacks it\n\
+                     hint: another owner or admin who opens it can run this command too",
+                    names.join(", "),
+                    email.trim()
+                );
+            }
+            Ok(())
         }
     }
 }
@@ -470,7 +527,11 @@ async fn relink(client: &Client, me: &Me, opened: &Opened, email: &str, yes: boo
         .await
         .map_err(explain_flow)?;
     if member.new_keys == member.roster_keys {
-        bail!("{email}'s keys have not changed: there is nothing to relink");
+        bail!(
+            "{email}'s keys have not changed: there is nothing to relink\n\
+             hint: if {email} cannot open secrets or device keys their role receives, give them \
+             every key version you hold with `keyhaven member reshare {email}`"
+        );
     }
     if !member.needs_relink {
         eprintln!("note: the server does not report a password reset for {email}");

@@ -621,6 +621,16 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
                 prepared.id.to_upper()
             );
             println!("\n    {}\n", prepared.key.encode().as_str());
+            if !prepared.escrow_missing.is_empty() {
+                eprintln!(
+                    "warning: this account holds no share of escrow key version(s) {}, so the \
+                     new recovery key cannot restore device keys sealed to them.\n\
+                     hint: an owner or admin who opens them can run `keyhaven member reshare {}`; \
+                     then generate the recovery key again",
+                    join_versions(&prepared.escrow_missing),
+                    me.email
+                );
+            }
             if let Some(path) = &out {
                 let bytes: Zeroizing<Vec<u8>> = match format {
                     KitFormat::Txt => Zeroizing::new(prepared.kit.as_bytes().to_vec()),
@@ -668,16 +678,42 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
         } => {
             let opened = open(client, me, workspace.as_deref()).await?;
             let key = read_recovery_key(&opened, recovery_key_stdin)?;
-            let head = workspaces::recovery_use(client, me, &opened, &key)
+            let recovered = workspaces::recovery_use(client, me, &opened, &key)
                 .await
                 .map_err(explain_flow)?;
-            pin(opened.roster.workspace, &head)?;
-            println!(
-                "Your link to {} is restored; its secrets are readable again.",
-                opened.roster.name
-            );
+            pin(opened.roster.workspace, &recovered.head)?;
+            if recovered.escrow_missing.is_empty() {
+                println!(
+                    "Your link to {} is restored; its secrets and device keys are readable again.",
+                    opened.roster.name
+                );
+            } else {
+                println!(
+                    "Your link to {} is restored; its secrets are readable again.",
+                    opened.roster.name
+                );
+                eprintln!(
+                    "warning: the recovery key holds no share of escrow key version(s) {} \
+                     (it was made before recovery keys received device keys), so device keys \
+                     sealed to them stay closed to you.\n\
+                     hint: an owner or admin who still opens them can run `keyhaven member \
+                     reshare {}`; then generate a new recovery key so that it holds them too",
+                    join_versions(&recovered.escrow_missing),
+                    me.email
+                );
+            }
             Ok(())
         }
+    }
+}
+
+/// "1, 2 and 3".
+pub(crate) fn join_versions(versions: &[u32]) -> String {
+    let text: Vec<String> = versions.iter().map(u32::to_string).collect();
+    match text.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

@@ -68,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let ws = WorkspaceId(args[4].parse()?);
             let opened = workspaces::open(&client, &me, ws, None).await?;
-            let escrow = keyhaven_client::devices::Escrow::open(&client, &me, &opened).await?;
+            let escrow = keyhaven_client::devices::Escrow::open(&opened)?;
             for prefix in &args[5..] {
                 let query = keyhaven_core::escrow::PrefixQuery::parse(prefix)?;
                 println!("{}", escrow.find_path(&query));

@@ -15,13 +15,12 @@ use keyhaven_core::escrow::{
 };
 use keyhaven_core::ids::WorkspaceId;
 use keyhaven_core::roster::{self, RosterHead, RosterState};
-use keyhaven_core::share::{KeyShare, SharedKey};
 use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
     DeviceTags, EscrowTokenView, IndexDeviceKeys, IndexEntry, NewDeviceKey, RevealDeviceKey,
-    RevealedDeviceKey, ShareUpload, TokenAuth, TokenKey, TokenRosterView, TokenSubmit,
+    RevealedDeviceKey, TokenAuth, TokenKey, TokenRosterView, TokenSubmit,
 };
 use zeroize::Zeroizing;
 
@@ -52,34 +51,31 @@ impl core::fmt::Debug for Escrow {
 }
 
 impl Escrow {
-    /// Opens every escrow-key share addressed to `me` that the roster backs.
-    pub async fn open(client: &Client, me: &Me, opened: &Opened) -> Result<Self, FlowError> {
+    /// The escrow keys this account holds (opened with the workspace by
+    /// [`crate::workspaces::open`]), with their blind-index keys.
+    pub fn open(opened: &Opened) -> Result<Self, FlowError> {
         let ws = opened.roster.workspace;
-        let uploads: Vec<ShareUpload> = client.get(&format!("/v1/workspaces/{ws}/shares")).await?;
-        let mut keys = BTreeMap::new();
-        for upload in uploads.iter().filter(|s| s.key_kind == "escrow") {
-            let share =
-                KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
-            if let (SharedKey::Escrow(v), Ok(key)) =
-                (share.key, share.open(&opened.roster, &me.keys.encryption))
-            {
+        let keys: BTreeMap<u32, (RecipientSecretKey, BlindIndexKey)> = opened
+            .escrow_keys
+            .iter()
+            .map(|(v, key)| {
                 let secret = RecipientSecretKey::from_bytes(*key.expose());
                 let index = BlindIndexKey::derive(&secret, ws);
-                keys.insert(v, (secret, index));
-            }
-        }
+                (*v, (secret, index))
+            })
+            .collect();
         if keys.is_empty() {
-            return Err(FlowError::Refused(format!(
-                "this account holds no escrow key of {}: device keys are for owners, admins \
-                 and helpdesk members (a member relinked after a password reset needs an owner \
-                 or admin to relink them first)",
-                opened.roster.name
-            )));
+            return Err(FlowError::Refused(no_escrow_key(opened)));
         }
         Ok(Self {
             roster: opened.roster.clone(),
             keys,
         })
+    }
+
+    /// The escrow-key versions this account holds.
+    pub fn versions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keys.keys().copied()
     }
 
     fn workspace(&self) -> WorkspaceId {
@@ -93,11 +89,11 @@ impl Escrow {
             .escrow()
             .ok_or_else(|| integrity("the workspace has no escrow key"))?;
         let (_, index) = self.keys.get(&version).ok_or_else(|| {
-            FlowError::Refused(
-                "this account has no share of the current escrow key; ask an owner or admin to \
-                 relink you"
-                    .into(),
-            )
+            FlowError::Refused(format!(
+                "this account has no share of the current escrow key of {}: an owner or admin \
+                 who holds it can give it to you with `keyhaven member reshare YOUR-EMAIL`",
+                self.roster.name
+            ))
         })?;
         Ok((version, index))
     }
@@ -788,6 +784,16 @@ pub async fn submit(
         total.already_present += added.already_present;
     }
     Ok(total)
+}
+
+/// Why an account that opened `opened` holds no escrow key, and what to do about it.
+fn no_escrow_key(opened: &Opened) -> String {
+    format!(
+        "this account holds no escrow key of {}: device keys are for owners, admins and \
+         helpdesk members; if you are one, an owner or admin who holds them can give them to \
+         you with `keyhaven member reshare YOUR-EMAIL` (after a password reset, relink first)",
+        opened.roster.name
+    )
 }
 
 /// Now, for `DeviceMeta::added_at`.

@@ -21,7 +21,8 @@ use keyhaven_core::share::{KeyShare, ShareHeader, ShareRecipient, SharedKey};
 use keyhaven_crypto::SymmetricKey;
 use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_proto::{
-    Bytes, InvitationView, InviteMember, ItemView, MembersView, PutItem, RosterChange, ShareUpload,
+    Bytes, InvitationView, InviteMember, ItemView, MembersView, PutItem, Reshare, RosterChange,
+    ShareUpload,
 };
 
 use crate::Client;
@@ -150,7 +151,7 @@ pub async fn add(
     role: Role,
 ) -> Result<RosterHead, FlowError> {
     manages(opened, me)?;
-    let ring = KeyRing::open(client, me, opened).await?;
+    let ring = KeyRing::of(opened);
     let mut change = Change::new(me, opened);
     change.push(EntryBody::AddMember {
         account: invitee.account,
@@ -200,7 +201,7 @@ pub async fn change_role(
             "you cannot stop managing this workspace yourself: ask another owner or admin".into(),
         ));
     }
-    let mut ring = KeyRing::open(client, me, opened).await?;
+    let mut ring = KeyRing::of(opened);
     let mut change = Change::new(me, opened);
     change.push(EntryBody::ChangeRole { account, role })?;
     let lose_workspace = from.receives_workspace_key() && !role.receives_workspace_key();
@@ -240,7 +241,7 @@ pub async fn remove(
             "you cannot remove yourself: ask another owner or admin".into(),
         ));
     }
-    let mut ring = KeyRing::open(client, me, opened).await?;
+    let mut ring = KeyRing::of(opened);
     let mut change = Change::new(me, opened);
     change.push(EntryBody::RemoveMember { account })?;
     let rotated = change.rotate(
@@ -311,10 +312,12 @@ pub async fn relink(
     manages(opened, me)?;
     if member.new_keys == member.roster_keys {
         return Err(FlowError::Refused(
-            "the member's keys have not changed: there is nothing to relink".into(),
+            "the member's keys have not changed: there is nothing to relink (if they cannot \
+             open a key they are entitled to, `member reshare` gives it to them again)"
+                .into(),
         ));
     }
-    let ring = KeyRing::open(client, me, opened).await?;
+    let ring = KeyRing::of(opened);
     let mut change = Change::new(me, opened);
     change.push(EntryBody::RelinkMember {
         account: member.account,
@@ -326,6 +329,75 @@ pub async fn relink(
         opened.roster.workspace, member.account
     );
     Ok(change.send(client, &path).await?.head)
+}
+
+/// What [`reshare`] handed out.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reshared {
+    /// Workspace-key versions given to the member.
+    pub workspace: Vec<u32>,
+    /// Escrow-key versions given to the member.
+    pub escrow: Vec<u32>,
+    /// Key versions (of both kinds) given to the recovery key.
+    pub recovery: usize,
+    /// Versions the member's role receives that the caller cannot open, so could not give.
+    pub missing: Vec<SharedKey>,
+}
+
+/// Repairs access without a roster change: shares every key version the caller holds that the
+/// member with `email` is entitled to (by their role and their keys in the verified roster),
+/// and every version the caller holds to the current recovery key. For a member or recovery key
+/// left without a version, e.g. device keys after an owner's emergency reset with a recovery
+/// key made before it received escrow keys (decision 0005). Shares the member already had are
+/// replaced by equivalent ones.
+pub async fn reshare(
+    client: &Client,
+    me: &Me,
+    opened: &Opened,
+    email: &str,
+) -> Result<Reshared, FlowError> {
+    manages(opened, me)?;
+    let (account, role) = member_by_email(opened, email)?;
+    let ring = KeyRing::of(opened);
+    let mut change = Change::new(me, opened);
+    let mut out = Reshared::default();
+    let wanted = role
+        .receives_workspace_key()
+        .then(|| (1..=change.state.workspace_key_version).map(SharedKey::Workspace))
+        .into_iter()
+        .flatten()
+        .chain(
+            role.receives_escrow_key()
+                .then(|| (1..=change.state.escrow_keys.len() as u32).map(SharedKey::Escrow))
+                .into_iter()
+                .flatten(),
+        );
+    for key in wanted {
+        if !ring.holds(key) {
+            out.missing.push(key);
+            continue;
+        }
+        change.share(ShareRecipient::Member(account), key, &ring)?;
+        match key {
+            SharedKey::Workspace(v) => out.workspace.push(v),
+            SharedKey::Escrow(v) => out.escrow.push(v),
+        }
+    }
+    if let Some(recovery) = change.state.recovery.filter(|r| r.is_valid_at(change.now)) {
+        for key in ring.every() {
+            change.share(ShareRecipient::Recovery(recovery.id), key, &ring)?;
+            out.recovery += 1;
+        }
+    }
+    if change.shares.is_empty() {
+        return Err(FlowError::Refused(format!(
+            "you hold no key that {} is entitled to, so there is nothing to reshare",
+            email.trim()
+        )));
+    }
+    let path = format!("/v1/workspaces/{}/shares", opened.roster.workspace);
+    change.send_shares(client, &path).await?;
+    Ok(out)
 }
 
 /// The outcome of [`reencrypt`].
@@ -444,25 +516,25 @@ struct KeyRing {
 }
 
 impl KeyRing {
-    /// The workspace keys `open` already opened, and the escrow keys shared to the caller.
-    async fn open(client: &Client, me: &Me, opened: &Opened) -> Result<Self, FlowError> {
-        let ws = opened.roster.workspace;
-        let uploads: Vec<ShareUpload> = client.get(&format!("/v1/workspaces/{ws}/shares")).await?;
-        let mut escrow = BTreeMap::new();
-        for upload in uploads.iter().filter(|s| s.key_kind == "escrow") {
-            let share =
-                KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
-            // A share the roster does not back is skipped, never trusted.
-            if let (SharedKey::Escrow(v), Ok(key)) =
-                (share.key, share.open(&opened.roster, &me.keys.encryption))
-            {
-                escrow.insert(v, key);
-            }
-        }
-        Ok(Self {
+    /// The workspace and escrow keys [`crate::workspaces::open`] opened.
+    fn of(opened: &Opened) -> Self {
+        Self {
             workspace: opened.keys.clone(),
-            escrow,
-        })
+            escrow: opened.escrow_keys.clone(),
+        }
+    }
+
+    fn holds(&self, key: SharedKey) -> bool {
+        match key {
+            SharedKey::Workspace(v) => self.workspace.contains_key(&v),
+            SharedKey::Escrow(v) => self.escrow.contains_key(&v),
+        }
+    }
+
+    /// Every key version held, workspace keys first.
+    fn every(&self) -> impl Iterator<Item = SharedKey> + '_ {
+        let workspace = self.workspace.keys().map(|v| SharedKey::Workspace(*v));
+        workspace.chain(self.escrow.keys().map(|v| SharedKey::Escrow(*v)))
     }
 }
 
@@ -549,7 +621,8 @@ impl<'a> Change<'a> {
                     out.workspace_key_recipients += 1;
                 }
             }
-            // DESIGN.md: every workspace-key version is shared to the recovery recipient.
+            // DESIGN.md: every workspace-key and escrow-key version is shared to the recovery
+            // recipient.
             if let Some(recovery) = self.state.recovery.filter(|r| r.is_valid_at(self.now)) {
                 self.share(
                     ShareRecipient::Recovery(recovery.id),
@@ -564,6 +637,14 @@ impl<'a> Change<'a> {
                 if role.receives_escrow_key() {
                     self.share(ShareRecipient::Member(*id), SharedKey::Escrow(v), ring)?;
                 }
+            }
+            // Decision 0005: the recovery key restores device keys too.
+            if let Some(recovery) = self.state.recovery.filter(|r| r.is_valid_at(self.now)) {
+                self.share(
+                    ShareRecipient::Recovery(recovery.id),
+                    SharedKey::Escrow(v),
+                    ring,
+                )?;
             }
         }
         Ok(out)
@@ -631,6 +712,30 @@ impl<'a> Change<'a> {
     /// Verifies every share against the state after the change, then commits it all in one
     /// call. Returns that state.
     async fn send(self, client: &Client, path: &str) -> Result<RosterState, FlowError> {
+        let shares = self.verified_uploads()?;
+        client
+            .post_empty(
+                path,
+                &RosterChange {
+                    seq: self.seq,
+                    entries: self.entries.iter().map(|e| Bytes(e.to_bytes())).collect(),
+                    shares,
+                },
+            )
+            .await?;
+        Ok(self.state)
+    }
+
+    /// Sends the shares alone (a change with no entries): [`reshare`].
+    async fn send_shares(self, client: &Client, path: &str) -> Result<(), FlowError> {
+        debug_assert!(self.entries.is_empty());
+        let shares = self.verified_uploads()?;
+        client.post_empty(path, &Reshare { shares }).await?;
+        Ok(())
+    }
+
+    /// Every share, verified against the state after the change, as uploads.
+    fn verified_uploads(&self) -> Result<Vec<ShareUpload>, FlowError> {
         let mut uploads = Vec::with_capacity(self.shares.len());
         for share in &self.shares {
             share
@@ -642,16 +747,6 @@ impl<'a> Change<'a> {
             };
             uploads.push(share_upload(share, recipient));
         }
-        client
-            .post_empty(
-                path,
-                &RosterChange {
-                    seq: self.seq,
-                    entries: self.entries.iter().map(|e| Bytes(e.to_bytes())).collect(),
-                    shares: uploads,
-                },
-            )
-            .await?;
-        Ok(self.state)
+        Ok(uploads)
     }
 }

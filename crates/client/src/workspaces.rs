@@ -64,6 +64,9 @@ pub struct Opened {
     pub roster: RosterState,
     /// Workspace keys by version (the ones this account could open).
     pub keys: BTreeMap<u32, SymmetricKey>,
+    /// Escrow private keys by version (the ones this account could open: owners, admins and
+    /// helpdesk members hold them).
+    pub escrow_keys: BTreeMap<u32, SymmetricKey>,
     /// The server's view of the recovery key.
     pub recovery: Option<keyhaven_proto::RecoveryStatus>,
 }
@@ -207,6 +210,16 @@ pub async fn create(
             )?,
             format!("recovery:{}", new_key.id.to_upper()),
         ),
+        // The recovery key restores device keys too (decision 0005).
+        share_upload(
+            &seal(
+                ShareRecipient::Recovery(new_key.id),
+                SharedKey::Escrow(1),
+                &recipient,
+                escrow.expose(),
+            )?,
+            format!("recovery:{}", new_key.id.to_upper()),
+        ),
     ];
     let kit = kit::render_text(
         &KitDetails {
@@ -251,7 +264,8 @@ pub async fn list(client: &Client) -> Result<Vec<WorkspaceSummary>, FlowError> {
 }
 
 /// Fetches and verifies a workspace's roster (against `pinned`, when this device saw it
-/// before), then opens every workspace-key share addressed to `me` that the roster allows.
+/// before), then opens every workspace-key and escrow-key share addressed to `me` that the
+/// roster allows.
 pub async fn open(
     client: &Client,
     me: &Me,
@@ -262,30 +276,50 @@ pub async fn open(
     let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
     let state =
         roster::verify_encoded(ws, &entries, pinned).map_err(|e| integrity(e.to_string()))?;
-    let mut keys = BTreeMap::new();
     let linked = state
         .members
         .get(&me.id)
         .is_some_and(|m| m.keys == me.keys.public());
-    if linked {
+    let opened = if linked {
         let shares: Vec<ShareUpload> = client.get(&format!("/v1/workspaces/{ws}/shares")).await?;
-        for upload in shares.iter().filter(|s| s.key_kind == "workspace") {
-            let share =
-                KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
-            if let SharedKey::Workspace(v) = share.key {
-                // A share the roster does not back is skipped, never trusted.
-                if let Ok(key) = share.open(&state, &me.keys.encryption) {
-                    keys.insert(v, key);
-                }
-            }
-        }
-    }
+        open_shares(&shares, &state, &me.keys.encryption)?
+    } else {
+        OpenedKeys::default()
+    };
     Ok(Opened {
         summary: view.summary,
         roster: state,
-        keys,
+        keys: opened.workspace,
+        escrow_keys: opened.escrow,
         recovery: view.recovery,
     })
+}
+
+/// Opens every share in `uploads` that `recipient` can open and the roster backs, by key kind
+/// and version. A share the roster does not back is skipped, never trusted.
+pub(crate) fn open_shares(
+    uploads: &[ShareUpload],
+    roster: &RosterState,
+    recipient: &RecipientSecretKey,
+) -> Result<OpenedKeys, FlowError> {
+    let mut out = OpenedKeys::default();
+    for upload in uploads {
+        let share = KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
+        if let Ok(key) = share.open(roster, recipient) {
+            match share.key {
+                SharedKey::Workspace(v) => out.workspace.insert(v, key),
+                SharedKey::Escrow(v) => out.escrow.insert(v, key),
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// The keys a set of shares opened, by kind and version.
+#[derive(Debug, Default)]
+pub(crate) struct OpenedKeys {
+    pub(crate) workspace: BTreeMap<u32, SymmetricKey>,
+    pub(crate) escrow: BTreeMap<u32, SymmetricKey>,
 }
 
 impl Opened {
@@ -384,16 +418,16 @@ pub async fn remove_secret(client: &Client, opened: &Opened, id: ItemId) -> Resu
 
 /// The emergency reset: after a password reset, an owner enters the recovery key; the client
 /// checks it against the roster (before sending anything), proves it, opens the workspace keys
-/// shared to it, appends "relink member" signed by the recovery authority, and re-shares the
-/// keys to the account's new key. Returns the new roster head.
+/// and escrow keys shared to it, appends "relink member" signed by the recovery authority, and
+/// re-shares every key to the account's new key.
 pub async fn recovery_use(
     client: &Client,
     me: &Me,
     opened: &Opened,
     key: &RecoveryKey,
-) -> Result<RosterHead, FlowError> {
+) -> Result<Recovered, FlowError> {
     let ws = opened.roster.workspace;
-    let now = now_unix();
+    let now = now_unix().max(opened.roster.last_timestamp);
     let record = opened
         .roster
         .recovery
@@ -411,18 +445,13 @@ pub async fn recovery_use(
             },
         )
         .await?;
-    let mut keys = BTreeMap::new();
-    for upload in uploads {
-        let share = KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
-        if let (SharedKey::Workspace(v), Ok(k)) =
-            (share.key, share.open(&opened.roster, &derived.recipient))
-        {
-            keys.insert(v, k);
-        }
-    }
-    if !keys.contains_key(&opened.roster.workspace_key_version) {
+    let keys = open_shares(&uploads, &opened.roster, &derived.recipient)?;
+    if !keys
+        .workspace
+        .contains_key(&opened.roster.workspace_key_version)
+    {
         return Err(integrity(
-            "the recovery key's share of the current workspace key is missing",
+            "the server did not return the recovery key's share of the current workspace key",
         ));
     }
     let mut state = opened.roster.clone();
@@ -440,11 +469,16 @@ pub async fn recovery_use(
     // Now a current owner again, this account re-shares the keys to its own new key.
     let mine = format!("account:{}", me.id);
     let mut shares = Vec::new();
-    for (version, k) in &keys {
+    let every = keys
+        .workspace
+        .iter()
+        .map(|(v, k)| (SharedKey::Workspace(*v), k))
+        .chain(keys.escrow.iter().map(|(v, k)| (SharedKey::Escrow(*v), k)));
+    for (shared, k) in every {
         let header = ShareHeader {
             workspace: ws,
             recipient: ShareRecipient::Member(me.id),
-            key: SharedKey::Workspace(*version),
+            key: shared,
             signer: Signer::Member(me.id),
             timestamp: now,
         };
@@ -469,7 +503,24 @@ pub async fn recovery_use(
             },
         )
         .await?;
-    Ok(state.head)
+    let escrow_versions = state.escrow_keys.len() as u32;
+    Ok(Recovered {
+        head: state.head,
+        escrow_missing: (1..=escrow_versions)
+            .filter(|v| !keys.escrow.contains_key(v))
+            .collect(),
+    })
+}
+
+/// The outcome of [`recovery_use`].
+#[derive(Debug)]
+pub struct Recovered {
+    /// The new roster head (to pin).
+    pub head: RosterHead,
+    /// Escrow-key versions the recovery key held no share of (a workspace made before the
+    /// recovery key received escrow keys): device keys sealed to them stay closed to this
+    /// account until an owner or admin who holds them runs `member reshare`.
+    pub escrow_missing: Vec<u32>,
 }
 
 /// A permanent recovery key made on this device and not yet committed: the user sees it, saves
@@ -484,21 +535,29 @@ pub struct Prepared {
     pub kit: Zeroizing<String>,
     /// Its printable HTML kit (large digits, QR code).
     pub kit_html: Zeroizing<String>,
+    /// Escrow-key versions this account does not hold, which the new key therefore cannot
+    /// open (see [`Recovered::escrow_missing`]).
+    pub escrow_missing: Vec<u32>,
     request: keyhaven_proto::RecoveryGenerate,
     head: RosterHead,
 }
 
 /// Makes a permanent recovery key: the owner-signed roster entry and a share of every
-/// workspace-key version for it. Nothing is sent yet.
+/// workspace-key and escrow-key version for it. Nothing is sent yet.
 pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Prepared, FlowError> {
     let ws = opened.roster.workspace;
-    let now = now_unix();
+    let now = now_unix().max(opened.roster.last_timestamp);
     let versions = 1..=opened.roster.workspace_key_version;
     if let Some(missing) = versions.clone().find(|v| !opened.keys.contains_key(v)) {
         return Err(integrity(format!(
             "this account cannot open workspace key version {missing}, which the new recovery key must receive"
         )));
     }
+    // Every escrow-key version this account holds goes to the new key as well (decision 0005);
+    // one it lacks is reported, so that the owner can have it reshared and generate again.
+    let escrow_missing: Vec<u32> = (1..=opened.roster.escrow_keys.len() as u32)
+        .filter(|v| !opened.escrow_keys.contains_key(v))
+        .collect();
     let new_key = NewRecoveryKey::generate();
     let derived = new_key.key.derive(ws);
     let (recipient, authority) = derived.public();
@@ -519,21 +578,25 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
     state.apply(&entry).map_err(|e| integrity(e.to_string()))?;
     let target = format!("recovery:{}", new_key.id.to_upper());
     let mut shares = Vec::new();
-    for version in versions {
+    let every = versions
+        .map(|v| (SharedKey::Workspace(v), &opened.keys[&v]))
+        .chain(
+            opened
+                .escrow_keys
+                .iter()
+                .map(|(v, k)| (SharedKey::Escrow(*v), k)),
+        );
+    for (shared, secret) in every {
         let header = ShareHeader {
             workspace: ws,
             recipient: ShareRecipient::Recovery(new_key.id),
-            key: SharedKey::Workspace(version),
+            key: shared,
             signer: Signer::Member(me.id),
             timestamp: now,
         };
-        let share = KeyShare::seal(
-            header,
-            &recipient,
-            opened.keys[&version].expose(),
-            &me.keys.signing,
-        )
-        .map_err(|e| integrity(e.to_string()))?;
+        let share = KeyShare::seal(header, &recipient, secret.expose(), &me.keys.signing)
+            .map_err(|e| integrity(e.to_string()))?;
+        share.verify(&state).map_err(|e| integrity(e.to_string()))?;
         shares.push(share_upload(&share, target.clone()));
     }
     let details = KitDetails {
@@ -561,6 +624,7 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
         key: new_key.key,
         kit,
         kit_html,
+        escrow_missing,
         request,
         head: state.head,
     })

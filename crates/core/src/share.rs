@@ -5,7 +5,7 @@
 //! signed, and a client opens a share only if the verified roster says that the signer may
 //! hand out keys (a current owner or admin) and that the recipient
 //! is entitled to this key (members get the workspace key except helpdesk; owners, admins and
-//! helpdesk get the escrow key; the recovery key gets every workspace-key version).
+//! helpdesk get the escrow key; the recovery key gets every workspace-key and escrow-key version).
 //!
 //! The HPKE `info` binds workspace, recipient, recipient public key and key version, so a share
 //! cannot be replayed to another member, workspace or version. Format: `docs/protocol.md`
@@ -172,10 +172,24 @@ impl KeyShare {
                 SignerError::Unknown | SignerError::Expired => ShareError::UnauthorizedSigner,
             })?;
         let recipient_public = self.entitled_recipient(roster, authority)?;
-        authority
-            .key()
-            .verify(&self.signed_message(), &self.signature)
-            .map_err(|_| ShareError::BadSignature)?;
+        let message = self.signed_message();
+        // The signer is a current owner or admin (checked above). Their current key, or a key
+        // they held earlier while managing the workspace (before a relink after a password
+        // reset), vouches for the share: a relink must not take every share they handed out
+        // with it (decision 0005). A member who left or stops managing vouches for nothing.
+        let earlier = match self.signer {
+            Signer::Member(id) => roster
+                .manager_keys
+                .iter()
+                .filter(move |(account, key)| *account == id && key != authority.key())
+                .map(|(_, key)| key)
+                .collect(),
+            Signer::RecoveryAuthority(_) => Vec::new(),
+        };
+        core::iter::once(authority.key())
+            .chain(earlier)
+            .find(|key| key.verify(&message, &self.signature).is_ok())
+            .ok_or(ShareError::BadSignature)?;
         Ok(recipient_public)
     }
 
@@ -204,16 +218,14 @@ impl KeyShare {
                 };
                 (entitled, member.keys.encryption)
             }
-            // The recovery key receives every workspace-key version and nothing else.
+            // The recovery key receives every workspace-key and every escrow-key version, so
+            // that it restores secrets and device keys alike (decision 0005).
             ShareRecipient::Recovery(id) => {
                 let recovery = roster
                     .recovery
                     .filter(|r| r.id == id)
                     .ok_or(ShareError::RecipientNotEntitled)?;
-                (
-                    matches!(self.key, SharedKey::Workspace(_)),
-                    recovery.recipient,
-                )
+                (true, recovery.recipient)
             }
         };
         if !entitled {

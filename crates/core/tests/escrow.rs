@@ -166,3 +166,112 @@ fn token_records_need_a_verified_grant() {
     let other = TokenSecret::generate(ws, [1; 32]);
     assert_ne!(tag, other.resubmission_tag(&plain.meta, "secret"));
 }
+
+/// Decision 0005: the recovery key receives every escrow-key version, so the emergency reset
+/// restores device keys too. A share from an owner or admin opens to the escrow private key
+/// the roster names; one that carries another key, or is signed by a non-manager, does not.
+#[test]
+fn escrow_shares_to_the_recovery_key_open_after_checks() {
+    use keyhaven_core::roster::Signer;
+    use keyhaven_core::share::{KeyShare, ShareError, ShareHeader, ShareRecipient, SharedKey};
+    use keyhaven_crypto::hpke::RecipientSecretKey;
+
+    let f = &*FIXTURE;
+    let roster = f.final_state();
+    let recipient = f.recovery.derive(f.workspace).recipient;
+    let header = |signer| ShareHeader {
+        workspace: f.workspace,
+        recipient: ShareRecipient::Recovery(f.recovery_id),
+        key: SharedKey::Escrow(1),
+        signer,
+        timestamp: roster.last_timestamp,
+    };
+    let admin = Signer::Member(f.admin.id);
+    let share = KeyShare::seal(
+        header(admin),
+        &recipient.public_key(),
+        f.escrow.expose(),
+        &f.admin.keys.signing,
+    )
+    .unwrap();
+    let decoded = KeyShare::from_bytes(&share.to_bytes()).unwrap();
+    let opened = decoded.open(roster, &recipient).unwrap();
+    assert_eq!(opened.expose(), f.escrow.expose());
+
+    // Another X25519 key, correctly sealed and signed, is not the roster's escrow key.
+    let other = RecipientSecretKey::from_bytes([9; 32]);
+    let wrong = KeyShare::seal(
+        header(admin),
+        &recipient.public_key(),
+        other.expose(),
+        &f.admin.keys.signing,
+    )
+    .unwrap();
+    assert_eq!(
+        wrong.open(roster, &recipient).err(),
+        Some(ShareError::WrongKey)
+    );
+
+    // A plain member hands out nothing, not even to the recovery key.
+    let by_member = KeyShare::seal(
+        header(Signer::Member(f.member.id)),
+        &recipient.public_key(),
+        f.escrow.expose(),
+        &f.member.keys.signing,
+    )
+    .unwrap();
+    assert_eq!(
+        by_member.verify(roster).err(),
+        Some(ShareError::UnauthorizedSigner)
+    );
+
+    // An escrow version the roster does not have.
+    let unknown = KeyShare::seal(
+        ShareHeader {
+            key: SharedKey::Escrow(2),
+            ..header(admin)
+        },
+        &recipient.public_key(),
+        f.escrow.expose(),
+        &f.admin.keys.signing,
+    )
+    .unwrap();
+    assert_eq!(
+        unknown.verify(roster).err(),
+        Some(ShareError::UnknownKeyVersion)
+    );
+}
+
+/// Decision 0005: a relink (new keys after a password reset) does not void the shares an owner
+/// or admin signed before it, or the emergency reset would take every member's access with
+/// it. A key the signer never held while managing is still refused.
+#[test]
+fn shares_signed_before_the_signers_relink_still_verify() {
+    use keyhaven_core::roster::Signer;
+    use keyhaven_core::share::{KeyShare, ShareError, ShareHeader, ShareRecipient, SharedKey};
+
+    let f = &*FIXTURE;
+    let roster = f.final_state();
+    // The fixture's owner was relinked: the roster's current key is `owner_new`.
+    assert_eq!(
+        roster.members[&f.owner.id].keys.signing,
+        f.owner_new.public().signing
+    );
+    let header = ShareHeader {
+        workspace: f.workspace,
+        recipient: ShareRecipient::Member(f.admin.id),
+        key: SharedKey::Escrow(1),
+        signer: Signer::Member(f.owner.id),
+        timestamp: roster.last_timestamp,
+    };
+    let to = f.admin.keys.encryption.public_key();
+    let before = KeyShare::seal(header, &to, f.escrow.expose(), &f.owner.keys.signing).unwrap();
+    let opened = before.open(roster, &f.admin.keys.encryption).unwrap();
+    assert_eq!(opened.expose(), f.escrow.expose());
+
+    let stranger = KeyShare::seal(header, &to, f.escrow.expose(), &f.member.keys.signing).unwrap();
+    assert_eq!(
+        stranger.verify(roster).err(),
+        Some(ShareError::BadSignature)
+    );
+}

@@ -529,6 +529,15 @@ pub struct RosterChange {
     pub shares: Vec<ShareUpload>,
 }
 
+/// `POST /v1/workspaces/{id}/shares`: an owner or admin hands existing key versions to
+/// members entitled to them or to the recovery key, with no roster change (`member reshare`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reshare {
+    /// The shares, each signed by the caller.
+    pub shares: Vec<ShareUpload>,
+}
+
 /// `POST /v1/password/change/start`: OPAQUE registration of a new password for the
 /// signed-in account (needs a recent sign-in).
 #[derive(Debug, Clone, Serialize, Deserialize)]

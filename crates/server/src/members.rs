@@ -13,7 +13,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use keyhaven_proto::{Bytes, InvitationView, InviteMember, MemberView, MembersView, RosterChange};
+use keyhaven_proto::{
+    Bytes, InvitationView, InviteMember, MemberView, MembersView, Reshare, RosterChange,
+};
 
 use crate::accounts::normalize_email;
 use crate::app::{ApiJson, AppState, Session};
@@ -332,13 +334,26 @@ fn parse_change(req: RosterChange, workspace_id: &str, caller: &str) -> Result<P
 }
 
 /// Checks the shares of a change against the members as they will be after it (`after`:
-/// account id and role): every share is for a member entitled to that key kind, or a
-/// workspace key for the current recovery key; and each rotated key reaches every member
-/// entitled to it and, for the workspace key, the recovery key.
+/// account id and role): every share is for a member entitled to that key kind, or for the
+/// current recovery key (which receives both kinds, decision 0005); and each rotated key
+/// reaches every member entitled to it and the recovery key.
 async fn check_shares(
     state: &AppState,
     workspace_id: &str,
     parsed: &Parsed,
+    after: &[(String, String)],
+) -> Result<(), ApiError> {
+    let rotations = parsed.rotations()?;
+    check_share_rows(state, workspace_id, &parsed.shares, rotations, after).await
+}
+
+/// [`check_shares`] on bare shares and the rotations (workspace-key, escrow-key version) they
+/// must cover.
+async fn check_share_rows(
+    state: &AppState,
+    workspace_id: &str,
+    shares: &[ShareRow],
+    (workspace, escrow): (Option<u32>, Option<u32>),
     after: &[(String, String)],
 ) -> Result<(), ApiError> {
     state
@@ -356,12 +371,12 @@ async fn check_shares(
             .find(|(id, _)| recipient.strip_prefix("account:") == Some(id.as_str()))
             .map(|(_, role)| role.as_str())
     };
-    for share in &parsed.shares {
+    for share in shares {
         let entitled = match (share.key_kind.as_str(), role_of(&share.recipient)) {
             ("workspace", Some(role)) => receives_workspace_key(role),
             ("escrow", Some(role)) => receives_escrow_key(role),
-            ("workspace", None) => recovery.as_deref() == Some(share.recipient.as_str()),
-            _ => false,
+            (_, None) => recovery.as_deref() == Some(share.recipient.as_str()),
+            (_, Some(_)) => false,
         };
         if !entitled {
             return Err(ApiError::BadRequest(format!(
@@ -371,15 +386,13 @@ async fn check_shares(
         }
     }
     let has = |recipient: &str, kind: &str, version: u32| {
-        parsed.shares.iter().any(|s| {
+        shares.iter().any(|s| {
             s.recipient == recipient && s.key_kind == kind && s.key_version == i64::from(version)
         })
     };
-    let (workspace, escrow) = parsed.rotations()?;
     let missing = || {
         ApiError::BadRequest(
-            "a rotated key must be shared to every member entitled to it and, for the \
-             workspace key, to the recovery key"
+            "a rotated key must be shared to every member entitled to it and to the recovery key"
                 .into(),
         )
     };
@@ -398,7 +411,8 @@ async fn check_shares(
             .iter()
             .filter(|(_, role)| receives_escrow_key(role))
             .all(|(id, _)| has(&format!("account:{id}"), "escrow", v));
-        if !members_ok {
+        let recovery_ok = recovery.as_deref().is_none_or(|r| has(r, "escrow", v));
+        if !members_ok || !recovery_ok {
             return Err(missing());
         }
     }
@@ -671,5 +685,36 @@ async fn relink(
         )
         .await;
     outcome(done, "no such member")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `member reshare`: an owner or admin stores shares of key versions that already exist, for
+/// current members entitled to them or for the recovery key, with no roster change. It repairs
+/// an account or recovery key left without a version (e.g. a recovery key made before it
+/// received escrow keys, decision 0005). Clients verify every share as always, so a share
+/// here can add availability but never trust.
+pub(crate) async fn reshare(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Reshare>,
+) -> Result<StatusCode, ApiError> {
+    let m = manager(&state, &session, &id).await?;
+    if req.shares.is_empty() || req.shares.len() > 512 {
+        return Err(ApiError::BadRequest(
+            "a reshare stores 1 to 512 shares".into(),
+        ));
+    }
+    let shares = req
+        .shares
+        .into_iter()
+        .map(share_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let members = roles(&state.store().members(&m.workspace_id).await?);
+    check_share_rows(&state, &m.workspace_id, &shares, (None, None), &members).await?;
+    state
+        .store()
+        .reshare(&m.workspace_id, &session.account_id, &shares, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -189,6 +189,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("ShareList"),
     ),
     e(
+        "post",
+        "/v1/workspaces/{id}/shares",
+        "Store shares of existing key versions for entitled members or the recovery key (owners and admins; member reshare)",
+        true,
+        Some("Reshare"),
+        None,
+    ),
+    e(
         "get",
         "/v1/workspaces/{id}/items",
         "Every sealed item",
@@ -533,6 +541,7 @@ fn schemas() -> Value {
         "ItemList": array(r("ItemView")),
         "PutItem": obj(&[("revision", s("integer")), ("sealed", bytes())]),
         "RecoveryProof": obj(&[("proof", bytes())]),
+        "Reshare": obj(&[("shares", array(r("ShareUpload")))]),
         "RecoveryRelink": obj(&[("proof", bytes()), ("seq", s("integer")), ("entry", bytes()), ("shares", array(r("ShareUpload")))]),
         "RecoveryGenerate": obj(&[("seq", s("integer")), ("entry", bytes()), ("recovery", r("RecoveryUpload")), ("shares", array(r("ShareUpload")))]),
         "AuditEvent": obj(&[

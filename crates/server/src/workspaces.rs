@@ -30,7 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/server-info", get(server_info))
         .route("/v1/workspaces", post(create).get(list))
         .route("/v1/workspaces/{id}", get(show))
-        .route("/v1/workspaces/{id}/shares", get(my_shares))
+        .route(
+            "/v1/workspaces/{id}/shares",
+            get(my_shares).post(crate::members::reshare),
+        )
         .route("/v1/workspaces/{id}/items", get(list_items))
         .route(
             "/v1/workspaces/{id}/items/{item}",
@@ -492,7 +495,7 @@ async fn recovery_relink(
 ) -> Result<StatusCode, ApiError> {
     let m = member(&state, &session, &id).await?;
     let recovery = check_proof(&state, &session, &m, &req.proof.0).await?;
-    if req.entry.0.is_empty() || req.entry.0.len() > MAX_ENTRY_BYTES || req.shares.len() > 8 {
+    if req.entry.0.is_empty() || req.entry.0.len() > MAX_ENTRY_BYTES || req.shares.len() > 512 {
         return Err(ApiError::BadRequest("entry or shares out of range".into()));
     }
     let mine = format!("account:{}", session.account_id);
@@ -599,12 +602,9 @@ async fn recovery_generate(
         .map(share_row)
         .collect::<Result<Vec<_>, _>>()?;
     let recipient = format!("recovery:{key_id}");
-    if shares
-        .iter()
-        .any(|s| s.recipient != recipient || s.key_kind != "workspace")
-    {
+    if shares.iter().any(|s| s.recipient != recipient) {
         return Err(ApiError::BadRequest(
-            "the new shares must be workspace keys for the new recovery key".into(),
+            "the new shares must be for the new recovery key".into(),
         ));
     }
     let row = RecoveryRow {

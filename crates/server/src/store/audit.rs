@@ -119,6 +119,9 @@ pub enum EventKind {
     MemberRemoved,
     /// Workspace chain: an owner or admin relinked a member after their password reset.
     MemberRelinked,
+    /// Workspace chain: an owner or admin stored shares of existing key versions for members
+    /// or the recovery key, with no roster change (`member reshare`).
+    KeysReshared,
     /// Workspace chain: an owner or admin stored device keys (details: record ids).
     DeviceKeysAdded,
     /// Workspace chain: an enrollment token stored device keys (actor `token:<uuid>`).
@@ -166,6 +169,7 @@ impl EventKind {
             EventKind::MemberRoleChanged => "member-role-changed",
             EventKind::MemberRemoved => "member-removed",
             EventKind::MemberRelinked => "member-relinked",
+            EventKind::KeysReshared => "keys-reshared",
             EventKind::DeviceKeysAdded => "device-keys-added",
             EventKind::DeviceKeysSubmitted => "device-keys-submitted",
             EventKind::DeviceKeysIndexed => "device-keys-indexed",

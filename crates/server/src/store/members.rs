@@ -390,6 +390,38 @@ impl Store {
         .await
     }
 
+    /// Stores shares of existing key versions that an owner or admin (`by`) signed for
+    /// current members or the recovery key, with no roster change (`member reshare`: repairs
+    /// a member or recovery key left without a key version), and records `keys-reshared`.
+    pub async fn reshare(
+        &self,
+        workspace_id: &str,
+        by: &str,
+        shares: &[ShareRow],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut recipients: Vec<&str> = shares.iter().map(|s| s.recipient.as_str()).collect();
+        recipients.sort_unstable();
+        recipients.dedup();
+        let details = json!({ "recipients": recipients, "shares": shares.len() });
+        audit::retrying(|| async {
+            let mut tx = self.begin().await?;
+            upsert_shares(&mut tx, workspace_id, shares).await?;
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                &account_actor(by),
+                EventKind::KeysReshared,
+                &details,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Relinks a member after their password reset (an owner or admin signed the entry):
     /// clears the relink mark, appends the entry, replaces the member's shares with ones for
     /// their new key and records `member-relinked`.
@@ -481,7 +513,17 @@ pub(super) async fn append(
             .execute(&mut **tx)
             .await?;
     }
-    for share in change.shares {
+    upsert_shares(tx, workspace_id, change.shares).await?;
+    Ok(true)
+}
+
+/// Stores `shares`, each replacing any for the same recipient, key kind and version.
+async fn upsert_shares(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    shares: &[ShareRow],
+) -> Result<(), StoreError> {
+    for share in shares {
         sqlx::query(
             "INSERT INTO key_shares (workspace_id, recipient, key_kind, key_version, share)
              VALUES ($1, $2, $3, $4, $5)
@@ -496,7 +538,7 @@ pub(super) async fn append(
         .execute(&mut **tx)
         .await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 fn invitation_from_row(r: &AnyRow) -> Result<InvitationRow, StoreError> {
