@@ -9,6 +9,8 @@ KH=./target/release/keyhaven
 export KEYHAVEN_HOME="${KEYHAVEN_HOME:-$PWD/keyhaven-data/tour-home}"
 kh() { echo; echo "\$ keyhaven $*"; "$KH" "$@" || echo "(exit code $?)"; }
 
+# The data directory holds the server's secrets: owner only (the server refuses it otherwise).
+mkdir -p ./keyhaven-data && chmod 700 ./keyhaven-data
 "$KH" server --listen 127.0.0.1:0 --data-dir ./keyhaven-data > keyhaven-data.server.log 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
@@ -42,7 +44,10 @@ kh recovery-key status --workspace "$WS_NAME"
 echo
 echo "== Replace the temporary key with a permanent one (shown once; saved to a kit file)"
 KIT="./keyhaven-data/tour-kit-$(date +%s).txt"
-kh recovery-key generate --workspace "$WS_NAME" --yes --out "$KIT"
+# Replacing a recovery key takes the current one: here the temporary key of the welcome email.
+WELCOME=$(grep -l "temporary recovery key of $WS_NAME" ./keyhaven-data/outbox/*.eml | tail -n 1)
+TEMPORARY=$(grep -m 1 -oE '[0-9]{6}(-[0-9]{6}){7}' "$WELCOME")
+KEYHAVEN_RECOVERY_KEY="$TEMPORARY" kh recovery-key generate --workspace "$WS_NAME" --yes --out "$KIT"
 kh recovery-key status --workspace "$WS_NAME"
 echo
 echo "== A wrong password and an unknown account get the same answer"

@@ -34,6 +34,10 @@ pub struct ServerArgs {
     /// Print the default configuration (every setting, commented) and exit.
     #[arg(long)]
     print_default_config: bool,
+    /// Start even if other users of this machine can read the data directory (it holds the
+    /// server's secrets; by default the server refuses to start then).
+    #[arg(long)]
+    dangerous_allow_readable_data_dir: bool,
 }
 
 pub fn run(args: ServerArgs) -> Result<()> {
@@ -57,5 +61,8 @@ pub fn run(args: ServerArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(keyhaven_server::app::serve(config))
+    let options = keyhaven_server::app::ServeOptions {
+        dangerous_allow_readable_data_dir: args.dangerous_allow_readable_data_dir,
+    };
+    runtime.block_on(keyhaven_server::app::serve(config, options))
 }

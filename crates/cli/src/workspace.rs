@@ -146,6 +146,11 @@ pub enum RecoveryCommand {
         /// Skip re-typing two groups (for scripts; you must have saved the kit).
         #[arg(long)]
         yes: bool,
+        /// Read the current recovery key (which the new one replaces) from stdin. Otherwise it
+        /// comes from $KEYHAVEN_RECOVERY_KEY or a prompt; the server takes a new key only with
+        /// proof of the current one, while one exists.
+        #[arg(long)]
+        current_key_stdin: bool,
     },
     /// Check that a recovery key is this workspace's current one (locally against the signed
     /// roster first, then with the server), and record the validation.
@@ -611,8 +616,15 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             out,
             format,
             yes,
+            current_key_stdin,
         } => {
             let opened = open(client, me, workspace.as_deref()).await?;
+            // Asked first, so that nobody writes down a new key that then cannot be committed.
+            let current = if workspaces::generate_needs_current(&opened) {
+                Some(read_recovery_key(&opened, current_key_stdin)?)
+            } else {
+                None
+            };
             let prepared =
                 workspaces::generate_prepare(client, me, &opened).map_err(explain_flow)?;
             println!(
@@ -647,7 +659,7 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             } else {
                 confirm_two_groups(&prepared.key)?;
             }
-            let head = workspaces::generate_commit(client, &opened, &prepared)
+            let head = workspaces::generate_commit(client, &opened, &prepared, current.as_ref())
                 .await
                 .map_err(explain_flow)?;
             pin(opened.roster.workspace, &head)?;

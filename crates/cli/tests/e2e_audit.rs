@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use support::{Db, Server, User, signed_in_user, stderr, stdout};
+use support::{Db, Server, User, mail, recovery_key_in, signed_in_user, stderr, stdout};
 
 /// Runs a command with `input` on stdin.
 fn with_stdin(user: &User, args: &[&str], input: &str) -> Output {
@@ -60,7 +60,13 @@ fn audit_story(db: Db) {
     ));
     ok(&alice.run(&["secret", "rm", "stripe"], None));
     let kit = alice.home.path().join("kit.txt");
-    ok(&alice.run(
+    let temporary = recovery_key_in(&mail(
+        &server,
+        "alice@example.com",
+        "temporary recovery key",
+    ));
+    ok(&support::run(
+        &alice,
         &[
             "recovery-key",
             "generate",
@@ -68,7 +74,8 @@ fn audit_story(db: Db) {
             "--out",
             kit.to_str().unwrap(),
         ],
-        None,
+        &[("KEYHAVEN_RECOVERY_KEY", &temporary)],
+        "",
     ));
     let ws = json(&alice.run(&["workspace", "show", "--json"], None))["id"]
         .as_str()

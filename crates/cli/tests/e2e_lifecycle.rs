@@ -6,7 +6,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use support::{Db, Server, User, signed_in_user, stderr, stdout};
+use support::{Db, Server, User, recovery_key_in, signed_in_user, stderr, stdout};
 
 /// Runs a command with `input` on stdin.
 fn with_stdin(user: &User, args: &[&str], input: &str) -> std::process::Output {
@@ -28,15 +28,6 @@ fn with_stdin(user: &User, args: &[&str], input: &str) -> std::process::Output {
 }
 
 /// The 48-digit key in a welcome email.
-fn recovery_key_in(mail: &str) -> String {
-    let line = mail
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 55 && l.split('-').count() == 8 && l.split('-').all(|g| g.len() == 6))
-        .expect("a recovery key in the welcome email");
-    line.to_owned()
-}
-
 fn workspace_and_secrets(db: Db) {
     let server = Server::start(db);
     let alice = signed_in_user(&server, "alice@example.com", 0);
@@ -140,7 +131,21 @@ fn workspace_and_secrets(db: Db) {
         "{text}"
     );
     assert_eq!(server.mails().len(), 3, "no welcome email for --no-email");
-    // Printable kits: HTML with the QR code and large digits, and a PDF.
+    // Replacing a recovery key takes the current one: without it nothing is generated.
+    let out = alice.run(
+        &["recovery-key", "generate", "--workspace", "Acme", "--yes"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("KEYHAVEN_RECOVERY_KEY"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("New permanent recovery key"));
+    // Printable kits: HTML with the QR code and large digits, and a PDF; each new key replaces
+    // the one before, so each generate proves the previous key.
+    let mut current = key.clone();
     for (format, file) in [("html", "kit.html"), ("pdf", "kit.pdf")] {
         let path = alice.home.path().join(file);
         let args = [
@@ -154,7 +159,7 @@ fn workspace_and_secrets(db: Db) {
             "--out",
             path.to_str().unwrap(),
         ];
-        let out = alice.run(&args, None);
+        let out = with_env(&alice, &args, &[("KEYHAVEN_RECOVERY_KEY", &current)]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let key = recovery_key_in(&stdout(&out));
         let bytes = std::fs::read(&path).unwrap();
@@ -168,6 +173,7 @@ fn workspace_and_secrets(db: Db) {
         } else {
             assert!(bytes.starts_with(b"%PDF-"));
         }
+        current = key;
     }
 
     let out = alice.run(&["secret", "list"], None);
@@ -356,7 +362,8 @@ fn emergency_reset(db: Db) {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["kind"], "temporary");
     let kit = alice.home.path().join("permanent-kit.txt");
-    let out = alice.run(
+    let out = with_env(
+        &alice,
         &[
             "recovery-key",
             "generate",
@@ -364,7 +371,7 @@ fn emergency_reset(db: Db) {
             "--out",
             kit.to_str().unwrap(),
         ],
-        None,
+        &[("KEYHAVEN_RECOVERY_KEY", &temporary)],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(

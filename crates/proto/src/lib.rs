@@ -376,8 +376,11 @@ pub struct RecoveryGenerate {
     pub entry: Bytes,
     /// The new key's verifier (kind `permanent`).
     pub recovery: RecoveryUpload,
-    /// Every workspace-key version, shared to the new key.
+    /// Every workspace-key and escrow-key version, shared to the new key.
     pub shares: Vec<ShareUpload>,
+    /// The proof of the current recovery key, required while the workspace has one.
+    #[serde(default)]
+    pub current_proof: Option<Bytes>,
 }
 
 /// `POST /v1/password/forgot`: email an access code for a password reset. Always answered

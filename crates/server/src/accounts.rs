@@ -149,7 +149,7 @@ async fn signup_verify(
         .check_signup_code(&email, &hash, state.now(), CODE_TRIES)
         .await?
     {
-        CodeCheck::Rejected => Err(ApiError::InvalidCode),
+        CodeCheck::Rejected | CodeCheck::NoTriesLeft => Err(ApiError::InvalidCode),
         CodeCheck::Accepted => {
             let token = random_token();
             state

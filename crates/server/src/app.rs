@@ -202,16 +202,22 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// How [`serve`] treats its data directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Start even if other users of the machine can read the data directory
+    /// (`--dangerous-allow-readable-data-dir`).
+    pub dangerous_allow_readable_data_dir: bool,
+}
+
 /// Binds `config.listen`, prints the address it got (tests start the server on port 0 and read
 /// it), and serves until SIGINT/SIGTERM, then finishes in-flight requests and closes the pool.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create data directory {}: {e}",
-            config.data_dir.display()
-        )
-    })?;
+pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
+    prepare_data_dir(&config.data_dir, options)?;
     let store = Store::connect(&config.database_url()).await?;
+    if config.database.is_none() {
+        restrict_database_files(&config.data_dir)?;
+    }
     let mailer = Mailer::from_config(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -227,6 +233,57 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     reminders.abort();
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Creates the data directory readable by its owner only (0700), and refuses one that other
+/// users can read: it holds the SQLite database (the OPAQUE server setup, the code key) and the
+/// outbox (access codes, temporary recovery keys).
+fn prepare_data_dir(dir: &std::path::Path, options: ServeOptions) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            if !options.dangerous_allow_readable_data_dir {
+                anyhow::bail!(
+                    "the data directory {dir} can be read by other users (mode {mode:04o}), and it \
+                     holds the server's secrets\n\
+                     hint: run `chmod 700 {dir}`, or start with \
+                     --dangerous-allow-readable-data-dir if another control protects it",
+                    dir = dir.display()
+                );
+            }
+            tracing::warn!(
+                mode = format!("{mode:04o}"),
+                "the data directory is readable by other users"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The SQLite database and its journal files: owner only (0600), whatever the umask made them.
+fn restrict_database_files(dir: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    for name in ["keyhaven.db", "keyhaven.db-wal", "keyhaven.db-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot restrict {}: {e}", path.display()),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
 }
 

@@ -8,10 +8,10 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use keyhaven_proto::{AuditEvent, Bytes};
 
+use crate::access::{self, Action};
 use crate::app::{AppState, Session};
 use crate::error::ApiError;
 use crate::store::{self, account_chain, workspace_chain};
-use crate::workspaces::member;
 
 /// The audit endpoints.
 pub fn routes() -> Router<AppState> {
@@ -25,12 +25,7 @@ async fn workspace_log(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    if !matches!(m.role.as_str(), "owner" | "admin") {
-        return Err(ApiError::Forbidden(
-            "only owners and admins read a workspace's audit log",
-        ));
-    }
+    let m = access::require(&state, &session, &id, Action::ReadAudit).await?;
     let events = state
         .store()
         .audit_events(&workspace_chain(&m.workspace_id))

@@ -20,14 +20,15 @@ use keyhaven_proto::{
 };
 use serde::Deserialize;
 
+use crate::access::{self, Action, Membership};
 use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
 use crate::members::require_fresh_sign_in;
 use crate::store::{
-    DeviceFilter, DeviceKeyListed, EventKind, MAX_LOOKUP_TAGS, MembershipRow, NewDeviceKeyRow,
-    RevealPurpose, TagKind, TagsRow, TokenRow, account_actor,
+    DeviceFilter, DeviceKeyListed, EventKind, MAX_LOOKUP_TAGS, NewDeviceKeyRow, RevealPurpose,
+    TagKind, TagsRow, TokenRow, account_actor,
 };
-use crate::workspaces::{member, parse_uuid};
+use crate::workspaces::parse_uuid;
 
 /// The escrow endpoints.
 pub fn routes() -> Router<AppState> {
@@ -69,42 +70,20 @@ const MAX_REASON_CHARS: usize = 500;
 /// Failed token authentications allowed per token and hour.
 const TOKEN_FAILURES_PER_HOUR: i64 = 20;
 
-fn reads_devices(role: &str) -> bool {
-    matches!(role, "owner" | "admin" | "helpdesk")
-}
-
-fn manages_devices(role: &str) -> bool {
-    matches!(role, "owner" | "admin")
-}
-
 async fn escrow_holder(
     state: &AppState,
     session: &Session,
     id: &str,
-) -> Result<MembershipRow, ApiError> {
-    let m = member(state, session, id).await?;
-    if reads_devices(&m.role) {
-        Ok(m)
-    } else {
-        Err(ApiError::Forbidden(
-            "only owners, admins and helpdesk members see device keys",
-        ))
-    }
+) -> Result<Membership, ApiError> {
+    access::require(state, session, id, Action::ReadDeviceKeys).await
 }
 
 async fn device_manager(
     state: &AppState,
     session: &Session,
     id: &str,
-) -> Result<MembershipRow, ApiError> {
-    let m = member(state, session, id).await?;
-    if manages_devices(&m.role) {
-        Ok(m)
-    } else {
-        Err(ApiError::Forbidden(
-            "only owners and admins add or delete device keys",
-        ))
-    }
+) -> Result<Membership, ApiError> {
+    access::require(state, session, id, Action::ManageDeviceKeys).await
 }
 
 fn tag(bytes: &Bytes, what: &str) -> Result<Vec<u8>, ApiError> {

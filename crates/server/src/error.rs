@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use keyhaven_proto::ErrorBody;
+use tracing::Instrument;
 
 /// What a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,14 @@ pub enum ApiError {
     /// The caller is signed in but may not do this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The caller's password was reset and this membership is not relinked yet: it may only
+    /// read the roster and its shares and take the emergency reset.
+    #[error(
+        "your password was reset, so your membership has no authority until it is relinked: \
+         owners enter the emergency reset code (`keyhaven recovery-key use`), members ask an \
+         owner or admin to run `keyhaven member relink`"
+    )]
+    NeedsRelink,
     /// No such thing (or not visible to the caller).
     #[error("{0}")]
     NotFound(&'static str),
@@ -85,6 +94,7 @@ impl ApiError {
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::FreshSignInRequired => (StatusCode::FORBIDDEN, "fresh_sign_in_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NeedsRelink => (StatusCode::FORBIDDEN, "needs_relink"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -116,10 +126,10 @@ pub async fn error_shape(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
     let span = tracing::info_span!("request", id = %request_id);
-    let mut response = {
-        let _enter = span.enter();
-        next.run(request).await
-    };
+    // `instrument`, not `span.enter()`: an entered guard held across the `.await` would be
+    // dropped on whatever thread the future resumes on (tracing's "tried to clone a span
+    // that already closed" panics under load).
+    let mut response = next.run(request).instrument(span).await;
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         let (code, message) = match response.extensions_mut().remove::<Rendered>() {

@@ -4,6 +4,7 @@
 //! that can decrypt items: `cargo tree -p keyhaven-server` shows no `keyhaven-core`.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod audit;

@@ -1,12 +1,12 @@
 //! Workspace members: invitations, adding an accepted invitee, role changes, removal with key
-//! rotation, and relinking a member after a password reset.
+//! rotation, relinking a member after a password reset, and resharing.
 //!
 //! The server never sees a key. It records invitations, shows an accepted invitee's public keys
 //! to owners and admins, and appends what they sign, atomically at the roster position the
-//! client built on. Its checks mirror the roster rules (`docs/protocol.md` §10.7) on its
-//! membership mirror, read from the signed entries themselves ([`crate::roster_entry`]), and it
-//! refuses a key rotation that leaves an entitled member or the recovery key without a share
-//! (availability is the server's job). Clients verify the roster and every share regardless.
+//! client built on, after verifying every entry against the stored roster
+//! ([`crate::roster_entry`]). It refuses a key rotation that leaves an entitled member or the
+//! recovery key without a share (availability is the server's job). Clients verify the roster
+//! and every share regardless.
 
 use axum::Json;
 use axum::Router;
@@ -17,15 +17,14 @@ use keyhaven_proto::{
     Bytes, InvitationView, InviteMember, MemberView, MembersView, Reshare, RosterChange,
 };
 
+use crate::access::{self, Action, Membership, Role};
 use crate::accounts::normalize_email;
 use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
 use crate::roster_entry::{self, Body, EntryFacts};
-use crate::store::{
-    Append, ChangeOutcome, InvitationRow, MemberRow, MembershipRow, ShareRow, StoreError,
-};
-use crate::workspaces::{FRESH_SIGN_IN_SECS, MAX_ENTRY_BYTES, member, parse_uuid, share_row};
+use crate::store::{Append, ChangeOutcome, InvitationRow, MemberRow, ShareRow, StoreError};
+use crate::workspaces::{FRESH_SIGN_IN_SECS, MAX_ENTRY_BYTES, parse_uuid, share_row};
 
 /// The member endpoints.
 pub fn routes() -> Router<AppState> {
@@ -45,26 +44,15 @@ pub fn routes() -> Router<AppState> {
 /// At most this many invitations per inviter and hour (each one sends an email).
 const INVITES_PER_HOUR: i64 = 30;
 
-const ROLES: [&str; 5] = ["owner", "admin", "member", "read-only", "helpdesk"];
-
-/// §10.3: every role but helpdesk receives the workspace key.
-fn receives_workspace_key(role: &str) -> bool {
-    matches!(role, "owner" | "admin" | "member" | "read-only")
+/// The caller's membership, which must be a linked owner or admin.
+async fn manager(state: &AppState, session: &Session, id: &str) -> Result<Membership, ApiError> {
+    access::require(state, session, id, Action::ManageMembers).await
 }
 
-/// §10.3: owners, admins and helpdesk receive the escrow key.
-fn receives_escrow_key(role: &str) -> bool {
-    matches!(role, "owner" | "admin" | "helpdesk")
-}
-
-/// The caller's membership, which must be owner or admin.
-async fn manager(state: &AppState, session: &Session, id: &str) -> Result<MembershipRow, ApiError> {
-    let m = member(state, session, id).await?;
-    if matches!(m.role.as_str(), "owner" | "admin") {
-        Ok(m)
-    } else {
-        Err(ApiError::Forbidden("only owners and admins manage members"))
-    }
+/// A mirrored member's role.
+fn role_of(row: &MemberRow) -> Result<Role, ApiError> {
+    Role::parse(&row.role)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored role {:?} is unknown", row.role)))
 }
 
 fn invitation_view(row: InvitationRow, with_keys: bool) -> InvitationView {
@@ -97,13 +85,14 @@ async fn invite(
 ) -> Result<(StatusCode, Json<InvitationView>), ApiError> {
     let m = manager(&state, &session, &id).await?;
     let email = normalize_email(&req.email)?;
-    let role = ROLES
-        .into_iter()
-        .find(|r| *r == req.role)
-        .ok_or_else(|| ApiError::BadRequest(format!("role must be one of {}", ROLES.join(", "))))?;
-    if role == "owner" && m.role != "owner" {
+    let role = Role::parse(&req.role).ok_or_else(|| {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        ApiError::BadRequest(format!("role must be one of {}", names.join(", ")))
+    })?;
+    if role == Role::Owner && m.role != Role::Owner {
         return Err(ApiError::Forbidden("only owners may add owners"));
     }
+    let role = role.as_str();
     let store = state.store();
     if store
         .members(&m.workspace_id)
@@ -137,12 +126,13 @@ async fn invite(
     let text = format!(
         "{inviter} invited you to the Keyhaven workspace \"{name}\" on {url} as {role}.\n\n\
          To accept, sign in and run:\n\n\
-         \x20   keyhaven member accept \"{name}\"\n\n\
+         \x20   keyhaven member accept {id}\n\n\
          If you have no account on this server yet, create one first with the same address:\n\n\
          \x20   keyhaven signup --server {url} --email {email}\n\n\
          After you accept, {inviter} compares your key fingerprint (shown when you accept) with \
          the one they see, then adds you. If you did not expect this, ignore this message.\n",
         inviter = row.invited_by,
+        id = m.workspace_id,
     );
     let subject = format!("Keyhaven: {} invited you to {name}", row.invited_by);
     notify(&state, email, subject, text).await;
@@ -194,8 +184,9 @@ async fn accept(
     let text = format!(
         "{email} accepted your invitation to \"{name}\" on {url}.\n\n\
          Check their key fingerprint with them (they saw it when they accepted), then add them:\n\n\
-         \x20   keyhaven member invite {email} --workspace \"{name}\"\n",
+         \x20   keyhaven member invite {email} --workspace {id}\n",
         email = account.email,
+        id = row.workspace_id,
         url = state.config().public_url,
     );
     let subject = format!(
@@ -211,8 +202,8 @@ async fn list(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Json<MembersView>, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    let manages = matches!(m.role.as_str(), "owner" | "admin");
+    let m = access::require(&state, &session, &id, Action::ReadRoster).await?;
+    let manages = m.role.manages();
     let members = state
         .store()
         .members(&m.workspace_id)
@@ -289,9 +280,14 @@ impl Parsed {
     }
 }
 
-/// Reads a change: 1 to 4 entries at consecutive positions from `seq`, each in this workspace
-/// and signed by the caller; at most 512 shares.
-fn parse_change(req: RosterChange, workspace_id: &str, caller: &str) -> Result<Parsed, ApiError> {
+/// Reads a change: 1 to 4 entries from position `seq`, each signed by the caller and verified
+/// against the stored roster (chain, signature, roster rules); at most 512 shares.
+async fn parse_change(
+    state: &AppState,
+    req: RosterChange,
+    workspace_id: &str,
+    caller: &str,
+) -> Result<Parsed, ApiError> {
     if req.entries.is_empty()
         || req.entries.len() > 4
         || req.entries.iter().any(|e| e.0.len() > MAX_ENTRY_BYTES)
@@ -304,21 +300,16 @@ fn parse_change(req: RosterChange, workspace_id: &str, caller: &str) -> Result<P
     let seq =
         i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
     let entries: Vec<Vec<u8>> = req.entries.into_iter().map(|b| b.0).collect();
-    let mut facts = Vec::with_capacity(entries.len());
-    for (i, entry) in entries.iter().enumerate() {
-        let f = roster_entry::read(entry, workspace_id)
-            .map_err(|reason| ApiError::BadRequest(reason.into()))?;
-        if f.seq != req.seq + i as u64 {
-            return Err(ApiError::BadRequest(
-                "the entries are not at consecutive positions from seq".into(),
-            ));
-        }
-        if f.signer.as_deref() != Some(caller) {
-            return Err(ApiError::BadRequest(
-                "member changes must be signed by the caller".into(),
-            ));
-        }
-        facts.push(f);
+    let stored = state.store().roster(workspace_id).await?;
+    let verified = roster_entry::verify_append(workspace_id, &stored, req.seq, &entries)?;
+    if verified
+        .facts
+        .iter()
+        .any(|f| f.signer.as_deref() != Some(caller))
+    {
+        return Err(ApiError::BadRequest(
+            "member changes must be signed by the caller".into(),
+        ));
     }
     let shares = req
         .shares
@@ -328,7 +319,7 @@ fn parse_change(req: RosterChange, workspace_id: &str, caller: &str) -> Result<P
     Ok(Parsed {
         seq,
         entries,
-        facts,
+        facts: verified.facts,
         shares,
     })
 }
@@ -341,7 +332,7 @@ async fn check_shares(
     state: &AppState,
     workspace_id: &str,
     parsed: &Parsed,
-    after: &[(String, String)],
+    after: &[(String, Role)],
 ) -> Result<(), ApiError> {
     let rotations = parsed.rotations()?;
     check_share_rows(state, workspace_id, &parsed.shares, rotations, after).await
@@ -354,7 +345,7 @@ async fn check_share_rows(
     workspace_id: &str,
     shares: &[ShareRow],
     (workspace, escrow): (Option<u32>, Option<u32>),
-    after: &[(String, String)],
+    after: &[(String, Role)],
 ) -> Result<(), ApiError> {
     state
         .store()
@@ -369,12 +360,12 @@ async fn check_share_rows(
         after
             .iter()
             .find(|(id, _)| recipient.strip_prefix("account:") == Some(id.as_str()))
-            .map(|(_, role)| role.as_str())
+            .map(|(_, role)| *role)
     };
     for share in shares {
         let entitled = match (share.key_kind.as_str(), role_of(&share.recipient)) {
-            ("workspace", Some(role)) => receives_workspace_key(role),
-            ("escrow", Some(role)) => receives_escrow_key(role),
+            ("workspace", Some(role)) => role.receives_workspace_key(),
+            ("escrow", Some(role)) => role.receives_escrow_key(),
             (_, None) => recovery.as_deref() == Some(share.recipient.as_str()),
             (_, Some(_)) => false,
         };
@@ -399,7 +390,7 @@ async fn check_share_rows(
     if let Some(v) = workspace {
         let members_ok = after
             .iter()
-            .filter(|(_, role)| receives_workspace_key(role))
+            .filter(|(_, role)| role.receives_workspace_key())
             .all(|(id, _)| has(&format!("account:{id}"), "workspace", v));
         let recovery_ok = recovery.as_deref().is_none_or(|r| has(r, "workspace", v));
         if !members_ok || !recovery_ok {
@@ -409,7 +400,7 @@ async fn check_share_rows(
     if let Some(v) = escrow {
         let members_ok = after
             .iter()
-            .filter(|(_, role)| receives_escrow_key(role))
+            .filter(|(_, role)| role.receives_escrow_key())
             .all(|(id, _)| has(&format!("account:{id}"), "escrow", v));
         let recovery_ok = recovery.as_deref().is_none_or(|r| has(r, "escrow", v));
         if !members_ok || !recovery_ok {
@@ -447,10 +438,10 @@ fn outcome(result: Result<ChangeOutcome, StoreError>, gone: &'static str) -> Res
 }
 
 /// The mirror as (account, role) pairs, for [`check_shares`].
-fn roles(members: &[MemberRow]) -> Vec<(String, String)> {
+fn roles(members: &[MemberRow]) -> Result<Vec<(String, Role)>, ApiError> {
     members
         .iter()
-        .map(|m| (m.account_id.clone(), m.role.clone()))
+        .map(|m| Ok((m.account_id.clone(), role_of(m)?)))
         .collect()
 }
 
@@ -462,15 +453,13 @@ async fn add(
     ApiJson(req): ApiJson<RosterChange>,
 ) -> Result<StatusCode, ApiError> {
     let m = manager(&state, &session, &id).await?;
-    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let parsed = parse_change(&state, req, &m.workspace_id, &session.account_id).await?;
     let (Body::AddMember { account, role }, 1) = (parsed.first(), parsed.facts.len()) else {
         return Err(ApiError::BadRequest(
             "adding a member takes one \"add member\" entry".into(),
         ));
     };
-    if *role == "owner" && m.role != "owner" {
-        return Err(ApiError::Forbidden("only owners may add owners"));
-    }
+    let role = *role;
     let invitation = state
         .store()
         .workspace_invitations(&m.workspace_id)
@@ -480,22 +469,23 @@ async fn add(
         .ok_or(ApiError::NotFound(
             "no accepted invitation for this account: invite them and wait until they accept",
         ))?;
-    let mut after = roles(&state.store().members(&m.workspace_id).await?);
-    after.push((account.clone(), (*role).to_owned()));
+    let mut after = roles(&state.store().members(&m.workspace_id).await?)?;
+    after.push((account.clone(), role));
     check_shares(&state, &m.workspace_id, &parsed, &after).await?;
     let done = state
         .store()
         .add_member(
             &m.workspace_id,
             account,
-            role,
+            role.as_str(),
             parsed.append(&session, state.now()),
         )
         .await;
     outcome(done, "the invitation was withdrawn or already used")?;
     let name = &m.name;
     let text = format!(
-        "You are now a {role} of the Keyhaven workspace \"{name}\" on {}.\n",
+        "You are now a {} of the Keyhaven workspace \"{name}\" on {}.\n",
+        role.as_str(),
         state.config().public_url
     );
     notify(
@@ -511,7 +501,7 @@ async fn add(
 /// The target member, with the roster rules an owner or admin must respect toward them.
 async fn target(
     state: &AppState,
-    m: &MembershipRow,
+    m: &Membership,
     account: &str,
 ) -> Result<(MemberRow, Vec<MemberRow>), ApiError> {
     let account = parse_uuid(account, "account id")?;
@@ -532,7 +522,7 @@ async fn change_role(
 ) -> Result<StatusCode, ApiError> {
     let m = manager(&state, &session, &id).await?;
     let (target, members) = target(&state, &m, &account).await?;
-    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let parsed = parse_change(&state, req, &m.workspace_id, &session.account_id).await?;
     let Body::ChangeRole { account, role } = parsed.first() else {
         return Err(ApiError::BadRequest(
             "a role change starts with a \"change role\" entry".into(),
@@ -543,33 +533,26 @@ async fn change_role(
             "the entry names another member".into(),
         ));
     }
-    let (from, to) = (target.role.as_str(), *role);
-    if m.role != "owner" && (from == "owner" || to == "owner") {
-        return Err(ApiError::Forbidden(
-            "only owners may change an owner's role or make owners",
-        ));
-    }
-    let owners = members.iter().filter(|x| x.role == "owner").count();
-    if from == "owner" && to != "owner" && owners == 1 {
-        return Err(ApiError::Forbidden("the last owner cannot be demoted"));
-    }
+    // Who may change whose role (owners, the last owner) the roster rules already checked.
+    let (from, to) = (role_of(&target)?, *role);
     // A member who loses a key kind has seen its current version: that key is rotated, and
     // the member's shares of it are withdrawn.
-    let lose_workspace = receives_workspace_key(from) && !receives_workspace_key(to);
-    let lose_escrow = receives_escrow_key(from) && !receives_escrow_key(to);
+    let lose_workspace = from.receives_workspace_key() && !to.receives_workspace_key();
+    let lose_escrow = from.receives_escrow_key() && !to.receives_escrow_key();
     let (workspace, escrow) = parsed.rotations()?;
     if workspace.is_some() != lose_workspace || escrow.is_some() != lose_escrow {
         return Err(ApiError::BadRequest(
             "a role change rotates exactly the keys the member stops receiving".into(),
         ));
     }
-    if lose_workspace || lose_escrow {
+    // Rotations and promotions to a managing role need a recent sign-in (DESIGN.md).
+    if lose_workspace || lose_escrow || (to.manages() && !from.manages()) {
         require_fresh_sign_in(&state, &session).await?;
     }
-    let mut after = roles(&members);
+    let mut after = roles(&members)?;
     for (id, role) in &mut after {
         if *id == target.account_id {
-            *role = to.to_owned();
+            *role = to;
         }
     }
     check_shares(&state, &m.workspace_id, &parsed, &after).await?;
@@ -582,7 +565,7 @@ async fn change_role(
         .change_role(
             &m.workspace_id,
             &target.account_id,
-            to,
+            to.as_str(),
             &withdraw,
             parsed.append(&session, state.now()),
         )
@@ -599,7 +582,7 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let m = manager(&state, &session, &id).await?;
     let (target, members) = target(&state, &m, &account).await?;
-    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let parsed = parse_change(&state, req, &m.workspace_id, &session.account_id).await?;
     if *parsed.first()
         != (Body::RemoveMember {
             account: target.account_id.clone(),
@@ -609,25 +592,20 @@ async fn remove(
             "a removal starts with a \"remove member\" entry for this member".into(),
         ));
     }
-    if target.role == "owner" && m.role != "owner" {
-        return Err(ApiError::Forbidden("only owners may remove owners"));
-    }
-    let owners = members.iter().filter(|x| x.role == "owner").count();
-    if target.role == "owner" && owners == 1 {
-        return Err(ApiError::Forbidden("the last owner cannot be removed"));
-    }
-    // Every key the member could open is rotated, so nothing written after the removal is
-    // readable with what they kept.
+    // Who may remove whom (owners, the last owner) the roster rules already checked. Every
+    // key the member could open is rotated, so nothing written after the removal is readable
+    // with what they kept.
+    let target_role = role_of(&target)?;
     let (workspace, escrow) = parsed.rotations()?;
-    if workspace.is_some() != receives_workspace_key(&target.role)
-        || escrow.is_some() != receives_escrow_key(&target.role)
+    if workspace.is_some() != target_role.receives_workspace_key()
+        || escrow.is_some() != target_role.receives_escrow_key()
     {
         return Err(ApiError::BadRequest(
             "a removal rotates exactly the keys the member received".into(),
         ));
     }
     require_fresh_sign_in(&state, &session).await?;
-    let after: Vec<_> = roles(&members)
+    let after: Vec<_> = roles(&members)?
         .into_iter()
         .filter(|(id, _)| *id != target.account_id)
         .collect();
@@ -652,7 +630,7 @@ async fn relink(
 ) -> Result<StatusCode, ApiError> {
     let m = manager(&state, &session, &id).await?;
     let (target, members) = target(&state, &m, &account).await?;
-    let parsed = parse_change(req, &m.workspace_id, &session.account_id)?;
+    let parsed = parse_change(&state, req, &m.workspace_id, &session.account_id).await?;
     let one = parsed.facts.len() == 1;
     if !one
         || *parsed.first()
@@ -664,18 +642,13 @@ async fn relink(
             "a relink takes one \"relink member\" entry for this member".into(),
         ));
     }
-    if target.role == "owner" && m.role != "owner" {
-        return Err(ApiError::Forbidden(
-            "only owners or the recovery key may relink owners",
-        ));
-    }
     let mine = format!("account:{}", target.account_id);
     if parsed.shares.iter().any(|s| s.recipient != mine) {
         return Err(ApiError::BadRequest(
             "a relink stores shares for the relinked member only".into(),
         ));
     }
-    check_shares(&state, &m.workspace_id, &parsed, &roles(&members)).await?;
+    check_shares(&state, &m.workspace_id, &parsed, &roles(&members)?).await?;
     let done = state
         .store()
         .relink_member(
@@ -710,7 +683,7 @@ pub(crate) async fn reshare(
         .into_iter()
         .map(share_row)
         .collect::<Result<Vec<_>, _>>()?;
-    let members = roles(&state.store().members(&m.workspace_id).await?);
+    let members = roles(&state.store().members(&m.workspace_id).await?)?;
     check_share_rows(&state, &m.workspace_id, &shares, (None, None), &members).await?;
     state
         .store()

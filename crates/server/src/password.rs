@@ -106,7 +106,7 @@ async fn reset_verify(
         .await?
     {
         // An unknown address's code was never sent, so it lands here, with the same answer.
-        CodeCheck::Rejected => Err(ApiError::InvalidCode),
+        CodeCheck::Rejected | CodeCheck::NoTriesLeft => Err(ApiError::InvalidCode),
         CodeCheck::Accepted => {
             let account = state
                 .store()
@@ -154,6 +154,49 @@ async fn reset_start(
     Ok(Json(ResetStarted {
         registration_response: Bytes(response),
     }))
+}
+
+/// DESIGN.md: every owner of the account's workspaces hears of a password reset, so that a
+/// reset by someone who reads the member's mailbox does not go unnoticed. Best effort, like
+/// the account's own notice.
+async fn notify_other_owners(state: &AppState, account_id: &str, email: &str) {
+    let memberships = match state.store().memberships(account_id).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot list workspaces to notify their owners");
+            return;
+        }
+    };
+    let public_url = &state.config().public_url;
+    for m in memberships {
+        let owners = match state.store().owner_emails(&m.workspace_id).await {
+            Ok(owners) => owners,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot list owners to notify");
+                continue;
+            }
+        };
+        for to in owners.into_iter().filter(|o| o != email) {
+            let notice = Email {
+                to,
+                subject: format!("Keyhaven: {email} reset their password ({})", m.name),
+                text: format!(
+                    "The password of {email}, a member of the Keyhaven workspace \"{name}\"\n\
+                     (id {id}) on {public_url}, was reset with an emailed access code, and\n\
+                     the account has new keys. Until it is relinked it has no authority in the\n\
+                     workspace.\n\n\
+                     If {email} did not reset it, someone who reads their email did: do not\n\
+                     relink the account before you have compared its new key fingerprint with\n\
+                     them, out of band.\n",
+                    name = m.name,
+                    id = m.workspace_id,
+                ),
+            };
+            if let Err(err) = state.mailer().send(&notice).await {
+                tracing::error!(error = %err, "cannot send a password reset notice to an owner");
+            }
+        }
+    }
 }
 
 async fn reset_finish(
@@ -208,6 +251,7 @@ async fn reset_finish(
     if let Err(err) = state.mailer().send(&notice).await {
         tracing::error!(error = %err, "the password reset notice could not be sent");
     }
+    notify_other_owners(&state, &done.account_id, email).await;
     Ok(Json(ResetFinished {
         account: AccountInfo {
             id: done.account_id,

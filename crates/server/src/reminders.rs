@@ -42,11 +42,11 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
                     text: format!(
                         "The temporary recovery key (ID {}) of \"{}\" on {} expires on {date}.\n\
                          After that, nobody can use it to recover the workspace. Generate a \
-                         permanent key now:\n\n    keyhaven recovery-key generate --workspace \"{}\"\n",
+                         permanent key now:\n\n    keyhaven recovery-key generate --workspace {}\n",
                         due.key_id,
                         due.name,
                         state.config().public_url,
-                        due.name
+                        due.workspace_id
                     ),
                 };
                 if let Err(e) = state.mailer().send(&email).await {

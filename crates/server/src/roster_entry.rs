@@ -1,40 +1,50 @@
-//! What the server reads from a signed roster entry, without verifying it.
+//! What the server checks before it appends to a roster: the real verification.
 //!
-//! The server does not link the code that verifies rosters (`keyhaven-core`), and it does not
-//! need to: clients verify every entry themselves. It reads only the few fields at fixed
-//! positions (`docs/protocol.md` §10.1–§10.3) that its own bookkeeping needs, so that its
-//! membership mirror and its access checks follow the bytes the caller signed rather than a
-//! separate claim in the request: the workspace, the position, the signing member, and for a
-//! member change the account and role. A wrong reading here could only refuse service or
-//! misplace the mirror; it can never make a client accept an entry.
+//! Roster data is public (signed, not encrypted), so the server runs the clients' own roster
+//! verification from `keyhaven-roster`, which holds no code that decrypts anything: the stored
+//! chain must verify from genesis, and every new entry must continue it at the expected
+//! position, be signed by a signer the roster authorizes and pass the roster rules
+//! (`docs/protocol.md` §10.6–§10.7). A server that appends whatever it is sent lets anyone with a
+//! session write an entry no client can read ("roster entry 3 is malformed") and so take the
+//! workspace's recovery away from its owners. Clients verify everything again regardless.
+//!
+//! The member endpoints then read what they need from the verified entries ([`EntryFacts`]).
 
-/// The fixed-position fields of an entry.
+use keyhaven_roster::ids::WorkspaceId;
+use keyhaven_roster::roster::{self, EntryBody, RosterState, SignedEntry, Signer};
+
+use crate::access::Role;
+use crate::error::ApiError;
+
+/// What one verified entry does, as far as the server's bookkeeping cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryFacts {
     /// Position in the roster.
     pub seq: u64,
     /// The signing member's account id (lower-case UUID), or `None` for the recovery authority.
     pub signer: Option<String>,
-    /// What the entry does, as far as the server cares.
+    /// What the entry does.
     pub body: Body,
 }
 
-/// The entry bodies the member endpoints accept.
+/// The entry bodies, with ids as the server stores them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
+    /// Body tag 1.
+    Genesis,
     /// Body tag 2.
     AddMember {
         /// Account id.
         account: String,
-        /// Role name.
-        role: &'static str,
+        /// Role.
+        role: Role,
     },
     /// Body tag 3.
     ChangeRole {
         /// Account id.
         account: String,
-        /// Role name.
-        role: &'static str,
+        /// Role.
+        role: Role,
     },
     /// Body tag 4.
     RemoveMember {
@@ -46,6 +56,13 @@ pub enum Body {
         /// Account id.
         account: String,
     },
+    /// Body tag 6.
+    SetRecoveryKey {
+        /// The key's id, upper-case as the server stores it.
+        key_id: String,
+        /// Temporary keys carry their expiry (Unix seconds); permanent keys none.
+        expires_at: Option<u64>,
+    },
     /// Body tag 7.
     RotateWorkspaceKey {
         /// The new version.
@@ -56,189 +73,130 @@ pub enum Body {
         /// The new version.
         version: u32,
     },
-    /// Genesis or a recovery-key change: never accepted by the member endpoints.
-    Other,
 }
 
-/// Offsets of §10.1: version (1), workspace (16), seq (8), prev (32), timestamp (8), signer (17).
-const WORKSPACE: usize = 1;
-const SEQ: usize = 17;
-const SIGNER: usize = 65;
-const BODY: usize = 82;
-const SIGNATURE: usize = 64;
-const KEYS: usize = 64;
-
-/// Reads `entry`, which must belong to `workspace_id` (lower-case hyphenated UUID).
-pub fn read(entry: &[u8], workspace_id: &str) -> Result<EntryFacts, &'static str> {
-    const MALFORMED: &str = "a roster entry is malformed";
-    if entry.len() < BODY + 1 + SIGNATURE || entry[0] != 1 {
-        return Err(MALFORMED);
-    }
-    if uuid_at(entry, WORKSPACE) != workspace_id {
-        return Err("a roster entry names another workspace");
-    }
-    let seq = u64::from_be_bytes(entry[SEQ..SEQ + 8].try_into().expect("8 bytes"));
-    let signer = match entry[SIGNER] {
-        1 => Some(uuid_at(entry, SIGNER + 1)),
-        2 => None,
-        _ => return Err(MALFORMED),
-    };
-    let tag = entry[BODY];
-    let fields = &entry[BODY + 1..entry.len() - SIGNATURE];
-    let account = || uuid_at(entry, BODY + 1);
-    let exact = |len: usize| {
-        if fields.len() == len {
-            Ok(())
-        } else {
-            Err(MALFORMED)
-        }
-    };
-    let body = match tag {
-        2 => {
-            // account (16) || str(email) = u32be(len) || bytes || keys (64) || role (1)
-            let email_len = fields
-                .get(16..20)
-                .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")) as usize)
-                .ok_or(MALFORMED)?;
-            exact(16 + 4 + email_len + KEYS + 1)?;
-            Body::AddMember {
-                account: account(),
-                role: role(fields[fields.len() - 1])?,
-            }
-        }
-        3 => {
-            exact(16 + 1)?;
-            Body::ChangeRole {
-                account: account(),
-                role: role(fields[16])?,
-            }
-        }
-        4 => {
-            exact(16)?;
-            Body::RemoveMember { account: account() }
-        }
-        5 => {
-            exact(16 + KEYS)?;
-            Body::RelinkMember { account: account() }
-        }
-        7 => {
-            exact(4)?;
-            Body::RotateWorkspaceKey {
-                version: u32::from_be_bytes(fields[..4].try_into().expect("4 bytes")),
-            }
-        }
-        8 => {
-            exact(4 + 32)?;
-            Body::SetEscrowKey {
-                version: u32::from_be_bytes(fields[..4].try_into().expect("4 bytes")),
-            }
-        }
-        1 | 6 => Body::Other,
-        _ => return Err(MALFORMED),
-    };
-    Ok(EntryFacts { seq, signer, body })
+/// A verified append: the roster state after it and what each new entry does.
+#[derive(Debug)]
+pub struct Verified {
+    /// The state after the new entries.
+    pub after: RosterState,
+    /// One per new entry, in order.
+    pub facts: Vec<EntryFacts>,
 }
 
-/// The role names of the §10.3 role tags (the names the server mirrors).
-fn role(tag: u8) -> Result<&'static str, &'static str> {
-    Ok(match tag {
-        1 => "owner",
-        2 => "admin",
-        3 => "member",
-        4 => "read-only",
-        5 => "helpdesk",
-        _ => return Err("a roster entry names an unknown role"),
+/// Verifies a whole new roster (workspace creation).
+pub fn verify_new(workspace_id: &str, entries: &[Vec<u8>]) -> Result<Verified, ApiError> {
+    let ws = workspace(workspace_id)?;
+    let decoded = decode(entries)?;
+    let after = roster::verify(ws, &decoded, None).map_err(refused)?;
+    Ok(Verified {
+        after,
+        facts: decoded.iter().map(facts).collect(),
     })
 }
 
-fn uuid_at(entry: &[u8], at: usize) -> String {
-    let bytes: [u8; 16] = entry[at..at + 16].try_into().expect("16 bytes");
-    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+/// Verifies `new` entries as the continuation of the `stored` roster at position `seq`.
+pub fn verify_append(
+    workspace_id: &str,
+    stored: &[Vec<u8>],
+    seq: u64,
+    new: &[Vec<u8>],
+) -> Result<Verified, ApiError> {
+    let ws = workspace(workspace_id)?;
+    let mut after = roster::verify_encoded(ws, stored, None).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "the stored roster of {workspace_id} does not verify: {e}"
+        ))
+    })?;
+    if seq != after.head.seq + 1 {
+        return Err(ApiError::Conflict(
+            "the roster changed meanwhile; try again",
+        ));
+    }
+    let decoded = decode(new)?;
+    for entry in &decoded {
+        after.apply(entry).map_err(refused)?;
+    }
+    Ok(Verified {
+        after,
+        facts: decoded.iter().map(facts).collect(),
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn workspace(id: &str) -> Result<WorkspaceId, ApiError> {
+    id.parse()
+        .map(WorkspaceId)
+        .map_err(|_| ApiError::BadRequest("workspace id must be a UUID".into()))
+}
 
-    const WS: [u8; 16] = [0x11; 16];
-    const ALICE: [u8; 16] = [0xa1; 16];
-    const BOB: [u8; 16] = [0xb0; 16];
+fn decode(entries: &[Vec<u8>]) -> Result<Vec<SignedEntry>, ApiError> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            SignedEntry::from_bytes(bytes).map_err(|e| {
+                ApiError::BadRequest(format!("roster entry {i} of the request is malformed: {e}"))
+            })
+        })
+        .collect()
+}
 
-    fn ws() -> String {
-        uuid::Uuid::from_bytes(WS).to_string()
+/// A roster rule refused an entry: a rule the signer breaks is theirs to respect (403, with
+/// the rule's words); anything else is a malformed request.
+fn refused(e: roster::RosterError) -> ApiError {
+    match e {
+        roster::RosterError::Unauthorized { reason, .. } => ApiError::Forbidden(reason),
+        e => ApiError::BadRequest(format!("the roster refuses this change: {e}")),
     }
+}
 
-    /// An entry laid out as §10.1 says, with a zero signature.
-    fn entry(seq: u64, body: &[u8]) -> Vec<u8> {
-        let mut e = vec![1];
-        e.extend_from_slice(&WS);
-        e.extend_from_slice(&seq.to_be_bytes());
-        e.extend_from_slice(&[7; 32]);
-        e.extend_from_slice(&1_800_000_000u64.to_be_bytes());
-        e.push(1);
-        e.extend_from_slice(&ALICE);
-        e.extend_from_slice(body);
-        e.extend_from_slice(&[0; 64]);
-        e
+fn role(role: roster::Role) -> Role {
+    match role {
+        roster::Role::Owner => Role::Owner,
+        roster::Role::Admin => Role::Admin,
+        roster::Role::Member => Role::Member,
+        roster::Role::ReadOnly => Role::ReadOnly,
+        roster::Role::Helpdesk => Role::Helpdesk,
     }
+}
 
-    #[test]
-    fn reads_member_changes() {
-        let mut add = vec![2];
-        add.extend_from_slice(&BOB);
-        add.extend_from_slice(&7u32.to_be_bytes());
-        add.extend_from_slice(b"b@x.org");
-        add.extend_from_slice(&[9; 64]);
-        add.push(5);
-        let facts = read(&entry(4, &add), &ws()).unwrap();
-        assert_eq!(facts.seq, 4);
-        assert_eq!(
-            facts.signer.as_deref(),
-            Some(uuid::Uuid::from_bytes(ALICE).to_string().as_str())
-        );
-        let bob = uuid::Uuid::from_bytes(BOB).to_string();
-        assert_eq!(
-            facts.body,
-            Body::AddMember {
-                account: bob.clone(),
-                role: "helpdesk"
-            }
-        );
-
-        let mut change = vec![3];
-        change.extend_from_slice(&BOB);
-        change.push(4);
-        assert_eq!(
-            read(&entry(5, &change), &ws()).unwrap().body,
-            Body::ChangeRole {
-                account: bob.clone(),
-                role: "read-only"
-            }
-        );
-        let mut rotate = vec![7];
-        rotate.extend_from_slice(&3u32.to_be_bytes());
-        assert_eq!(
-            read(&entry(6, &rotate), &ws()).unwrap().body,
-            Body::RotateWorkspaceKey { version: 3 }
-        );
-    }
-
-    #[test]
-    fn refuses_what_does_not_fit() {
-        let mut remove = vec![4];
-        remove.extend_from_slice(&BOB);
-        let good = entry(3, &remove);
-        assert!(read(&good, &ws()).is_ok());
-        let other = uuid::Uuid::from_bytes([0x22; 16]).to_string();
-        assert!(read(&good, &other).is_err(), "another workspace");
-        assert!(read(&good[..good.len() - 1], &ws()).is_err(), "truncated");
-        let mut longer = remove.clone();
-        longer.push(0);
-        assert!(read(&entry(3, &longer), &ws()).is_err(), "trailing bytes");
-        let mut bad_role = vec![3];
-        bad_role.extend_from_slice(&BOB);
-        bad_role.push(9);
-        assert!(read(&entry(3, &bad_role), &ws()).is_err());
-        assert!(read(&[], &ws()).is_err());
+fn facts(signed: &SignedEntry) -> EntryFacts {
+    let e = &signed.entry;
+    let id = |a: &keyhaven_roster::ids::AccountId| a.0.hyphenated().to_string();
+    let body = match &e.body {
+        EntryBody::Genesis { .. } => Body::Genesis,
+        EntryBody::AddMember {
+            account, role: r, ..
+        } => Body::AddMember {
+            account: id(account),
+            role: role(*r),
+        },
+        EntryBody::ChangeRole { account, role: r } => Body::ChangeRole {
+            account: id(account),
+            role: role(*r),
+        },
+        EntryBody::RemoveMember { account } => Body::RemoveMember {
+            account: id(account),
+        },
+        EntryBody::RelinkMember { account, .. } => Body::RelinkMember {
+            account: id(account),
+        },
+        EntryBody::SetRecoveryKey(record) => Body::SetRecoveryKey {
+            key_id: record.id.to_upper(),
+            expires_at: match record.kind {
+                roster::RecoveryKind::Temporary { expires_at } => Some(expires_at),
+                roster::RecoveryKind::Permanent => None,
+            },
+        },
+        EntryBody::RotateWorkspaceKey { version } => Body::RotateWorkspaceKey { version: *version },
+        EntryBody::SetEscrowKey { version, .. } => Body::SetEscrowKey { version: *version },
+    };
+    EntryFacts {
+        seq: e.seq,
+        signer: match e.signer {
+            Signer::Member(a) => Some(id(&a)),
+            Signer::RecoveryAuthority(_) => None,
+        },
+        body,
     }
 }

@@ -16,12 +16,14 @@ use keyhaven_proto::{
     RecoveryStatus, ServerInfo, ShareUpload, WorkspaceSummary, WorkspaceView,
 };
 
+use crate::access::{self, Action, Link, Membership, Role};
 use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
+use crate::roster_entry::{self, Body};
 use crate::store::{
-    EventKind, ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow,
-    account_actor, workspace_chain,
+    EventKind, ItemRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow, account_actor,
+    workspace_chain,
 };
 
 /// The workspace endpoints.
@@ -99,12 +101,8 @@ async fn create(
     ApiJson(req): ApiJson<CreateWorkspace>,
 ) -> Result<(StatusCode, Json<WorkspaceSummary>), ApiError> {
     let id = parse_uuid(&req.id, "id")?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(
-            "the name must be 1 to 100 printable characters".into(),
-        ));
-    }
+    let name = keyhaven_roster::roster::check_workspace_name(&req.name)
+        .map_err(|reason| ApiError::BadRequest(reason.into()))?;
     if req.roster.is_empty()
         || req.roster.len() > 16
         || req.roster.iter().any(|e| e.0.len() > MAX_ENTRY_BYTES)
@@ -157,6 +155,7 @@ async fn create(
         last_validated_at: now,
     };
     let roster: Vec<Vec<u8>> = req.roster.into_iter().map(|b| b.0).collect();
+    check_new_roster(&id, name, &roster, &session, r)?;
     let owner = state
         .store()
         .account_by_id(&session.account_id)
@@ -177,7 +176,9 @@ async fn create(
     let mailer = state.mailer();
     let days = state.config().temporary_key_days;
     let public_url = state.config().public_url.clone();
+    let workspace_id = id.clone();
     let send = || async move {
+        let id = workspace_id;
         let Some(welcome) = welcome else {
             return Ok(());
         };
@@ -190,7 +191,7 @@ async fn create(
                  \x20   {key}\n\n\
                  This key expires in {days} days. Before then, an owner must generate a \
                  permanent one:\n\n\
-                 \x20   keyhaven recovery-key generate --workspace \"{name}\"\n\n\
+                 \x20   keyhaven recovery-key generate --workspace {id}\n\n\
                  The recovery kit follows.\n\n{kit}",
                 key = welcome.recovery_key,
                 kit = welcome.kit,
@@ -217,12 +218,48 @@ async fn create(
     ))
 }
 
-fn summary(m: MembershipRow) -> WorkspaceSummary {
+/// A new workspace's roster must verify from genesis (signed by the caller, its owner) and
+/// set the recovery key the request uploads the verifier of.
+fn check_new_roster(
+    id: &str,
+    name: &str,
+    roster: &[Vec<u8>],
+    session: &Session,
+    recovery: &keyhaven_proto::RecoveryUpload,
+) -> Result<(), ApiError> {
+    let verified = roster_entry::verify_new(id, roster)?;
+    if verified.facts[0].signer.as_deref() != Some(session.account_id.as_str()) {
+        return Err(ApiError::BadRequest(
+            "the genesis entry must name the caller as owner".into(),
+        ));
+    }
+    // The name the server lists and mails is the one the owner signed.
+    if verified.after.name != name {
+        return Err(ApiError::BadRequest(
+            "the name must be the one in the genesis entry".into(),
+        ));
+    }
+    let wanted = recovery.key_id.to_uppercase();
+    let sets_it = verified.facts.iter().any(|f| {
+        matches!(&f.body, Body::SetRecoveryKey { key_id, expires_at }
+            if *key_id == wanted
+                && expires_at.map(|e| e as i64) == recovery.expires_at)
+    });
+    let current = verified.after.recovery.map(|r| r.id.to_upper());
+    if !sets_it || current.as_deref() != Some(wanted.as_str()) {
+        return Err(ApiError::BadRequest(
+            "the roster must set the uploaded recovery key, with the same expiry".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn summary(m: &Membership) -> WorkspaceSummary {
     WorkspaceSummary {
-        id: m.workspace_id,
-        name: m.name,
-        role: m.role,
-        needs_relink: m.needs_relink,
+        id: m.workspace_id.clone(),
+        name: m.name.clone(),
+        role: m.role.as_str().into(),
+        needs_relink: m.link == Link::NeedsRelink,
     }
 }
 
@@ -231,22 +268,11 @@ async fn list(
     session: Session,
 ) -> Result<Json<Vec<WorkspaceSummary>>, ApiError> {
     let rows = state.store().memberships(&session.account_id).await?;
-    Ok(Json(rows.into_iter().map(summary).collect()))
-}
-
-/// The caller's membership, or "no such workspace" (also for workspaces they are not in, so
-/// ids of other workspaces cannot be probed).
-pub(crate) async fn member(
-    state: &AppState,
-    session: &Session,
-    id: &str,
-) -> Result<MembershipRow, ApiError> {
-    let id = parse_uuid(id, "workspace id")?;
-    state
-        .store()
-        .membership(&id, &session.account_id)
-        .await?
-        .ok_or(ApiError::NotFound("no such workspace"))
+    let list = rows
+        .into_iter()
+        .map(|row| Membership::from_row(row).map(|m| summary(&m)))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(list))
 }
 
 async fn show(
@@ -254,7 +280,7 @@ async fn show(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Json<WorkspaceView>, ApiError> {
-    let m = member(&state, &session, &id).await?;
+    let m = access::require(&state, &session, &id, Action::ReadRoster).await?;
     state
         .store()
         .expire_recovery(&m.workspace_id, state.now())
@@ -272,7 +298,7 @@ async fn show(
             last_validated_at: r.last_validated_at,
         });
     Ok(Json(WorkspaceView {
-        summary: summary(m),
+        summary: summary(&m),
         roster: roster.into_iter().map(Bytes).collect(),
         recovery,
     }))
@@ -292,7 +318,7 @@ async fn my_shares(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ShareUpload>>, ApiError> {
-    let m = member(&state, &session, &id).await?;
+    let m = access::require(&state, &session, &id, Action::ReadRoster).await?;
     let rows = state
         .store()
         .shares_for(&m.workspace_id, &format!("account:{}", session.account_id))
@@ -300,23 +326,12 @@ async fn my_shares(
     Ok(Json(rows.into_iter().map(share_upload).collect()))
 }
 
-fn reads_items(role: &str) -> bool {
-    matches!(role, "owner" | "admin" | "member" | "read-only")
-}
-
-fn writes_items(role: &str) -> bool {
-    matches!(role, "owner" | "admin" | "member")
-}
-
 async fn list_items(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ItemView>>, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    if !reads_items(&m.role) {
-        return Err(ApiError::Forbidden("this role cannot read secrets"));
-    }
+    let m = access::require(&state, &session, &id, Action::ReadSecrets).await?;
     let rows = state.store().items(&m.workspace_id).await?;
     Ok(Json(
         rows.into_iter()
@@ -334,10 +349,7 @@ async fn get_item(
     session: Session,
     Path((id, item)): Path<(String, String)>,
 ) -> Result<Json<ItemView>, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    if !reads_items(&m.role) {
-        return Err(ApiError::Forbidden("this role cannot read secrets"));
-    }
+    let m = access::require(&state, &session, &id, Action::ReadSecrets).await?;
     let item = parse_uuid(&item, "item id")?;
     let row = state
         .store()
@@ -357,10 +369,7 @@ async fn put_item(
     Path((id, item)): Path<(String, String)>,
     ApiJson(req): ApiJson<PutItem>,
 ) -> Result<StatusCode, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    if !writes_items(&m.role) {
-        return Err(ApiError::Forbidden("this role cannot write secrets"));
-    }
+    let m = access::require(&state, &session, &id, Action::WriteSecrets).await?;
     let item = parse_uuid(&item, "item id")?;
     if req.revision == 0 || req.sealed.0.is_empty() || req.sealed.0.len() > MAX_ITEM_BYTES {
         return Err(ApiError::BadRequest(
@@ -389,10 +398,7 @@ async fn delete_item(
     session: Session,
     Path((id, item)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    if !writes_items(&m.role) {
-        return Err(ApiError::Forbidden("this role cannot delete secrets"));
-    }
+    let m = access::require(&state, &session, &id, Action::WriteSecrets).await?;
     let item = parse_uuid(&item, "item id")?;
     if state
         .store()
@@ -405,19 +411,15 @@ async fn delete_item(
     }
 }
 
-/// Checks a recovery proof for an owner of the workspace: rate-limited, expiry enforced,
-/// constant-time comparison. Returns the current recovery record.
+/// Checks a recovery proof of an owner (the caller checked the action): rate-limited, expiry
+/// enforced, constant-time comparison. Returns the current recovery record.
 async fn check_proof(
     state: &AppState,
     session: &Session,
-    m: &MembershipRow,
+    m: &Membership,
     proof: &[u8],
 ) -> Result<RecoveryRow, ApiError> {
-    if m.role != "owner" {
-        return Err(ApiError::Forbidden(
-            "only owners use the recovery key; ask an owner to relink you",
-        ));
-    }
+    debug_assert_eq!(m.role, Role::Owner);
     let now = state.now();
     let key = format!("recovery:{}:{}", m.workspace_id, session.account_id);
     if !state.store().rate_limit_hit(&key, now, 15 * 60, 5).await? {
@@ -466,7 +468,7 @@ async fn recovery_use(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RecoveryProof>,
 ) -> Result<Json<Vec<ShareUpload>>, ApiError> {
-    let m = member(&state, &session, &id).await?;
+    let m = access::require(&state, &session, &id, Action::UseRecoveryKey).await?;
     let recovery = check_proof(&state, &session, &m, &req.proof.0).await?;
     // The shares open the workspace key: record their release before handing them out, so
     // they are never released unrecorded.
@@ -493,7 +495,7 @@ async fn recovery_relink(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RecoveryRelink>,
 ) -> Result<StatusCode, ApiError> {
-    let m = member(&state, &session, &id).await?;
+    let m = access::require(&state, &session, &id, Action::UseRecoveryKey).await?;
     let recovery = check_proof(&state, &session, &m, &req.proof.0).await?;
     if req.entry.0.is_empty() || req.entry.0.len() > MAX_ENTRY_BYTES || req.shares.len() > 512 {
         return Err(ApiError::BadRequest("entry or shares out of range".into()));
@@ -511,6 +513,25 @@ async fn recovery_relink(
     }
     let seq =
         i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
+    // The one entry: "relink member" for the caller, signed by the current recovery key.
+    let stored = state.store().roster(&m.workspace_id).await?;
+    let verified = roster_entry::verify_append(
+        &m.workspace_id,
+        &stored,
+        req.seq,
+        std::slice::from_ref(&req.entry.0),
+    )?;
+    let relinks_caller = verified.facts[0].signer.is_none()
+        && verified.facts[0].body
+            == (Body::RelinkMember {
+                account: session.account_id.clone(),
+            })
+        && verified.after.recovery.map(|r| r.id.to_upper()) == Some(recovery.key_id.clone());
+    if !relinks_caller {
+        return Err(ApiError::BadRequest(
+            "the entry must relink the caller, signed by the current recovery key".into(),
+        ));
+    }
     if state
         .store()
         .relink(
@@ -553,7 +574,8 @@ async fn notify_owners(state: &AppState, workspace_id: &str, name: &str, what: &
             subject: format!("Keyhaven: {what} ({name})"),
             text: format!(
                 "In the workspace \"{name}\" on {}: {what}.\n\nIf this was not expected, check \
-                 `keyhaven workspace show` and `keyhaven recovery-key status`.\n",
+                 `keyhaven workspace show --workspace {workspace_id}` and \
+                 `keyhaven recovery-key status --workspace {workspace_id}`.\n",
                 state.config().public_url
             ),
         };
@@ -569,19 +591,9 @@ async fn recovery_generate(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RecoveryGenerate>,
 ) -> Result<StatusCode, ApiError> {
-    let m = member(&state, &session, &id).await?;
-    if m.role != "owner" {
-        return Err(ApiError::Forbidden("only owners generate recovery keys"));
-    }
+    let m = access::require(&state, &session, &id, Action::GenerateRecoveryKey).await?;
+    crate::members::require_fresh_sign_in(&state, &session).await?;
     let now = state.now();
-    let signed_in = state
-        .store()
-        .session_created_at(&session.token_hash)
-        .await?
-        .unwrap_or(0);
-    if now - signed_in > FRESH_SIGN_IN_SECS {
-        return Err(ApiError::FreshSignInRequired);
-    }
     let r = &req.recovery;
     if r.kind != "permanent" || r.expires_at.is_some() || r.proof_hash.0.len() != 32 {
         return Err(ApiError::BadRequest(
@@ -617,6 +629,34 @@ async fn recovery_generate(
     };
     let seq =
         i64::try_from(req.seq).map_err(|_| ApiError::BadRequest("seq is out of range".into()))?;
+    // The one entry: "set recovery key" for this key, permanent, signed by the caller.
+    let stored = state.store().roster(&m.workspace_id).await?;
+    let verified = roster_entry::verify_append(
+        &m.workspace_id,
+        &stored,
+        req.seq,
+        std::slice::from_ref(&req.entry.0),
+    )?;
+    let sets_it = verified.facts[0].signer.as_deref() == Some(session.account_id.as_str())
+        && verified.facts[0].body
+            == (Body::SetRecoveryKey {
+                key_id: row.key_id.clone(),
+                expires_at: None,
+            });
+    if !sets_it {
+        return Err(ApiError::BadRequest(
+            "the entry must set this permanent recovery key, signed by the caller".into(),
+        ));
+    }
+    // While a recovery key exists, replacing it takes proof of it: a session alone (stolen,
+    // or of an account reset by its mailbox) must not take the workspace's recovery away.
+    state.store().expire_recovery(&m.workspace_id, now).await?;
+    if state.store().recovery(&m.workspace_id).await?.is_some() {
+        let proof = req.current_proof.as_ref().ok_or(ApiError::Forbidden(
+            "replacing the recovery key needs proof of the current one: enter it when asked",
+        ))?;
+        check_proof(&state, &session, &m, &proof.0).await?;
+    }
     if !state
         .store()
         .replace_recovery(
@@ -649,7 +689,7 @@ async fn recovery_validate(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RecoveryProof>,
 ) -> Result<StatusCode, ApiError> {
-    let m = member(&state, &session, &id).await?;
+    let m = access::require(&state, &session, &id, Action::ValidateRecoveryKey).await?;
     match check_proof(&state, &session, &m, &req.proof.0).await {
         Ok(_) => {
             if !state

@@ -662,8 +662,25 @@ async fn endpoints_serve_owners_admins_and_the_account_itself() {
     assert_eq!(events[1]["chain"], format!("account:{ALICE}"));
     assert_eq!(events[1]["prev_hash"], events[0]["hash"]);
 
+    // The server verifies the roster: genesis signed by alice, then the recovery key KEY_1.
+    let owner = support::signed::Person::new(
+        *uuid::Uuid::parse_str(ALICE).unwrap().as_bytes(),
+        "alice@x.test",
+    );
+    let key_1 = keyhaven_roster::ids::RecoveryKeyId(KEY_1.parse().unwrap());
+    let chain = support::signed::Chain::new(
+        *uuid::Uuid::parse_str(WS).unwrap().as_bytes(),
+        "Acme",
+        &owner,
+        key_1,
+    );
+    let roster: Vec<String> = chain
+        .entries
+        .iter()
+        .map(|e| keyhaven_proto_bytes(e))
+        .collect();
     let body = serde_json::json!({
-        "id": WS, "name": "Acme", "roster": ["AQID"], "shares": [],
+        "id": WS, "name": "Acme", "roster": roster, "shares": [],
         "recovery": {"key_id": KEY_1, "kind": "permanent", "expires_at": null,
                      "proof_hash": keyhaven_proto_bytes(&sha256(b"proof"))},
         "welcome": null,

@@ -65,7 +65,7 @@ async fn story(store: Store) {
     );
     assert_eq!(
         store.check_signup_code("a@x", b"new", T, 5).await.unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "single use"
     );
     store.put_signup_code("a@x", b"c", T + 600).await.unwrap();
@@ -80,7 +80,7 @@ async fn story(store: Store) {
     }
     assert_eq!(
         store.check_signup_code("a@x", b"c", T, 5).await.unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "void after 5"
     );
     store.put_signup_code("a@x", b"c", T + 600).await.unwrap();
@@ -89,7 +89,7 @@ async fn story(store: Store) {
             .check_signup_code("a@x", b"c", T + 600, 5)
             .await
             .unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "expired"
     );
 
@@ -117,6 +117,79 @@ async fn story(store: Store) {
         }
     }
     assert_eq!(accepted, 1);
+
+    // 200 concurrent guesses with the right code among them: the try limit holds, at most 5
+    // are compared (issue 8, item 4), and the code is void afterwards.
+    for table in ["signup", "reset"] {
+        let email = format!("burst-{table}@x");
+        let put = |code: &'static [u8]| {
+            let (store, email) = (Arc::clone(&shared), email.clone());
+            async move {
+                if table == "signup" {
+                    store.put_signup_code(&email, code, T + 600).await.unwrap();
+                } else {
+                    store.put_reset_code(&email, code, T + 600).await.unwrap();
+                }
+            }
+        };
+        put(b"right").await;
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let (store, email) = (Arc::clone(&shared), email.clone());
+                let code: &'static [u8] = if i == 100 { b"right" } else { b"wrong" };
+                tokio::spawn(async move {
+                    if table == "signup" {
+                        store.check_signup_code(&email, code, T, 5).await.unwrap()
+                    } else {
+                        store.check_reset_code(&email, code, T, 5).await.unwrap()
+                    }
+                })
+            })
+            .collect();
+        let mut evaluated = 0;
+        for task in tasks {
+            if task.await.unwrap() != CodeCheck::NoTriesLeft {
+                evaluated += 1;
+            }
+        }
+        assert!(evaluated <= 5, "{table}: {evaluated} guesses were compared");
+        let after = if table == "signup" {
+            store
+                .check_signup_code(&email, b"right", T, 5)
+                .await
+                .unwrap()
+        } else {
+            store
+                .check_reset_code(&email, b"right", T, 5)
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            after,
+            CodeCheck::NoTriesLeft,
+            "{table}: void after the burst"
+        );
+    }
+
+    // Recovery-key proofs are limited by a counter: 200 concurrent hits, exactly 5 let through.
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let store = Arc::clone(&shared);
+            tokio::spawn(async move {
+                store
+                    .rate_limit_hit("recovery:burst", T, 900, 5)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut through = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            through += 1;
+        }
+    }
+    assert_eq!(through, 5);
 
     // Signup tokens create exactly one account; the email is unique.
     let a = account("alice@example.com");
@@ -321,7 +394,7 @@ async fn reset_story(store: &Store) {
     assert_eq!(check(b"new", T).await.unwrap(), CodeCheck::Accepted);
     assert_eq!(
         check(b"new", T).await.unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "single use"
     );
     store
@@ -333,7 +406,7 @@ async fn reset_story(store: &Store) {
     }
     assert_eq!(
         check(b"c", T).await.unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "void after 5"
     );
     store
@@ -354,7 +427,7 @@ async fn reset_story(store: &Store) {
         .unwrap();
     assert_eq!(
         check(b"c", T + 600).await.unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "expired"
     );
     store
@@ -534,7 +607,7 @@ async fn reset_story(store: &Store) {
             .check_reset_code(&bob.email, b"pending", T, 5)
             .await
             .unwrap(),
-        CodeCheck::Rejected,
+        CodeCheck::NoTriesLeft,
         "a code sent before the reset is void"
     );
     assert_eq!(

@@ -25,9 +25,18 @@ pub struct Server {
     pg_database: Option<String>,
 }
 
+/// A data directory as an operator prepares it: readable by the server's user only (the server
+/// refuses one that others can read).
+pub fn private_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
 impl Server {
     pub fn start(db: Db) -> Self {
-        let data_dir = tempfile::tempdir().unwrap();
+        let data_dir = private_dir();
         let pg_database = (db == Db::Postgres).then(|| {
             let name = format!("keyhaven_e2e_{}_{}", std::process::id(), nanos());
             psql(&format!("CREATE DATABASE {name}"));
@@ -49,7 +58,7 @@ impl Server {
             .pg_database
             .as_deref()
             .expect("a second node shares a PostgreSQL database");
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_dir();
         let (child, url) = spawn(dir.path(), Some(name), 0);
         (child, url, dir)
     }
@@ -281,6 +290,16 @@ pub fn code_in(mail: &str) -> String {
     mail[at..at + 8].to_owned()
 }
 
+/// The first recovery key (8 groups of 6 digits on a line of its own) in `text`: a welcome
+/// email, a kit, or the output of `recovery-key generate`.
+pub fn recovery_key_in(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 55 && l.split('-').count() == 8 && l.split('-').all(|g| g.len() == 6))
+        .expect("a recovery key")
+        .to_owned()
+}
+
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
@@ -398,8 +417,15 @@ pub fn fingerprints(text: &str) -> Vec<String> {
 pub fn join(server: &Server, owner: &User, invitee: &User, email: &str, role: &str) {
     let out = ok(owner, &["member", "invite", email, "--role", role]);
     assert!(out.contains("Invited"), "{out}");
-    assert!(mail(server, email, "invited you").contains("keyhaven member accept \"Acme\""));
-    let accepted = ok(invitee, &["member", "accept", "Acme"]);
+    // The mail names the workspace by id in its command; accept with what the mail says.
+    let invitation = mail(server, email, "invited you");
+    let at = invitation
+        .find("keyhaven member accept ")
+        .expect("the command in the invitation")
+        + "keyhaven member accept ".len();
+    let id = &invitation[at..at + 36];
+    assert!(id.parse::<uuid::Uuid>().is_ok(), "{invitation}");
+    let accepted = ok(invitee, &["member", "accept", id]);
     let seen = fingerprints(&accepted)
         .pop()
         .expect("accept shows a fingerprint");

@@ -114,13 +114,23 @@ pub struct AccountRecord {
     pub created_at: i64,
 }
 
-/// The outcome of checking an emailed code.
+/// The outcome of checking an emailed code. Clients get one answer for both refusals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeCheck {
     /// Right code, within its lifetime; the code is consumed.
     Accepted,
-    /// Wrong code (one more attempt used), expired, used up, or no code at all.
+    /// A try was spent and the code did not match (or a concurrent submission consumed it).
     Rejected,
+    /// No live code with tries left (expired, used, voided after its tries, or none): nothing
+    /// was compared.
+    NoTriesLeft,
+}
+
+/// The emailed-code tables, each `(email, code_hash, expires_at, attempts)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeTable {
+    Signup,
+    Reset,
 }
 
 impl Store {
@@ -279,7 +289,7 @@ impl Store {
     }
 
     /// Checks a signup code: consumes it when right; counts a wrong try and voids the code
-    /// after `max_attempts` wrong tries.
+    /// after `max_attempts` tries ([`Store::check_code`]).
     pub async fn check_signup_code(
         &self,
         email: &str,
@@ -287,27 +297,60 @@ impl Store {
         now: i64,
         max_attempts: i64,
     ) -> Result<CodeCheck, StoreError> {
-        // Consuming is one guarded DELETE: of concurrent right submissions exactly one gets
-        // the row back.
-        let consumed = sqlx::query(
-            "DELETE FROM signup_codes
-             WHERE email = $1 AND code_hash = $2 AND expires_at > $3 AND attempts < $4
-             RETURNING email",
-        )
-        .bind(email)
-        .bind(code_hash)
-        .bind(now)
-        .bind(max_attempts)
-        .fetch_optional(&self.pool)
-        .await?;
-        if consumed.is_some() {
-            return Ok(CodeCheck::Accepted);
-        }
-        sqlx::query("UPDATE signup_codes SET attempts = attempts + 1 WHERE email = $1")
+        self.check_code(CodeTable::Signup, email, code_hash, now, max_attempts)
+            .await
+    }
+
+    /// Checks an emailed code. Taking a try and testing for one left are one atomic `UPDATE`
+    /// (a row lock on PostgreSQL, the write lock on SQLite), so however many guesses arrive at
+    /// once, at most `max_attempts` are compared per code. A right code is then consumed by one
+    /// guarded `DELETE`: of concurrent right submissions exactly one gets the row back, and a
+    /// code replaced meanwhile (only the newest is valid) is not consumed.
+    pub(crate) async fn check_code(
+        &self,
+        table: CodeTable,
+        email: &str,
+        code_hash: &[u8],
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<CodeCheck, StoreError> {
+        let (claim, consume) = match table {
+            CodeTable::Signup => (
+                "UPDATE signup_codes SET attempts = attempts + 1
+                 WHERE email = $1 AND expires_at > $2 AND attempts < $3
+                 RETURNING code_hash",
+                "DELETE FROM signup_codes WHERE email = $1 AND code_hash = $2 RETURNING email",
+            ),
+            CodeTable::Reset => (
+                "UPDATE reset_codes SET attempts = attempts + 1
+                 WHERE email = $1 AND expires_at > $2 AND attempts < $3
+                 RETURNING code_hash",
+                "DELETE FROM reset_codes WHERE email = $1 AND code_hash = $2 RETURNING email",
+            ),
+        };
+        let Some(row) = sqlx::query(claim)
             .bind(email)
-            .execute(&self.pool)
+            .bind(now)
+            .bind(max_attempts)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(CodeCheck::NoTriesLeft);
+        };
+        let stored: Vec<u8> = row.try_get(0)?;
+        if !keyhaven_crypto::ct_eq(&stored, code_hash) {
+            return Ok(CodeCheck::Rejected);
+        }
+        let consumed = sqlx::query(consume)
+            .bind(email)
+            .bind(code_hash)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(CodeCheck::Rejected)
+        Ok(if consumed.is_some() {
+            CodeCheck::Accepted
+        } else {
+            CodeCheck::Rejected
+        })
     }
 
     /// Records a signup token (hash) that lets `email` register within its lifetime.

@@ -8,7 +8,7 @@
 use sqlx::Row;
 
 use super::audit::{self, EventKind, account_actor, account_chain, workspace_chain};
-use super::{CodeCheck, Store, StoreError};
+use super::{CodeCheck, CodeTable, Store, StoreError};
 
 /// What a password reset writes over the account: a new OPAQUE registration and new key pairs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,26 +68,8 @@ impl Store {
         now: i64,
         max_attempts: i64,
     ) -> Result<CodeCheck, StoreError> {
-        // One guarded DELETE: of concurrent right submissions exactly one gets the row back.
-        let consumed = sqlx::query(
-            "DELETE FROM reset_codes
-             WHERE email = $1 AND code_hash = $2 AND expires_at > $3 AND attempts < $4
-             RETURNING email",
-        )
-        .bind(email)
-        .bind(code_hash)
-        .bind(now)
-        .bind(max_attempts)
-        .fetch_optional(self.pool())
-        .await?;
-        if consumed.is_some() {
-            return Ok(CodeCheck::Accepted);
-        }
-        sqlx::query("UPDATE reset_codes SET attempts = attempts + 1 WHERE email = $1")
-            .bind(email)
-            .execute(self.pool())
-            .await?;
-        Ok(CodeCheck::Rejected)
+        self.check_code(CodeTable::Reset, email, code_hash, now, max_attempts)
+            .await
     }
 
     /// Records a reset token (its SHA-256) that lets the holder replace `account_id`'s password

@@ -4,6 +4,8 @@
 
 use keyhaven_server::store::Store;
 
+pub mod signed;
+
 /// Where the PostgreSQL server for tests is; `.ci/run` starts it when it is down.
 pub fn postgres_base() -> String {
     std::env::var("KEYHAVEN_TEST_POSTGRES")

