@@ -202,6 +202,50 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// A background task that is stopped when this is dropped.
+#[derive(Debug)]
+pub struct Supervised(tokio::task::JoinHandle<()>);
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs the task `make` returns and starts it again whenever it panics or ends, after a backoff
+/// that grows from 1 second to 5 minutes (and starts over after an hour of running): one bad
+/// pass must not stop reminders until the next restart. Each restart is logged.
+pub fn supervise<F, Fut>(name: &'static str, make: F) -> Supervised
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    const FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+    const LONGEST: std::time::Duration = std::time::Duration::from_secs(300);
+    Supervised(tokio::spawn(async move {
+        let mut backoff = FIRST;
+        loop {
+            let started = tokio::time::Instant::now();
+            // Held across the await: when the supervisor is aborted, dropping this aborts the
+            // running task too.
+            let mut inner = Supervised(tokio::spawn(make()));
+            let outcome = (&mut inner.0).await;
+            match outcome {
+                Err(e) if e.is_panic() => {
+                    tracing::error!(task = name, "background task panicked; restarting it");
+                }
+                Err(_) => return,
+                Ok(()) => tracing::warn!(task = name, "background task ended; restarting it"),
+            }
+            if started.elapsed() > std::time::Duration::from_secs(3600) {
+                backoff = FIRST;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(LONGEST);
+        }
+    }))
+}
+
 /// How [`serve`] treats its data directory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServeOptions {
@@ -226,11 +270,14 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
     let state = AppState::new(store.clone(), mailer, config).await?;
     println!("keyhaven server listening on http://{address}");
     tracing::info!(%address, backend = ?store.backend(), "listening");
-    let reminders = tokio::spawn(crate::reminders::run(state.clone()));
+    let reminders = {
+        let state = state.clone();
+        supervise("reminders", move || crate::reminders::run(state.clone()))
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    reminders.abort();
+    drop(reminders);
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -305,5 +352,37 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::supervise;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_task_is_restarted_and_dropping_stops_it() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&runs);
+        let task = supervise("test", move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("the first pass fails");
+                }
+                std::future::pending::<()>().await;
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "restarted once after the panic"
+        );
+        drop(task);
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
     }
 }
