@@ -142,6 +142,28 @@ pub enum DeviceCommand {
         #[arg(long)]
         workspace: Option<String>,
     },
+    /// Review a key an enrollment token submitted for an identifier that already had another
+    /// escrowed key (`device list` shows it as "conflict"). Until then the escrowed key stays
+    /// the current one. --accept makes the submitted key current (the old one becomes
+    /// history); --reject deletes the submission. Audited; needs a recent sign-in.
+    Resolve {
+        /// Identifier or its first 8+ hex characters.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Make the submitted key the current one.
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        accept: bool,
+        /// Delete the submitted key.
+        #[arg(long)]
+        reject: bool,
+        /// The conflicting record (RECORD_ID of `device list --json`), when one identifier has
+        /// several.
+        #[arg(long, value_name = "RECORD-ID")]
+        record: Option<String>,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
     /// Delete a key and the history it replaced (owners and admins).
     Rm {
         /// Identifier or its first 8+ hex characters.
@@ -367,7 +389,62 @@ async fn index(client: &Client, escrow: &Escrow) -> Result<()> {
             done.waiting
         );
     }
+    if done.conflicts > 0 {
+        eprintln!(
+            "warning: {} key(s) submitted by enrollment tokens differ from the key already \
+             escrowed for their identifier; the escrowed key stays current until you review \
+             them with `keyhaven device resolve ID --accept|--reject`",
+            done.conflicts
+        );
+    }
     Ok(())
+}
+
+/// The open conflict for `typed`, or a clear error.
+async fn conflict_of(
+    client: &Client,
+    escrow: &Escrow,
+    typed: &str,
+    record: Option<&str>,
+) -> Result<DeviceKey> {
+    let query = PrefixQuery::parse(typed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    index(client, escrow).await?;
+    let found = devices::find(client, escrow, &query)
+        .await
+        .map_err(explain_flow)?;
+    let open: Vec<&DeviceKey> = found
+        .iter()
+        .filter(|k| k.view.conflict && record.is_none_or(|r| k.view.id == r))
+        .collect();
+    match open.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!(
+            "no key with an identifier starting with {}{} waits for review; `keyhaven device \
+             list` shows conflicts",
+            query.as_str(),
+            record
+                .map(|r| format!(" and record {r}"))
+                .unwrap_or_default()
+        ),
+        several => {
+            let mut message = format!(
+                "{} submissions conflict for identifiers starting with {}; choose one with \
+                 --record:",
+                several.len(),
+                query.as_str()
+            );
+            for k in several {
+                message.push_str(&format!(
+                    "\n  {}  {}  {}  from {}",
+                    k.view.id,
+                    k.meta.key_id.as_str(),
+                    k.meta.device,
+                    k.meta.source
+                ));
+            }
+            bail!(message)
+        }
+    }
 }
 
 /// The one current key for `typed` (identifier or prefix), or a clear error.
@@ -429,7 +506,9 @@ async fn resolve(client: &Client, escrow: &Escrow, typed: &str) -> Result<Device
 }
 
 fn state_of(k: &DeviceKey) -> &'static str {
-    if k.view.replaced_by.is_some() {
+    if k.view.conflict {
+        "conflict (see device resolve)"
+    } else if k.view.replaced_by.is_some() {
         "replaced"
     } else if k.view.rotate_after_use {
         "rotate after use"
@@ -454,6 +533,7 @@ fn key_json(k: &DeviceKey) -> serde_json::Value {
         "rotate_after_use": k.view.rotate_after_use,
         "revealed_at": k.view.revealed_at,
         "replaced_by": k.view.replaced_by,
+        "conflict": k.view.conflict,
     })
 }
 
@@ -830,6 +910,35 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                      printout; `keyhaven device reveal` shows the escrowed key",
                 )),
             }
+        }
+        DeviceCommand::Resolve {
+            id,
+            accept,
+            reject: _,
+            record,
+            workspace,
+        } => {
+            let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;
+            let key = conflict_of(&client, &escrow, &id, record.as_deref()).await?;
+            devices::resolve_conflict(&client, &escrow, &key, accept)
+                .await
+                .map_err(explain_flow)?;
+            if accept {
+                println!(
+                    "Accepted: the key submitted for {} (identifier {}) is now the current one; \
+                     the key escrowed before is kept as history.",
+                    describe(&key),
+                    key.meta.key_id.as_str()
+                );
+            } else {
+                println!(
+                    "Rejected and deleted the key submitted for {} (identifier {}); the escrowed \
+                     key stays current.",
+                    describe(&key),
+                    key.meta.key_id.as_str()
+                );
+            }
+            Ok(())
         }
         DeviceCommand::Rm { id, workspace } => {
             let (_, client, escrow) = open_escrow(workspace.as_deref()).await?;

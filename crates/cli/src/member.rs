@@ -440,6 +440,13 @@ fn say_rotations(changed: &members::Changed) {
     if let Some(v) = changed.escrow_version {
         println!("The escrow key is now version {v}.");
     }
+    if changed.tokens_revoked > 0 {
+        println!(
+            "The {} enrollment token(s) they had created were revoked; device agents using \
+             them need a new token (`keyhaven escrow token create`).",
+            changed.tokens_revoked
+        );
+    }
 }
 
 /// Removes the member, then (with `--reencrypt`) re-encrypts the secrets. A re-run after an

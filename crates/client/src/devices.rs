@@ -19,8 +19,8 @@ use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
-    DeviceTags, EscrowTokenView, IndexDeviceKeys, IndexEntry, NewDeviceKey, RevealDeviceKey,
-    RevealedDeviceKey, TokenAuth, TokenKey, TokenRosterView, TokenSubmit,
+    DeviceTags, EscrowTokenView, IndexDeviceKeys, IndexEntry, NewDeviceKey, ResolveConflict,
+    RevealDeviceKey, RevealedDeviceKey, TokenAuth, TokenKey, TokenRosterView, TokenSubmit,
 };
 use zeroize::Zeroizing;
 
@@ -243,7 +243,7 @@ pub async fn list(
         }
     };
     keys.retain(|k| {
-        (filter.history || k.view.replaced_by.is_none())
+        (filter.history || k.view.replaced_by.is_none() || k.view.conflict)
             && (!filter.needs_rotation || k.view.rotate_after_use)
     });
     keys.sort_by(|a, b| {
@@ -572,8 +572,9 @@ fn dedup(mut tags: Vec<[u8; 32]>) -> Vec<[u8; 32]> {
 
 /// Sets the blind indexes of token submissions that have none yet (any holder of the escrow
 /// key does this as part of listing or finding). A submission for an identifier already
-/// escrowed with the same key becomes history of the existing record; with another key, it
-/// replaces it.
+/// escrowed with the same key becomes history of the existing record; with another key, it is
+/// kept as a conflict (history of the escrowed record, flagged) until someone resolves it with
+/// [`resolve_conflict`]: a token never replaces an escrowed key.
 pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, FlowError> {
     let pending = fetch(client, escrow, "?unindexed=true").await?;
     if pending.is_empty() {
@@ -581,6 +582,8 @@ pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, 
     }
     let ws = escrow.workspace();
     let mut entries = Vec::with_capacity(pending.len());
+    let mut claimed: HashMap<String, (String, Option<Vec<u8>>, u32)> = HashMap::new();
+    let mut conflicts = 0;
     for key in &pending {
         let (_, index) = &escrow.keys[&key.header.escrow_version];
         // The key's own index needs the key: fetched through the audited reveal call with
@@ -598,36 +601,54 @@ pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, 
             Ok(secret) => secret,
             Err(FlowError::Client(e)) if e.code() == Some("fresh_sign_in_required") => {
                 return Ok(Indexed {
-                    indexed: 0,
                     waiting: pending.len(),
+                    ..Indexed::default()
                 });
             }
             Err(e) => return Err(e),
         };
         let tags = tags(index, &key.meta, &secret);
         let id_tags = escrow.tags_under_every_version(|i| i.key_id(&key.meta.key_id));
-        let existing: Vec<DeviceKey> = lookup(client, escrow, "id", &id_tags)
-            .await?
-            .into_iter()
-            .filter(|k| k.view.replaced_by.is_none() && k.view.id != key.view.id)
-            .collect();
-        let duplicate = existing.iter().find(|k| {
-            let (_, index) = &escrow.keys[&k.header.escrow_version];
-            let tag = index.secret(key.meta.kind.as_str(), &secret);
-            k.view
-                .secret_tag
-                .as_ref()
-                .is_some_and(|t| ct_eq(&t.0, &tag))
+        let mut existing: Vec<(String, Option<Vec<u8>>, u32)> =
+            lookup(client, escrow, "id", &id_tags)
+                .await?
+                .into_iter()
+                .filter(|k| k.view.replaced_by.is_none() && k.view.id != key.view.id)
+                .map(|k| {
+                    let tag = k.view.secret_tag.map(|t| t.0);
+                    (k.view.id, tag, k.header.escrow_version)
+                })
+                .collect();
+        // Two submissions of this batch for one identifier: the first is escrowed, the later
+        // ones are compared with it like with any escrowed key.
+        if let Some(first) = claimed.get(key.meta.key_id.as_str()) {
+            existing.insert(0, first.clone());
+        }
+        let duplicate = existing.iter().find(|(_, tag, version)| {
+            let (_, index) = &escrow.keys[version];
+            let mine = index.secret(key.meta.kind.as_str(), &secret);
+            tag.as_ref().is_some_and(|t| ct_eq(t, &mine))
         });
+        let conflicts_with = match (duplicate, existing.first()) {
+            (None, Some((escrowed, _, _))) => Some(escrowed.clone()),
+            _ => None,
+        };
+        if existing.is_empty() {
+            claimed.insert(
+                key.meta.key_id.as_str().to_owned(),
+                (
+                    key.view.id.clone(),
+                    Some(tags.secret.0.clone()),
+                    key.header.escrow_version,
+                ),
+            );
+        }
+        conflicts += usize::from(conflicts_with.is_some());
         entries.push(IndexEntry {
             id: key.view.id.clone(),
             tags,
-            replaces: if duplicate.is_none() {
-                existing.first().map(|k| k.view.id.clone())
-            } else {
-                None
-            },
-            duplicate_of: duplicate.map(|k| k.view.id.clone()),
+            conflicts_with,
+            duplicate_of: duplicate.map(|(id, _, _)| id.clone()),
         });
     }
     let count = entries.len();
@@ -640,7 +661,27 @@ pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, 
     Ok(Indexed {
         indexed: count,
         waiting: 0,
+        conflicts,
     })
+}
+
+/// Accepts a conflicting token submission (it becomes the current key of its identifier and
+/// the escrowed key its history) or rejects it (the submission is deleted). Owners, admins
+/// and helpdesk members; audited; needs a recent sign-in.
+pub async fn resolve_conflict(
+    client: &Client,
+    escrow: &Escrow,
+    key: &DeviceKey,
+    accept: bool,
+) -> Result<(), FlowError> {
+    let ws = escrow.workspace();
+    client
+        .post_empty(
+            &format!("/v1/workspaces/{ws}/devices/{}/resolve", key.view.id),
+            &ResolveConflict { accept },
+        )
+        .await?;
+    Ok(())
 }
 
 /// What [`index_pending`] did.
@@ -650,6 +691,9 @@ pub struct Indexed {
     pub indexed: usize,
     /// Submissions still waiting (indexing needs a fresh sign-in).
     pub waiting: usize,
+    /// Submissions indexed now that contradict the escrowed key of their identifier: kept
+    /// as conflicts for review, see [`resolve_conflict`].
+    pub conflicts: usize,
 }
 
 /// A token just created: its text is shown once.

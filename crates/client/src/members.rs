@@ -21,8 +21,8 @@ use keyhaven_core::share::{KeyShare, ShareHeader, ShareRecipient, SharedKey};
 use keyhaven_crypto::SymmetricKey;
 use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_proto::{
-    Bytes, InvitationView, InviteMember, ItemView, MembersView, PutItem, Reshare, RosterChange,
-    ShareUpload,
+    Bytes, InvitationView, InviteMember, ItemView, MemberChanged, MembersView, PutItem, Reshare,
+    RosterChange, ShareUpload,
 };
 
 use crate::Client;
@@ -175,6 +175,8 @@ pub struct Changed {
     pub escrow_version: Option<u32>,
     /// How many members (and the recovery key) received the rotated workspace key.
     pub workspace_key_recipients: usize,
+    /// Enrollment tokens of the member that the change revoked.
+    pub tokens_revoked: u64,
 }
 
 /// Changes the role of the member with `email`. A member who gains a key kind receives every
@@ -216,9 +218,10 @@ pub async fn change_role(
         "/v1/workspaces/{}/members/{account}/role",
         opened.roster.workspace
     );
-    let state = change.send(client, &path).await?;
+    let (state, answer) = change.send_for::<MemberChanged>(client, &path).await?;
     Ok(Changed {
         head: state.head,
+        tokens_revoked: answer.tokens_revoked,
         ..rotated
     })
 }
@@ -253,9 +256,10 @@ pub async fn remove(
         "/v1/workspaces/{}/members/{account}/remove",
         opened.roster.workspace
     );
-    let state = change.send(client, &path).await?;
+    let (state, answer) = change.send_for::<MemberChanged>(client, &path).await?;
     Ok(Changed {
         head: state.head,
+        tokens_revoked: answer.tokens_revoked,
         ..rotated
     })
 }
@@ -590,6 +594,7 @@ impl<'a> Change<'a> {
             workspace_key_version: None,
             escrow_version: None,
             workspace_key_recipients: 0,
+            tokens_revoked: 0,
         };
         if workspace {
             let version = self.state.workspace_key_version + 1;
@@ -724,6 +729,26 @@ impl<'a> Change<'a> {
             )
             .await?;
         Ok(self.state)
+    }
+
+    /// [`Change::send`] for an endpoint that answers with a body.
+    async fn send_for<R: serde::de::DeserializeOwned>(
+        self,
+        client: &Client,
+        path: &str,
+    ) -> Result<(RosterState, R), FlowError> {
+        let shares = self.verified_uploads()?;
+        let answer = client
+            .post(
+                path,
+                &RosterChange {
+                    seq: self.seq,
+                    entries: self.entries.iter().map(|e| Bytes(e.to_bytes())).collect(),
+                    shares,
+                },
+            )
+            .await?;
+        Ok((self.state, answer))
     }
 
     /// Sends the shares alone (a change with no entries): [`reshare`].

@@ -532,6 +532,15 @@ pub struct RosterChange {
     pub shares: Vec<ShareUpload>,
 }
 
+/// The answer to a role change or a removal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberChanged {
+    /// Enrollment tokens the member had created that the change revoked (a member who leaves
+    /// or stops managing takes their tokens' authority with them).
+    pub tokens_revoked: u64,
+}
+
 /// `POST /v1/workspaces/{id}/shares`: an owner or admin hands existing key versions to
 /// members entitled to them or to the recovery key, with no roster change (`member reshare`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -716,6 +725,19 @@ pub struct DeviceKeyView {
     /// The key's blind index, once indexed: tells a re-import whether the key changed without
     /// serving the key.
     pub secret_tag: Option<Bytes>,
+    /// A token submission that contradicts the escrowed key of its identifier, waiting for
+    /// `POST …/devices/{key}/resolve` (meanwhile history of that record).
+    #[serde(default)]
+    pub conflict: bool,
+}
+
+/// `POST /v1/workspaces/{id}/devices/{key}/resolve`: accept a conflicting token submission
+/// (it becomes the current key, the escrowed one its history) or reject it (it is deleted).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveConflict {
+    /// Accept (`true`) or reject (`false`).
+    pub accept: bool,
 }
 
 /// A list of device keys, with the enrollment-token grants their authors need.
@@ -753,9 +775,10 @@ pub struct IndexEntry {
     pub id: String,
     /// Its indexes.
     pub tags: DeviceTags,
-    /// An older record this one supersedes (or, when the key is the same, the record that
-    /// makes this one a duplicate: then `duplicate_of`).
-    pub replaces: Option<String>,
+    /// The escrowed record of the same identifier whose key this submission contradicts: the
+    /// submission is kept as a conflict (history of that record, never the current key) until
+    /// an owner, admin or helpdesk member resolves it. A token never replaces a key silently.
+    pub conflicts_with: Option<String>,
     /// The record this one duplicates (same identifier and key); it becomes history.
     pub duplicate_of: Option<String>,
 }

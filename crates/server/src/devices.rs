@@ -15,8 +15,8 @@ use axum::routing::{delete, get, post};
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
-    DeviceTags, EscrowTokenView, IndexDeviceKeys, RevealDeviceKey, RevealedDeviceKey, TokenAuth,
-    TokenRosterView, TokenSubmit,
+    DeviceTags, EscrowTokenView, IndexDeviceKeys, ResolveConflict, RevealDeviceKey,
+    RevealedDeviceKey, TokenAuth, TokenRosterView, TokenSubmit,
 };
 use serde::Deserialize;
 
@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/workspaces/{id}/devices/index", post(index))
         .route("/v1/workspaces/{id}/devices/{key}", delete(remove))
         .route("/v1/workspaces/{id}/devices/{key}/reveal", post(reveal))
+        .route("/v1/workspaces/{id}/devices/{key}/resolve", post(resolve))
         .route(
             "/v1/workspaces/{id}/escrow-tokens",
             get(list_tokens).post(create_token),
@@ -69,6 +70,10 @@ const MAX_PART_BYTES: usize = 16 * 1024;
 const MAX_REASON_CHARS: usize = 500;
 /// Failed token authentications allowed per token and hour.
 const TOKEN_FAILURES_PER_HOUR: i64 = 20;
+/// Submission calls allowed per token and hour.
+const TOKEN_SUBMISSIONS_PER_HOUR: i64 = 120;
+/// Keys one token may store over its life.
+const MAX_KEYS_PER_TOKEN: i64 = 10_000;
 
 async fn escrow_holder(
     state: &AppState,
@@ -196,6 +201,7 @@ fn view(row: DeviceKeyListed) -> DeviceKeyView {
         replaced_by: row.replaced_by,
         indexed: row.indexed,
         secret_tag: row.secret_tag.map(Bytes),
+        conflict: row.conflict,
     }
 }
 
@@ -355,9 +361,9 @@ async fn index(
             Ok((
                 parse_uuid(&e.id, "key id")?,
                 tags_row(&e.tags)?,
-                e.replaces
+                e.conflicts_with
                     .as_deref()
-                    .map(|r| parse_uuid(r, "replaces"))
+                    .map(|r| parse_uuid(r, "conflicts_with"))
                     .transpose()?,
                 e.duplicate_of
                     .as_deref()
@@ -376,6 +382,34 @@ async fn index(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accepts or rejects a token submission that contradicts an escrowed key (owners, admins and
+/// helpdesk; needs a recent sign-in, like a reveal).
+async fn resolve(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, key)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ResolveConflict>,
+) -> Result<StatusCode, ApiError> {
+    let m = escrow_holder(&state, &session, &id).await?;
+    require_fresh_sign_in(&state, &session).await?;
+    let key = parse_uuid(&key, "key id")?;
+    if state
+        .store()
+        .resolve_conflict(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            &key,
+            req.accept,
+            state.now(),
+        )
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such conflicting submission"))
+    }
 }
 
 fn token_view(row: TokenRow) -> EscrowTokenView {
@@ -397,6 +431,9 @@ async fn create_token(
     ApiJson(req): ApiJson<CreateEscrowToken>,
 ) -> Result<(StatusCode, Json<EscrowTokenView>), ApiError> {
     let m = device_manager(&state, &session, &id).await?;
+    // A token writes into the workspace for up to a year: like a rotation, it needs a sign-in
+    // within the last few minutes.
+    require_fresh_sign_in(&state, &session).await?;
     let now = state.now();
     if req.expires_at <= now || req.expires_at > now + 366 * 86_400 {
         return Err(ApiError::BadRequest(
@@ -479,6 +516,15 @@ async fn token_holder(state: &AppState, auth: &TokenAuth) -> Result<TokenRow, Ap
     let id = parse_uuid(&auth.token_id, "token_id")?;
     let store = state.store();
     let now = state.now();
+    let failures = format!("escrow-token:{id}");
+    // Once a token id has failed too often, nothing more is compared for it this hour, right
+    // auth value or not: the limit bounds guesses, not only the answers to them.
+    if store
+        .rate_limit_exhausted(&failures, now, 3600, TOKEN_FAILURES_PER_HOUR)
+        .await?
+    {
+        return Err(ApiError::RateLimited);
+    }
     let row = store.escrow_token(&id).await?;
     let valid = row.as_ref().is_some_and(|t| {
         ct_eq(&sha256(&auth.auth.0), &t.auth_hash) && t.revoked_at.is_none() && t.expires_at > now
@@ -487,12 +533,7 @@ async fn token_holder(state: &AppState, auth: &TokenAuth) -> Result<TokenRow, Ap
         Some(row) if valid => Ok(row),
         _ => {
             if !store
-                .rate_limit_hit(
-                    &format!("escrow-token:{id}"),
-                    now,
-                    3600,
-                    TOKEN_FAILURES_PER_HOUR,
-                )
+                .rate_limit_hit(&failures, now, 3600, TOKEN_FAILURES_PER_HOUR)
                 .await?
             {
                 return Err(ApiError::RateLimited);
@@ -520,6 +561,25 @@ async fn token_submit(
 ) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
     let token = token_holder(&state, &req.auth).await?;
     batch_size(req.keys.len(), MAX_TOKEN_BATCH)?;
+    // A leaked token must not fill the workspace: submissions per hour and keys per token are
+    // bounded (a device submits a handful of keys, a rollout script a few thousand).
+    if !state
+        .store()
+        .rate_limit_hit(
+            &format!("escrow-submit:{}", token.id),
+            state.now(),
+            3600,
+            TOKEN_SUBMISSIONS_PER_HOUR,
+        )
+        .await?
+    {
+        return Err(ApiError::RateLimited);
+    }
+    if token.submissions + req.keys.len() as i64 > MAX_KEYS_PER_TOKEN {
+        return Err(ApiError::Forbidden(
+            "this enrollment token has stored as many keys as one token may; create another",
+        ));
+    }
     let rows = req
         .keys
         .into_iter()

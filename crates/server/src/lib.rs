@@ -3,6 +3,8 @@
 //! It depends on `keyhaven-crypto` only for what authentication needs (OPAQUE), never on code
 //! that can decrypt items: `cargo tree -p keyhaven-server` shows no `keyhaven-core`.
 #![forbid(unsafe_code)]
+// The OpenAPI document is one `json!` literal; it nests deeper than the default limit.
+#![recursion_limit = "256"]
 
 pub mod access;
 pub mod accounts;

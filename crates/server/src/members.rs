@@ -14,7 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use keyhaven_proto::{
-    Bytes, InvitationView, InviteMember, MemberView, MembersView, Reshare, RosterChange,
+    Bytes, InvitationView, InviteMember, MemberChanged, MemberView, MembersView, Reshare,
+    RosterChange,
 };
 
 use crate::access::{self, Action, Membership, Role};
@@ -519,7 +520,7 @@ async fn change_role(
     session: Session,
     Path((id, account)): Path<(String, String)>,
     ApiJson(req): ApiJson<RosterChange>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<MemberChanged>, ApiError> {
     let m = manager(&state, &session, &id).await?;
     let (target, members) = target(&state, &m, &account).await?;
     let parsed = parse_change(&state, req, &m.workspace_id, &session.account_id).await?;
@@ -560,6 +561,11 @@ async fn change_role(
         .into_iter()
         .filter_map(|(kind, lost)| lost.then_some(kind))
         .collect();
+    let tokens_revoked = if to.manages() {
+        0
+    } else {
+        active_tokens_of(&state, &m.workspace_id, &target.account_id).await?
+    };
     let done = state
         .store()
         .change_role(
@@ -571,7 +577,24 @@ async fn change_role(
         )
         .await;
     outcome(done, "no such member")?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(MemberChanged { tokens_revoked }))
+}
+
+/// The enrollment tokens `account` created that still work (the store revokes them with the
+/// change; this count is what the answer reports).
+async fn active_tokens_of(
+    state: &AppState,
+    workspace_id: &str,
+    account: &str,
+) -> Result<u64, ApiError> {
+    let now = state.now();
+    Ok(state
+        .store()
+        .escrow_tokens(workspace_id)
+        .await?
+        .iter()
+        .filter(|t| t.created_by == account && t.revoked_at.is_none() && t.expires_at > now)
+        .count() as u64)
 }
 
 async fn remove(
@@ -579,7 +602,7 @@ async fn remove(
     session: Session,
     Path((id, account)): Path<(String, String)>,
     ApiJson(req): ApiJson<RosterChange>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<MemberChanged>, ApiError> {
     let m = manager(&state, &session, &id).await?;
     let (target, members) = target(&state, &m, &account).await?;
     let parsed = parse_change(&state, req, &m.workspace_id, &session.account_id).await?;
@@ -610,6 +633,7 @@ async fn remove(
         .filter(|(id, _)| *id != target.account_id)
         .collect();
     check_shares(&state, &m.workspace_id, &parsed, &after).await?;
+    let tokens_revoked = active_tokens_of(&state, &m.workspace_id, &target.account_id).await?;
     let done = state
         .store()
         .remove_member(
@@ -619,7 +643,7 @@ async fn remove(
         )
         .await;
     outcome(done, "no such member")?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(MemberChanged { tokens_revoked }))
 }
 
 async fn relink(

@@ -319,18 +319,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(
         "post",
         "/v1/workspaces/{id}/members/{account}/role",
-        "Change a role; rotates the keys the member stops receiving",
+        "Change a role; rotates the keys the member stops receiving, revokes their enrollment tokens when they stop managing",
         true,
         Some("RosterChange"),
-        None,
+        Some("MemberChanged"),
     ),
     e(
         "post",
         "/v1/workspaces/{id}/members/{account}/remove",
-        "Remove a member and rotate the keys they could open (fresh sign-in)",
+        "Remove a member, rotate the keys they could open and revoke their enrollment tokens (fresh sign-in)",
         true,
         Some("RosterChange"),
-        None,
+        Some("MemberChanged"),
     ),
     e(
         "post",
@@ -370,6 +370,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Delete a device key and the history it replaced (owners and admins)",
         true,
         None,
+        None,
+    ),
+    e(
+        "post",
+        "/v1/workspaces/{id}/devices/{key}/resolve",
+        "Accept or reject a token submission that contradicts an escrowed key (owners, admins, helpdesk; fresh sign-in)",
+        true,
+        Some("ResolveConflict"),
         None,
     ),
     e(
@@ -542,6 +550,8 @@ fn schemas() -> Value {
         "PutItem": obj(&[("revision", s("integer")), ("sealed", bytes())]),
         "RecoveryProof": obj(&[("proof", bytes())]),
         "Reshare": obj(&[("shares", array(r("ShareUpload")))]),
+        "ResolveConflict": obj(&[("accept", s("boolean"))]),
+        "MemberChanged": obj(&[("tokens_revoked", s("integer"))]),
         "RecoveryRelink": obj(&[("proof", bytes()), ("seq", s("integer")), ("entry", bytes()), ("shares", array(r("ShareUpload")))]),
         "RecoveryGenerate": obj(&[("seq", s("integer")), ("entry", bytes()), ("recovery", r("RecoveryUpload")), ("shares", array(r("ShareUpload")))]),
         "AuditEvent": obj(&[
@@ -634,6 +644,7 @@ fn escrow_schemas() -> Value {
             ("replaced_by", nullable("string")),
             ("indexed", s("boolean")),
             ("secret_tag", nullable_bytes.clone()),
+            ("conflict", s("boolean")),
         ]),
         "DeviceKeysView": obj(&[("keys", array(r("DeviceKeyView"))), ("grants", array(bytes()))]),
         "RevealDeviceKey": obj(&[("reason", nullable("string")), ("purpose", s("string"))]),
@@ -641,7 +652,7 @@ fn escrow_schemas() -> Value {
         "IndexDeviceKeys": obj(&[("entries", array(obj(&[
             ("id", s("string")),
             ("tags", r("DeviceTags")),
-            ("replaces", nullable("string")),
+            ("conflicts_with", nullable("string")),
             ("duplicate_of", nullable("string")),
         ])))]),
         "CreateEscrowToken": obj(&[

@@ -232,7 +232,8 @@ async fn story(store: Store) {
     assert_eq!(ids(&pending), [key_id(3)]);
     assert!(!pending[0].indexed);
 
-    // Indexing: once; it may link a replacement.
+    // Indexing: once. A submission that contradicts the escrowed key of its identifier is
+    // kept as a flagged conflict, history of that record: never the current key.
     let entries = [(key_id(3), tags(3), Some(key_id(2)), None)];
     assert_eq!(
         store
@@ -256,7 +257,37 @@ async fn story(store: Store) {
             .is_empty()
     );
     let current = store.device_keys(WS, &all).await.unwrap();
+    assert_eq!(ids(&current), [key_id(1), key_id(2), key_id(3)]);
+    let conflict = current.iter().find(|r| r.id == key_id(3)).unwrap();
+    assert!(conflict.conflict);
+    assert_eq!(conflict.replaced_by, Some(key_id(2)));
+    let escrowed = current.iter().find(|r| r.id == key_id(2)).unwrap();
+    assert!(!escrowed.conflict && escrowed.replaced_by.is_none());
+    // Only open conflicts resolve, once; not the escrowed record, not an unknown one.
+    for wrong in [key_id(2), key_id(9)] {
+        assert!(
+            !store
+                .resolve_conflict(WS, &actor, &wrong, true, T + 6)
+                .await
+                .unwrap()
+        );
+    }
+    // Accepted: the submission is current, the escrowed record its history.
+    assert!(
+        store
+            .resolve_conflict(WS, &actor, &key_id(3), true, T + 6)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .resolve_conflict(WS, &actor, &key_id(3), false, T + 6)
+            .await
+            .unwrap()
+    );
+    let current = store.device_keys(WS, &all).await.unwrap();
     assert_eq!(ids(&current), [key_id(1), key_id(3)]);
+    assert!(!current[1].conflict);
     let history = DeviceFilter::All {
         history: true,
         needs_rotation: false,
@@ -264,6 +295,39 @@ async fn story(store: Store) {
     let everything = store.device_keys(WS, &history).await.unwrap();
     let replaced = everything.iter().find(|r| r.id == key_id(2)).unwrap();
     assert_eq!(replaced.replaced_by, Some(key_id(3)));
+    // Rejected: the submission is deleted, the escrowed record stays current.
+    let mut third = record(5, false);
+    third.id = key_id(5);
+    store
+        .add_device_keys(
+            WS,
+            &token_actor,
+            EventKind::DeviceKeysSubmitted,
+            &[third],
+            Some(&tok.id),
+            T + 6,
+        )
+        .await
+        .unwrap();
+    store
+        .index_device_keys(
+            WS,
+            &actor,
+            &[(key_id(5), tags(5), Some(key_id(3)), None)],
+            T + 6,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .resolve_conflict(WS, &actor, &key_id(5), false, T + 6)
+            .await
+            .unwrap()
+    );
+    let everything = store.device_keys(WS, &history).await.unwrap();
+    assert_eq!(ids(&everything), [key_id(1), key_id(2), key_id(3)]);
+    let current = store.device_keys(WS, &all).await.unwrap();
+    assert_eq!(ids(&current), [key_id(1), key_id(3)]);
 
     // Deleting a key deletes the history it replaced.
     assert!(
@@ -317,17 +381,28 @@ async fn story(store: Store) {
             "escrow-token-created",
             "device-keys-submitted",
             "device-keys-indexed",
+            "device-key-conflict-resolved",
+            "device-keys-submitted",
+            "device-keys-indexed",
+            "device-key-conflict-resolved",
             "device-key-deleted",
             "escrow-token-revoked",
         ]
     );
+    let accepted = &events[7];
+    assert!(
+        accepted.details.contains(r#""accepted":true"#) && accepted.details.contains(&key_id(3)),
+        "{}",
+        accepted.details
+    );
+    assert!(events[10].details.contains(r#""accepted":false"#));
     let revealed = &events[3];
     assert_eq!(revealed.actor, actor);
     assert!(revealed.details.contains("ticket 9") && revealed.details.contains(&key_id(1)));
     assert!(
-        events[7].details.contains(&key_id(2)),
+        events[11].details.contains(&key_id(2)),
         "{}",
-        events[7].details
+        events[11].details
     );
 }
 

@@ -137,6 +137,9 @@ pub enum EventKind {
     DeviceKeyChecked,
     /// Workspace chain: a device key record was deleted.
     DeviceKeyDeleted,
+    /// Workspace chain: a token submission that contradicted an escrowed key was accepted
+    /// (it is now the current key) or rejected (deleted).
+    DeviceKeyConflictResolved,
     /// Workspace chain: an enrollment token was created.
     EscrowTokenCreated,
     /// Workspace chain: an enrollment token was revoked.
@@ -177,6 +180,7 @@ impl EventKind {
             EventKind::DeviceKeyExported => "device-key-exported",
             EventKind::DeviceKeyChecked => "device-key-checked",
             EventKind::DeviceKeyDeleted => "device-key-deleted",
+            EventKind::DeviceKeyConflictResolved => "device-key-conflict-resolved",
             EventKind::EscrowTokenCreated => "escrow-token-created",
             EventKind::EscrowTokenRevoked => "escrow-token-revoked",
         }

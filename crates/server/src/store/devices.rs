@@ -63,6 +63,9 @@ pub struct DeviceKeyListed {
     pub indexed: bool,
     /// The key's blind index, if set.
     pub secret_tag: Option<Vec<u8>>,
+    /// A token submission that differs from the escrowed key of its identifier, waiting for
+    /// review (stored as history of that record until accepted).
+    pub conflict: bool,
 }
 
 /// Which blind index a lookup uses.
@@ -137,10 +140,11 @@ pub const MAX_LOOKUP_TAGS: usize = 500;
 
 // Dynamic SQL below only ever formats in these constants and fixed column names, never input.
 const LISTED: &str = "SELECT id, header, author, created_at, updated_at, rotate_after_use, \
-                      revealed_at, replaced_by, id_tag IS NOT NULL, secret_tag FROM device_keys ";
+                      revealed_at, replaced_by, id_tag IS NOT NULL, secret_tag, conflict \
+                      FROM device_keys ";
 
 const LISTED_WITH_WORKSPACE: &str = "SELECT id, header, author, created_at, updated_at, rotate_after_use, revealed_at, \
-     replaced_by, id_tag IS NOT NULL, secret_tag, workspace_id FROM device_keys ";
+     replaced_by, id_tag IS NOT NULL, secret_tag, conflict, workspace_id FROM device_keys ";
 
 fn listed(row: &AnyRow) -> Result<DeviceKeyListed, StoreError> {
     Ok(DeviceKeyListed {
@@ -154,6 +158,7 @@ fn listed(row: &AnyRow) -> Result<DeviceKeyListed, StoreError> {
         replaced_by: row.try_get(7)?,
         indexed: flag(row, 8)?,
         secret_tag: row.try_get(9)?,
+        conflict: row.try_get::<i64, _>(10)? != 0,
     })
 }
 
@@ -279,7 +284,7 @@ impl Store {
                 needs_rotation,
             } => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{LISTED} WHERE workspace_id = $1 AND ($2 = 1 OR replaced_by IS NULL)
+                    "{LISTED} WHERE workspace_id = $1 AND ($2 = 1 OR replaced_by IS NULL OR conflict = 1)
                      AND ($3 = 0 OR rotate_after_use = 1) ORDER BY created_at, id"
                 )))
                 .bind(workspace_id)
@@ -316,7 +321,7 @@ impl Store {
                 let rows = query.fetch_all(self.pool()).await?;
                 let mut mine = Vec::with_capacity(rows.len());
                 for row in rows {
-                    if row.try_get::<String, _>(10)? == workspace_id {
+                    if row.try_get::<String, _>(11)? == workspace_id {
                         mine.push(row);
                     }
                 }
@@ -461,7 +466,7 @@ impl Store {
         audit::retrying(|| async {
             let mut tx = self.begin().await?;
             let mut indexed = Vec::new();
-            for (id, tags, replaces, duplicate_of) in entries {
+            for (id, tags, conflicts_with, duplicate_of) in entries {
                 let done = sqlx::query(
                     "UPDATE device_keys SET id_tag = $3, prefix_tag = $4, device_tag = $5,
                          secret_tag = $6, updated_at = $7
@@ -479,8 +484,16 @@ impl Store {
                 if done.rows_affected() == 0 {
                     continue;
                 }
-                if let Some(old) = replaces {
-                    replace(&mut tx, workspace_id, old, id, now).await?;
+                if let Some(escrowed) = conflicts_with {
+                    // Kept, but as history of the escrowed record: never the current key.
+                    replace(&mut tx, workspace_id, id, escrowed, now).await?;
+                    sqlx::query(
+                        "UPDATE device_keys SET conflict = 1 WHERE workspace_id = $1 AND id = $2",
+                    )
+                    .bind(workspace_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 if let Some(kept) = duplicate_of {
                     replace(&mut tx, workspace_id, id, kept, now).await?;
@@ -500,6 +513,70 @@ impl Store {
             }
             tx.commit().await?;
             Ok(indexed.len() as u64)
+        })
+        .await
+    }
+
+    /// Resolves a conflicting token submission `id`: accepted, it becomes the current key and
+    /// the record it contradicted becomes its history; rejected, it is deleted. With its event.
+    /// `false` if `id` is no open conflict of the workspace.
+    pub async fn resolve_conflict(
+        &self,
+        workspace_id: &str,
+        actor: &str,
+        id: &str,
+        accept: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.begin().await?;
+            let escrowed: Option<String> = sqlx::query(
+                "UPDATE device_keys SET conflict = 0, updated_at = $3
+                 WHERE workspace_id = $1 AND id = $2 AND conflict = 1
+                 RETURNING replaced_by",
+            )
+            .bind(workspace_id)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<Option<String>, _>(0))
+            .transpose()?
+            .flatten();
+            let Some(escrowed) = escrowed else {
+                return Ok(false);
+            };
+            if accept {
+                sqlx::query(
+                    "UPDATE device_keys SET replaced_by = NULL WHERE workspace_id = $1 AND id = $2",
+                )
+                .bind(workspace_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                replace(&mut tx, workspace_id, &escrowed, id, now).await?;
+            } else {
+                sqlx::query("DELETE FROM device_keys WHERE workspace_id = $1 AND id = $2")
+                    .bind(workspace_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit::append(
+                &mut tx,
+                &workspace_chain(workspace_id),
+                actor,
+                EventKind::DeviceKeyConflictResolved,
+                &serde_json::json!({
+                    "device_key": id,
+                    "escrowed": escrowed,
+                    "accepted": accept,
+                }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
         })
         .await
     }

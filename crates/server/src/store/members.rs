@@ -322,10 +322,17 @@ impl Store {
             if !append(&mut tx, workspace_id, change).await? {
                 return Ok(ChangeOutcome::RosterMoved);
             }
+            // Only owners and admins create tokens; one who stops managing revokes theirs.
+            let tokens = if matches!(role, "owner" | "admin") {
+                0
+            } else {
+                revoke_tokens_of(&mut tx, workspace_id, account_id, change.now).await?
+            };
             let details = json!({
                 "account": account_id,
                 "role": role,
                 "withdrawn": withdraw,
+                "tokens_revoked": tokens,
                 "roster_seq": change.seq,
                 "roster_entries": change.entries.len(),
             });
@@ -371,10 +378,12 @@ impl Store {
             if !append(&mut tx, workspace_id, change).await? {
                 return Ok(ChangeOutcome::RosterMoved);
             }
+            let tokens = revoke_tokens_of(&mut tx, workspace_id, account_id, change.now).await?;
             let details = json!({
                 "account": account_id,
                 "roster_seq": change.seq,
                 "roster_entries": change.entries.len(),
+                "tokens_revoked": tokens,
             });
             record(
                 &mut tx,
@@ -468,6 +477,26 @@ impl Store {
         })
         .await
     }
+}
+
+/// Revokes the enrollment tokens `account_id` created in the workspace: a member who leaves or
+/// stops managing takes the authority of their tokens with them. Returns how many.
+async fn revoke_tokens_of(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    workspace_id: &str,
+    account_id: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE escrow_tokens SET revoked_at = $3
+         WHERE workspace_id = $1 AND created_by = $2 AND revoked_at IS NULL",
+    )
+    .bind(workspace_id)
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Records a member change's event on the workspace chain, with the signer as actor.

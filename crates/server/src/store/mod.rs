@@ -266,6 +266,27 @@ impl Store {
         Ok(row.try_get::<i64, _>(0)? <= max)
     }
 
+    /// Whether `key` already used up `max` hits in its current window (read only).
+    pub async fn rate_limit_exhausted(
+        &self,
+        key: &str,
+        now: i64,
+        window: i64,
+        max: i64,
+    ) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT hits FROM rate_limits WHERE key = $1 AND window_start + $3 > $2")
+                .bind(key)
+                .bind(now)
+                .bind(window)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>(0)? >= max,
+            None => false,
+        })
+    }
+
     // --- signup ---------------------------------------------------------------------------
 
     /// Stores a new signup code for `email`, replacing any earlier one (only the newest code
