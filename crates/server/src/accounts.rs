@@ -129,11 +129,7 @@ async fn signup_start(
             ),
         }
     };
-    state
-        .mailer()
-        .send(&message)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    state.queue_mail(message).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

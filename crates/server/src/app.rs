@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{ApiError, error_shape};
-use crate::mail::Mailer;
+use crate::mail::{Email, Mailer};
 use crate::store::Store;
 use crate::{accounts, clock, workspaces};
 
@@ -35,6 +35,10 @@ struct Inner {
     config: Config,
     opaque: ServerSetup,
     code_key: SymmetricKey,
+    /// This process's name in outbox claims.
+    node_id: String,
+    /// Wakes this node's outbox sender when a message is queued.
+    mail_queued: tokio::sync::Notify,
 }
 
 impl core::fmt::Debug for AppState {
@@ -72,6 +76,8 @@ impl AppState {
                 config,
                 opaque,
                 code_key,
+                node_id: uuid::Uuid::new_v4().to_string(),
+                mail_queued: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -81,9 +87,32 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The mailer.
+    /// The mailer (used by the outbox sender; handlers queue mail with
+    /// [`AppState::queue_mail`]).
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    /// Writes `email` into the outbox and wakes this node's sender ([`crate::outbox`]).
+    pub async fn queue_mail(&self, email: Email) -> Result<(), crate::store::StoreError> {
+        self.store().enqueue_mail(&email, self.now()).await?;
+        self.mail_was_queued();
+        Ok(())
+    }
+
+    /// Wakes this node's sender after a transaction that queued mail committed.
+    pub fn mail_was_queued(&self) {
+        self.inner.mail_queued.notify_one();
+    }
+
+    /// Resolves when mail was queued on this node (the sender waits on it).
+    pub async fn mail_queued(&self) {
+        self.inner.mail_queued.notified().await;
+    }
+
+    /// This process's name in outbox claims.
+    pub fn node_id(&self) -> &str {
+        &self.inner.node_id
     }
 
     /// The configuration.
@@ -274,10 +303,15 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
         let state = state.clone();
         supervise("reminders", move || crate::reminders::run(state.clone()))
     };
+    let outbox = {
+        let state = state.clone();
+        supervise("outbox", move || crate::outbox::run(state.clone()))
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     drop(reminders);
+    drop(outbox);
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -17,6 +17,7 @@ pub mod error;
 pub mod mail;
 pub mod members;
 pub mod openapi;
+pub mod outbox;
 pub mod password;
 pub mod reminders;
 pub mod roster_entry;

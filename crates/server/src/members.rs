@@ -73,9 +73,7 @@ fn invitation_view(row: InvitationRow, with_keys: bool) -> InvitationView {
 /// Sends a notice; a mail failure is logged, not fatal (the change already happened, and the
 /// command line tells the same story).
 async fn notify(state: &AppState, to: String, subject: String, text: String) {
-    if let Err(e) = state.mailer().send(&Email { to, subject, text }).await {
-        tracing::error!(error = %e, "cannot send a member notice");
-    }
+    crate::outbox::queue_notice(state, Email { to, subject, text }, "member notice").await;
 }
 
 async fn invite(

@@ -81,14 +81,12 @@ async fn forgot(
              unchanged.\n"
         ),
     };
-    // Sent in the background: waiting for the mail system would make the answer for an
-    // account measurably slower than for an unknown address, and a mail failure must not
-    // change the answer either. Failures are logged.
-    let mailer_state = state.clone();
+    // Queued in the background: waiting for the write would make the answer for an account
+    // measurably slower than for an unknown address, and a failure must not change the answer
+    // either. Failures are logged.
+    let state = state.clone();
     tokio::spawn(async move {
-        if let Err(err) = mailer_state.mailer().send(&message).await {
-            tracing::error!(error = %err, "the password reset code could not be sent");
-        }
+        crate::outbox::queue_notice(&state, message, "password reset code").await;
     });
     Ok(StatusCode::ACCEPTED)
 }
@@ -192,9 +190,7 @@ async fn notify_other_owners(state: &AppState, account_id: &str, email: &str) {
                     id = m.workspace_id,
                 ),
             };
-            if let Err(err) = state.mailer().send(&notice).await {
-                tracing::error!(error = %err, "cannot send a password reset notice to an owner");
-            }
+            crate::outbox::queue_notice(state, notice, "password reset notice to an owner").await;
         }
     }
 }
@@ -248,9 +244,7 @@ async fn reset_finish(
     };
     // The reset is committed: a mail failure is logged, not answered, because an error now
     // would tell the user that nothing changed.
-    if let Err(err) = state.mailer().send(&notice).await {
-        tracing::error!(error = %err, "the password reset notice could not be sent");
-    }
+    crate::outbox::queue_notice(&state, notice, "password reset notice").await;
     notify_other_owners(&state, &done.account_id, email).await;
     Ok(Json(ResetFinished {
         account: AccountInfo {
@@ -344,8 +338,6 @@ async fn change_finish(
             account.email
         ),
     };
-    if let Err(e) = state.mailer().send(&notice).await {
-        tracing::error!(error = %e, "cannot send the password-change notice");
-    }
+    crate::outbox::queue_notice(&state, notice, "password-change notice").await;
     Ok(StatusCode::NO_CONTENT)
 }

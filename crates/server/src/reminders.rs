@@ -49,9 +49,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
                         due.workspace_id
                     ),
                 };
-                if let Err(e) = state.mailer().send(&email).await {
-                    tracing::error!(error = %e, "cannot send a recovery-key reminder");
-                }
+                crate::outbox::queue_notice(state, email, "recovery-key reminder").await;
             }
             sent += 1;
         }

@@ -170,38 +170,27 @@ async fn create(
         recovery: &recovery,
         now,
     };
-    // The welcome email goes out inside the transaction: if it cannot be sent, the workspace is
-    // not created, so no workspace exists whose only recovery key nobody received.
-    let welcome = req.welcome;
-    let mailer = state.mailer();
+    // The welcome email is queued in the workspace's transaction: no workspace without its
+    // mail on the way, and no relay conversation while the transaction holds its locks.
     let days = state.config().temporary_key_days;
     let public_url = state.config().public_url.clone();
-    let workspace_id = id.clone();
-    let send = || async move {
-        let id = workspace_id;
-        let Some(welcome) = welcome else {
-            return Ok(());
-        };
-        let email = Email {
-            to: owner.email.clone(),
-            subject: format!("Welcome to Keyhaven: the temporary recovery key of {name}"),
-            text: format!(
-                "Your workspace \"{name}\" is ready on {public_url}.\n\n\
+    let welcome = req.welcome.map(|welcome| Email {
+        to: owner.email.clone(),
+        subject: format!("Welcome to Keyhaven: the temporary recovery key of {name}"),
+        text: format!(
+            "Your workspace \"{name}\" is ready on {public_url}.\n\n\
                  Its temporary recovery key (ID {key_id}):\n\n\
                  \x20   {key}\n\n\
                  This key expires in {days} days. Before then, an owner must generate a \
                  permanent one:\n\n\
                  \x20   keyhaven recovery-key generate --workspace {id}\n\n\
                  The recovery kit follows.\n\n{kit}",
-                key = welcome.recovery_key,
-                kit = welcome.kit,
-            ),
-        };
-        mailer.send(&email).await
-    };
-    match state.store().create_workspace(&new, send).await {
-        Ok(Ok(())) => {}
-        Ok(Err(mail_error)) => return Err(ApiError::Internal(mail_error.into())),
+            key = welcome.recovery_key,
+            kit = welcome.kit,
+        ),
+    });
+    match state.store().create_workspace(&new, welcome.as_ref()).await {
+        Ok(()) => state.mail_was_queued(),
         Err(crate::store::StoreError::Conflict) => {
             return Err(ApiError::Conflict("a workspace with this id exists"));
         }
@@ -579,9 +568,7 @@ async fn notify_owners(state: &AppState, workspace_id: &str, name: &str, what: &
                 state.config().public_url
             ),
         };
-        if let Err(e) = state.mailer().send(&email).await {
-            tracing::error!(error = %e, "cannot send a recovery notice");
-        }
+        crate::outbox::queue_notice(state, email, "recovery notice").await;
     }
 }
 

@@ -194,6 +194,8 @@ async fn app_with_account() -> (axum::Router, AppState, tempfile::TempDir) {
     config.data_dir = dir.path().to_owned();
     let mailer = Mailer::outbox(dir.path().join("outbox"));
     let state = AppState::new(store, mailer, config).await.unwrap();
+    // Mail is queued in the database and delivered by the outbox sender, as in `serve`.
+    tokio::spawn(keyhaven_server::outbox::run(state.clone()));
     let account = AccountRecord {
         id: "00000000-0000-4000-8000-00000000b0b0".into(),
         email: BOB.into(),
@@ -527,4 +529,55 @@ async fn openapi_matches_the_router() {
             );
         }
     }
+}
+
+/// A relay that accepts connections and never answers does not hold up requests (issue 8.5):
+/// signup codes are queued, every caller gets its answer, and the sender keeps retrying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stalled_relay_holds_up_no_request() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let relay = {
+        let accepted = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        })
+    };
+    let (store, dir) = support::sqlite().await;
+    let env = |_: &str| None;
+    let mut config = Config::load(None, &env, ConfigOverrides::default()).unwrap();
+    config.data_dir = dir.path().to_owned();
+    let state = AppState::new(store.clone(), Mailer::smtp(&url).unwrap(), config)
+        .await
+        .unwrap();
+    tokio::spawn(keyhaven_server::outbox::run(state.clone()));
+    let app = router(state);
+    let calls: Vec<_> = (0..8)
+        .map(|n| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let body = format!(r#"{{"email":"user{n}@example.com"}}"#);
+                call(&app, json("POST", "/v1/signup/start", body)).await.0
+            })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.unwrap(), StatusCode::ACCEPTED);
+    }
+    // The sender is talking to the relay, which says nothing; every code waits in the outbox.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while accepted.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sender never tried"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(store.outbox_len().await.unwrap(), 8);
+    relay.abort();
 }

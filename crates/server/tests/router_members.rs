@@ -121,11 +121,7 @@ impl Acme {
             recovery: &recovery,
             now: now(),
         };
-        store
-            .create_workspace(&new, || async { Ok::<(), ()>(()) })
-            .await
-            .unwrap()
-            .unwrap();
+        store.create_workspace(&new, None).await.unwrap();
         for (person, role, name) in [
             (&bob, Role::Member, "member"),
             (&carol, Role::Admin, "admin"),

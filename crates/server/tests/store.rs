@@ -264,11 +264,7 @@ async fn story(store: Store) {
         recovery: &recovery,
         now: T,
     };
-    let created: Result<(), ()> = store
-        .create_workspace(&ws, || async { Ok(()) })
-        .await
-        .unwrap();
-    created.unwrap();
+    store.create_workspace(&ws, None).await.unwrap();
     assert!(
         store
             .due_reminders(T + 22 * 86_400, 7)

@@ -73,11 +73,7 @@ async fn setup(store: &Store) {
         recovery: &recovery,
         now: T,
     };
-    store
-        .create_workspace(&new, || async { Ok::<(), ()>(()) })
-        .await
-        .unwrap()
-        .unwrap();
+    store.create_workspace(&new, None).await.unwrap();
 }
 
 fn ids(rows: &[keyhaven_server::store::DeviceKeyListed]) -> Vec<String> {

@@ -68,11 +68,7 @@ async fn story(store: Store) {
         recovery: &recovery,
         now: T,
     };
-    store
-        .create_workspace(&new, || async { Ok::<(), ()>(()) })
-        .await
-        .unwrap()
-        .unwrap();
+    store.create_workspace(&new, None).await.unwrap();
 
     // Invitations: recorded, renewed (acceptance cleared), listed for the workspace and for the
     // invitee, accepted only by address.

@@ -10,6 +10,7 @@
 mod audit;
 mod devices;
 mod members;
+mod outbox;
 mod workspaces;
 
 pub use audit::{
@@ -20,6 +21,7 @@ pub use devices::{
     TagsRow, TokenRow,
 };
 pub use members::{Append, ChangeOutcome, InvitationRow, MemberRow};
+pub use outbox::QueuedMail;
 pub use reminders::DueReminder;
 pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
 mod password;

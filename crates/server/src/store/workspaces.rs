@@ -5,6 +5,7 @@ use sqlx::Row;
 use super::audit::{self, EventKind, SERVER_ACTOR, account_actor, workspace_chain};
 use super::members::{Append, append};
 use super::{Store, StoreError};
+use crate::mail::Email;
 
 /// A workspace to create, with everything that must exist from the first moment.
 #[derive(Debug)]
@@ -90,18 +91,15 @@ pub enum PutOutcome {
 
 impl Store {
     /// Creates a workspace with its roster, owner membership, shares, recovery verifier and
-    /// `workspace-created` audit event, all or nothing. `before_commit` runs inside the
-    /// transaction, after everything else is written (the welcome email): if it fails, nothing
-    /// is created, and if anything else fails, it does not run.
-    pub async fn create_workspace<F, Fut, E>(
+    /// `workspace-created` audit event and the `welcome` email in the mail outbox, all or
+    /// nothing: no workspace without its welcome mail queued, no mail for a workspace that was
+    /// not created. The mail is delivered after the commit ([`crate::outbox`]), so a relay that
+    /// does not answer holds no database lock.
+    pub async fn create_workspace(
         &self,
         w: &NewWorkspace<'_>,
-        before_commit: F,
-    ) -> Result<Result<(), E>, StoreError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<(), E>>,
-    {
+        welcome: Option<&Email>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(w.id)
@@ -161,11 +159,11 @@ impl Store {
             w.now,
         )
         .await?;
-        if let Err(e) = before_commit().await {
-            return Ok(Err(e));
+        if let Some(welcome) = welcome {
+            super::outbox::enqueue(&mut tx, welcome, w.now).await?;
         }
         tx.commit().await?;
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// The caller's memberships.
