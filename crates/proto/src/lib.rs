@@ -102,14 +102,24 @@ pub struct SignupStart {
     pub email: String,
 }
 
-/// `POST /v1/signup/verify`: trade the emailed code for a signup token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /v1/signup/verify`: trade the emailed code for a signup token. `Debug` leaves
+/// the code out.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignupVerify {
     /// The address the code was sent to.
     pub email: String,
     /// The 8-digit code.
     pub code: String,
+}
+
+impl fmt::Debug for SignupVerify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupVerify")
+            .field("email", &self.email)
+            .field("code", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Answer to [`SignupVerify`].
@@ -392,14 +402,24 @@ pub struct PasswordForgot {
     pub email: String,
 }
 
-/// `POST /v1/password/reset/verify`: trade the emailed access code for a reset token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /v1/password/reset/verify`: trade the emailed access code for a reset token. `Debug` leaves
+/// the code out.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResetVerify {
     /// The address the code was sent to.
     pub email: String,
     /// The 8-digit access code.
     pub code: String,
+}
+
+impl fmt::Debug for ResetVerify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetVerify")
+            .field("email", &self.email)
+            .field("code", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Answer to [`ResetVerify`].
@@ -597,6 +617,28 @@ pub struct AuditEvent {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn emailed_codes_stay_out_of_debug() {
+        let signup = super::SignupVerify {
+            email: "a@example.com".into(),
+            code: "12345678".into(),
+        };
+        let reset = super::ResetVerify {
+            email: "a@example.com".into(),
+            code: "87654321".into(),
+        };
+        for shown in [format!("{signup:?}"), format!("{reset:?}")] {
+            assert!(
+                shown.contains("a@example.com") && shown.contains("<redacted>"),
+                "{shown}"
+            );
+            assert!(
+                !shown.contains("12345678") && !shown.contains("87654321"),
+                "{shown}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]
