@@ -27,7 +27,7 @@ pub(crate) async fn enqueue(
         "INSERT INTO mail_outbox (id, recipient, subject, body, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $5)",
     )
-    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(queue_id())
     .bind(&email.to)
     .bind(&email.subject)
     .bind(&email.text)
@@ -35,6 +35,15 @@ pub(crate) async fn enqueue(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A row id that sorts in the order this node queued (nanoseconds, then a random part), so a
+/// node delivers its messages in the order their changes happened.
+fn queue_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:020}-{}", uuid::Uuid::new_v4().simple())
 }
 
 impl Store {
