@@ -91,6 +91,7 @@ pub async fn login(args: LoginArgs) -> Result<()> {
         account_id: logged_in.account.id.clone(),
         session_token: logged_in.session_token.to_string(),
         account_keys: encode_keys(&logged_in.keys),
+        expires_at: keyhaven_client::clock::now_unix() + home::SESSION_LIFETIME_SECS,
     })?;
     let public = &logged_in.keys.public();
     println!("Signed in as {}.", logged_in.account.email);

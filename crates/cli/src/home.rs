@@ -20,9 +20,18 @@ pub struct SavedSession {
     pub session_token: String,
     /// The account's private keys (X25519 secret || Ed25519 seed, hex), unwrapped at login so
     /// each command need not stretch the password again. This file is the device's keychain:
-    /// mode 0600, deleted by `keyhaven logout`.
+    /// mode 0600, deleted by `keyhaven logout` and when the session expires.
     pub account_keys: String,
+    /// Unix time after which the server no longer accepts the session (sign-in plus the
+    /// server's absolute session lifetime, 7 days): [`load`] deletes the file, keys included,
+    /// from then on. A file without it (written by an older version) counts as expired.
+    #[serde(default)]
+    pub expires_at: u64,
 }
+
+/// How long after sign-in a saved session (and the keys in it) is kept: the server's absolute
+/// session lifetime.
+pub const SESSION_LIFETIME_SECS: u64 = 7 * 86_400;
 
 impl core::fmt::Debug for SavedSession {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -72,16 +81,26 @@ pub fn save(session: &SavedSession) -> Result<()> {
     Ok(())
 }
 
-/// The saved session, if any.
+/// The saved session, if any. An expired one is deleted (its unwrapped account keys must not
+/// outlive the session on this device) and reported as none.
 pub fn load() -> Result<Option<SavedSession>> {
     let path = session_path()?;
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-            format!("{} is damaged; sign in again", path.display())
-        })?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    let saved: SavedSession = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is damaged; sign in again", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if keyhaven_client::clock::now_unix() >= saved.expires_at {
+        clear()?;
+        eprintln!(
+            "note: the saved session of {} expired; it and the account keys it held were \
+             deleted from this device",
+            saved.email
+        );
+        return Ok(None);
     }
+    Ok(Some(saved))
 }
 
 /// Forgets the saved session.

@@ -151,3 +151,35 @@ fn accounts_on_sqlite() {
 fn accounts_on_postgres() {
     accounts_story(Db::Postgres);
 }
+
+/// A saved session past its lifetime is deleted with the account keys it holds, not kept on
+/// the device after the server stopped accepting it (issue 8.10).
+#[test]
+fn an_expired_session_file_is_deleted_with_its_keys() {
+    let server = Server::start(Db::Sqlite);
+    let (user, _) = support::sign_up(&server, "erin@example.com");
+    let path = user.session_file();
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let expires = saved["expires_at"]
+        .as_u64()
+        .expect("login records the expiry");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        expires > now && expires <= now + 7 * 86_400 + 60,
+        "{expires}"
+    );
+    let out = user.run(&["whoami"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    saved["expires_at"] = serde_json::json!(now - 1);
+    std::fs::write(&path, serde_json::to_vec(&saved).unwrap()).unwrap();
+    let out = user.run(&["whoami"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not signed in"), "{}", stderr(&out));
+    assert!(!path.exists(), "the file and the keys in it are gone");
+}
