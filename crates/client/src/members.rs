@@ -714,20 +714,19 @@ impl<'a> Change<'a> {
         Ok(())
     }
 
-    /// Verifies every share against the state after the change, then commits it all in one
-    /// call. Returns that state.
+    /// The request body: the entries and every share, each verified against the state after
+    /// the change.
+    fn request(&self) -> Result<RosterChange, FlowError> {
+        Ok(RosterChange {
+            seq: self.seq,
+            entries: self.entries.iter().map(|e| Bytes(e.to_bytes())).collect(),
+            shares: self.verified_uploads()?,
+        })
+    }
+
+    /// Commits the change in one call. Returns the state after it.
     async fn send(self, client: &Client, path: &str) -> Result<RosterState, FlowError> {
-        let shares = self.verified_uploads()?;
-        client
-            .post_empty(
-                path,
-                &RosterChange {
-                    seq: self.seq,
-                    entries: self.entries.iter().map(|e| Bytes(e.to_bytes())).collect(),
-                    shares,
-                },
-            )
-            .await?;
+        client.post_empty(path, &self.request()?).await?;
         Ok(self.state)
     }
 
@@ -737,17 +736,7 @@ impl<'a> Change<'a> {
         client: &Client,
         path: &str,
     ) -> Result<(RosterState, R), FlowError> {
-        let shares = self.verified_uploads()?;
-        let answer = client
-            .post(
-                path,
-                &RosterChange {
-                    seq: self.seq,
-                    entries: self.entries.iter().map(|e| Bytes(e.to_bytes())).collect(),
-                    shares,
-                },
-            )
-            .await?;
+        let answer = client.post(path, &self.request()?).await?;
         Ok((self.state, answer))
     }
 
