@@ -18,7 +18,9 @@ use keyhaven_proto::{
 };
 
 use crate::app::{ApiJson, AppState, Session};
+use crate::config::SignupPolicy;
 use crate::error::ApiError;
+use crate::throttle::{self, ClientAddr};
 use crate::mail::Email;
 use crate::store::{AccountRecord, CodeCheck};
 
@@ -60,20 +62,31 @@ pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Counts one send to `email` against 3 per 15 minutes and 10 per day.
-pub async fn limit_sends(state: &AppState, kind: &str, email: &str) -> Result<(), ApiError> {
-    let now = state.now();
-    let store = state.store();
-    let short = store
-        .rate_limit_hit(&format!("{kind}:15m:{email}"), now, 15 * 60, 3)
-        .await?;
-    let daily = store
-        .rate_limit_hit(&format!("{kind}:1d:{email}"), now, 86_400, 10)
-        .await?;
-    if short && daily {
-        Ok(())
-    } else {
-        Err(ApiError::RateLimited)
+/// Whether the server's `signup` setting lets `email` create an account: `Ok(true)` if so,
+/// `Ok(false)` if only an invitation would (invite-only; answered by mail, so the answer does
+/// not tell who has an account), an error if its domain is not allowed.
+async fn signup_allowed(state: &AppState, email: &str) -> Result<bool, ApiError> {
+    let config = state.config();
+    let invited = || async {
+        let since = state.now() - crate::store::INVITATION_SECS;
+        Ok::<_, ApiError>(state.store().invited(email, since).await?)
+    };
+    match config.signup {
+        SignupPolicy::Open => Ok(true),
+        SignupPolicy::Domains => {
+            let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
+            if config.signup_domains.iter().any(|allowed| allowed == domain) || invited().await? {
+                Ok(true)
+            } else {
+                Err(ApiError::SignupClosed(
+                    "this server accepts signups from its own mail domains only; ask a \
+                     workspace owner to invite you",
+                ))
+            }
+        }
+        SignupPolicy::InviteOnly => {
+            Ok(invited().await? || state.store().account_count().await? == 0)
+        }
     }
 }
 
@@ -95,11 +108,21 @@ pub(crate) fn random_token() -> String {
 
 async fn signup_start(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<SignupStart>,
 ) -> Result<StatusCode, ApiError> {
     let email = normalize_email(&req.email)?;
-    limit_sends(&state, "signup", &email).await?;
+    let allowed = signup_allowed(&state, &email).await?;
+    throttle::send_attempt(&state, "signup", &email, &client).await?;
     let public_url = &state.config().public_url;
+    // A code is made and stored whoever asks, so every path does the same database work; it
+    // is mailed only to a new address that may sign up.
+    let code = generate_code();
+    let hash = state.code_hash("signup-code", &email, &code);
+    state
+        .store()
+        .put_signup_code(&email, &hash, state.now() + CODE_SECS)
+        .await?;
     let message = if state.store().account_by_email(&email).await?.is_some() {
         Email {
             to: email.clone(),
@@ -111,13 +134,19 @@ async fn signup_start(
                  If you forgot your password: keyhaven password forgot --server {public_url} --email {email}\n"
             ),
         }
+    } else if !allowed {
+        Email {
+            to: email.clone(),
+            subject: "Signups are by invitation on this Keyhaven server".into(),
+            text: format!(
+                "Someone asked to create a Keyhaven account for {email} on {public_url}.\n\
+                 This server accepts new accounts by invitation only, and {email} has no open\n\
+                 invitation, so no account was created. Ask an owner or admin of your\n\
+                 workspace to invite this address, then sign up again.\n\n\
+                 If you did not ask for this, ignore this email.\n"
+            ),
+        }
     } else {
-        let code = generate_code();
-        let hash = state.code_hash("signup-code", &email, &code);
-        state
-            .store()
-            .put_signup_code(&email, &hash, state.now() + CODE_SECS)
-            .await?;
         Email {
             to: email.clone(),
             subject: "Your Keyhaven verification code".into(),
@@ -249,17 +278,14 @@ pub(crate) fn check_new_keys(
 
 async fn login_start(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<LoginStart>,
 ) -> Result<Json<LoginStarted>, ApiError> {
     let email = normalize_email(&req.email)?;
     let now = state.now();
-    if !state
-        .store()
-        .rate_limit_hit(&format!("login:15m:{email}"), now, 15 * 60, 10)
-        .await?
-    {
-        return Err(ApiError::RateLimited);
-    }
+    // The answer lets the client test one password guess offline, so each start counts as a
+    // guess until a sign-in finishes.
+    throttle::login_attempt(&state, &email, &client).await?;
     let account = state.store().account_by_email(&email).await?;
     let ksf = account.as_ref().map_or_else(
         || from_crypto(CryptoKsf::default()),
@@ -296,6 +322,7 @@ async fn login_start(
 
 async fn login_finish(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<LoginFinish>,
 ) -> Result<Json<LoginFinished>, ApiError> {
     let now = state.now();
@@ -315,6 +342,7 @@ async fn login_finish(
         .account_by_email(&email)
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
+    throttle::login_succeeded(&state, &email, &client).await?;
     let token = random_token();
     state
         .store()

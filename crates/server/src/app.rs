@@ -307,11 +307,20 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
         let state = state.clone();
         supervise("outbox", move || crate::outbox::run(state.clone()))
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let sweeper = {
+        let state = state.clone();
+        supervise("sweeper", move || crate::sweeper::run(state.clone()))
+    };
+    // With the peer address, which the throttles count by (crate::throttle).
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     drop(reminders);
     drop(outbox);
+    drop(sweeper);
     store.close().await;
     tracing::info!("stopped");
     Ok(())

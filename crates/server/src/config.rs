@@ -54,6 +54,122 @@ pub struct Config {
     /// Log filter in `tracing_subscriber::EnvFilter` syntax, e.g. `info` or
     /// `keyhaven_server=debug,info`. Default `info`.
     pub log: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges).
+    /// Default none: the TCP peer is the client. See [`crate::throttle`].
+    pub trusted_proxies: Vec<IpRange>,
+    /// Who may create an account. Default [`SignupPolicy::Open`].
+    pub signup: SignupPolicy,
+    /// Mail domains (lower case) whose addresses may sign up when `signup` is `domains`;
+    /// invited addresses may sign up whatever their domain.
+    pub signup_domains: Vec<String>,
+    /// Workspaces one account may create. Default 100.
+    pub max_workspaces_per_account: u32,
+    /// Items (secrets) in one workspace. Default 250,000.
+    pub max_items_per_workspace: u32,
+    /// Device records in one workspace. Default 100,000.
+    pub max_devices_per_workspace: u32,
+    /// Members plus open invitations of one workspace. Default 1,000.
+    pub max_members_per_workspace: u32,
+}
+
+/// Who may create an account (`signup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupPolicy {
+    /// Anyone with a mailbox.
+    Open,
+    /// Addresses with an open invitation to a workspace, and the very first account of a new
+    /// server (someone has to create the first workspace).
+    InviteOnly,
+    /// Addresses in `signup_domains`, and invited addresses.
+    Domains,
+}
+
+impl SignupPolicy {
+    /// The value as written in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignupPolicy::Open => "open",
+            SignupPolicy::InviteOnly => "invite-only",
+            SignupPolicy::Domains => "domains",
+        }
+    }
+}
+
+/// An IP address range (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Whether `ip` is in the range (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// Parses a comma-separated list of addresses and CIDR ranges; an empty list is allowed.
+pub fn parse_ip_ranges(text: &str) -> Result<Vec<IpRange>, String> {
+    let mut ranges = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let (address, prefix) = match part.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (part, None),
+        };
+        let network: std::net::IpAddr = address.parse().map_err(|_| {
+            format!("expected IP addresses or CIDR ranges such as 10.0.0.0/8, found {part:?}")
+        })?;
+        let longest = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => longest,
+            Some(prefix) => match prefix.parse::<u8>() {
+                Ok(prefix) if prefix <= longest => prefix,
+                _ => return Err(format!("the prefix length in {part:?} must be 0 to {longest}")),
+            },
+        };
+        ranges.push(IpRange { network, prefix });
+    }
+    Ok(ranges)
+}
+
+/// Parses a comma-separated list of mail domains (`example.com, example.org`), lower-cased.
+fn parse_domains(text: &str) -> Result<Vec<String>, String> {
+    let mut domains = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let domain = part.trim_start_matches('@').to_lowercase();
+        let valid = !domain.is_empty()
+            && domain.len() <= 253
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        if !valid {
+            return Err(format!("expected mail domains such as example.com, found {part:?}"));
+        }
+        domains.push(domain);
+    }
+    Ok(domains)
 }
 
 /// Values given as command-line flags: the top layer of the precedence order.
@@ -134,6 +250,8 @@ pub enum Origin {
     Env(&'static str),
     /// A command-line flag, e.g. `--listen`.
     Flag(&'static str),
+    /// No layer set it: the built-in default.
+    Default,
 }
 
 impl fmt::Display for Origin {
@@ -142,6 +260,7 @@ impl fmt::Display for Origin {
             Origin::File(path) => write!(f, "the configuration file {}", path.display()),
             Origin::Env(name) => write!(f, "the environment variable {name}"),
             Origin::Flag(flag) => write!(f, "the command-line flag {flag}"),
+            Origin::Default => write!(f, "the built-in default"),
         }
     }
 }
@@ -172,6 +291,13 @@ impl Config {
         }
         config.apply_env(env)?;
         config.apply_flags(flags)?;
+        if config.signup == SignupPolicy::Domains && config.signup_domains.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: Key::SignupDomains.name(),
+                origin: Origin::Default,
+                reason: "must list at least one domain when `signup` is \"domains\"".to_owned(),
+            });
+        }
         Ok(config)
     }
 
@@ -364,6 +490,36 @@ impl Config {
             (Key::MaxBodyBytes, RawValue::Number(number)) => {
                 self.max_body_bytes = positive(number).map_err(invalid)?;
             }
+            (Key::TrustedProxies, RawValue::Text(text)) => {
+                self.trusted_proxies = parse_ip_ranges(&text).map_err(invalid)?;
+            }
+            (Key::Signup, RawValue::Text(text)) => {
+                self.signup = match text.trim() {
+                    "open" => SignupPolicy::Open,
+                    "invite-only" => SignupPolicy::InviteOnly,
+                    "domains" => SignupPolicy::Domains,
+                    _ => {
+                        return Err(invalid(format!(
+                            "expected \"open\", \"invite-only\" or \"domains\", found {text:?}"
+                        )));
+                    }
+                };
+            }
+            (Key::SignupDomains, RawValue::Text(text)) => {
+                self.signup_domains = parse_domains(&text).map_err(invalid)?;
+            }
+            (Key::MaxWorkspacesPerAccount, RawValue::Number(number)) => {
+                self.max_workspaces_per_account = positive(number).map_err(invalid)?;
+            }
+            (Key::MaxItemsPerWorkspace, RawValue::Number(number)) => {
+                self.max_items_per_workspace = positive(number).map_err(invalid)?;
+            }
+            (Key::MaxDevicesPerWorkspace, RawValue::Number(number)) => {
+                self.max_devices_per_workspace = positive(number).map_err(invalid)?;
+            }
+            (Key::MaxMembersPerWorkspace, RawValue::Number(number)) => {
+                self.max_members_per_workspace = positive(number).map_err(invalid)?;
+            }
             (Key::Log, RawValue::Text(text)) => {
                 // The filter syntax is checked where the subscriber is built (in `main`), which
                 // owns the tracing-subscriber dependency; an empty filter would silently log
@@ -400,6 +556,13 @@ impl Default for Config {
             validation_interval_days: 183,
             max_body_bytes: 1024 * 1024,
             log: "info".to_owned(),
+            trusted_proxies: Vec::new(),
+            signup: SignupPolicy::Open,
+            signup_domains: Vec::new(),
+            max_workspaces_per_account: 100,
+            max_items_per_workspace: 250_000,
+            max_devices_per_workspace: 100_000,
+            max_members_per_workspace: 1_000,
         }
     }
 }
@@ -418,6 +581,13 @@ impl fmt::Debug for Config {
             .field("validation_interval_days", &self.validation_interval_days)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log", &self.log)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("signup", &self.signup)
+            .field("signup_domains", &self.signup_domains)
+            .field("max_workspaces_per_account", &self.max_workspaces_per_account)
+            .field("max_items_per_workspace", &self.max_items_per_workspace)
+            .field("max_devices_per_workspace", &self.max_devices_per_workspace)
+            .field("max_members_per_workspace", &self.max_members_per_workspace)
             .finish()
     }
 }
@@ -498,7 +668,39 @@ max_body_bytes = {max_body_bytes}
 # Log filter, e.g. "info", "debug" or "keyhaven_server=debug,info".
 # Environment: KEYHAVEN_LOG.
 log = "{log}"
+
+# Reverse proxies (comma-separated addresses or CIDR ranges) whose X-Forwarded-For header
+# names the client. Sign-in and mail throttles count per client address, so list your proxy
+# here when the server runs behind one, and nothing else: a listed address can claim to be
+# any client. Empty: the TCP peer is the client.
+# Environment: KEYHAVEN_TRUSTED_PROXIES.
+trusted_proxies = ""
+
+# Who may create an account: "open" (anyone with a mailbox), "invite-only" (addresses with an
+# open invitation; the first account of a new server too), or "domains" (addresses in
+# signup_domains, and invited addresses).
+# Environment: KEYHAVEN_SIGNUP.
+signup = "{signup}"
+
+# Comma-separated mail domains that may sign up when signup = "domains", e.g.
+# "example.com, example.org".
+# Environment: KEYHAVEN_SIGNUP_DOMAINS.
+signup_domains = ""
+
+# Quotas. Workspaces one account may create; items (secrets), device records, and members
+# plus open invitations in one workspace.
+# Environment: KEYHAVEN_MAX_WORKSPACES_PER_ACCOUNT, KEYHAVEN_MAX_ITEMS_PER_WORKSPACE,
+# KEYHAVEN_MAX_DEVICES_PER_WORKSPACE, KEYHAVEN_MAX_MEMBERS_PER_WORKSPACE.
+max_workspaces_per_account = {max_workspaces_per_account}
+max_items_per_workspace = {max_items_per_workspace}
+max_devices_per_workspace = {max_devices_per_workspace}
+max_members_per_workspace = {max_members_per_workspace}
 "#,
+        signup = defaults.signup.name(),
+        max_workspaces_per_account = defaults.max_workspaces_per_account,
+        max_items_per_workspace = defaults.max_items_per_workspace,
+        max_devices_per_workspace = defaults.max_devices_per_workspace,
+        max_members_per_workspace = defaults.max_members_per_workspace,
         listen = defaults.listen,
         data_dir = defaults.data_dir.display(),
         public_url = defaults.public_url,
@@ -610,6 +812,13 @@ enum Key {
     ValidationIntervalDays,
     MaxBodyBytes,
     Log,
+    TrustedProxies,
+    Signup,
+    SignupDomains,
+    MaxWorkspacesPerAccount,
+    MaxItemsPerWorkspace,
+    MaxDevicesPerWorkspace,
+    MaxMembersPerWorkspace,
 }
 
 /// Whether a key takes a string or a whole number.
@@ -627,7 +836,7 @@ enum RawValue {
 }
 
 impl Key {
-    const ALL: [Key; 10] = [
+    const ALL: [Key; 17] = [
         Key::Listen,
         Key::DataDir,
         Key::Database,
@@ -638,6 +847,13 @@ impl Key {
         Key::ValidationIntervalDays,
         Key::MaxBodyBytes,
         Key::Log,
+        Key::TrustedProxies,
+        Key::Signup,
+        Key::SignupDomains,
+        Key::MaxWorkspacesPerAccount,
+        Key::MaxItemsPerWorkspace,
+        Key::MaxDevicesPerWorkspace,
+        Key::MaxMembersPerWorkspace,
     ];
 
     /// The key as written in the TOML file and named in errors.
@@ -653,6 +869,13 @@ impl Key {
             Key::ValidationIntervalDays => "validation_interval_days",
             Key::MaxBodyBytes => "max_body_bytes",
             Key::Log => "log",
+            Key::TrustedProxies => "trusted_proxies",
+            Key::Signup => "signup",
+            Key::SignupDomains => "signup_domains",
+            Key::MaxWorkspacesPerAccount => "max_workspaces_per_account",
+            Key::MaxItemsPerWorkspace => "max_items_per_workspace",
+            Key::MaxDevicesPerWorkspace => "max_devices_per_workspace",
+            Key::MaxMembersPerWorkspace => "max_members_per_workspace",
         }
     }
 
@@ -668,6 +891,13 @@ impl Key {
             Key::ValidationIntervalDays => "KEYHAVEN_VALIDATION_INTERVAL_DAYS",
             Key::MaxBodyBytes => "KEYHAVEN_MAX_BODY_BYTES",
             Key::Log => "KEYHAVEN_LOG",
+            Key::TrustedProxies => "KEYHAVEN_TRUSTED_PROXIES",
+            Key::Signup => "KEYHAVEN_SIGNUP",
+            Key::SignupDomains => "KEYHAVEN_SIGNUP_DOMAINS",
+            Key::MaxWorkspacesPerAccount => "KEYHAVEN_MAX_WORKSPACES_PER_ACCOUNT",
+            Key::MaxItemsPerWorkspace => "KEYHAVEN_MAX_ITEMS_PER_WORKSPACE",
+            Key::MaxDevicesPerWorkspace => "KEYHAVEN_MAX_DEVICES_PER_WORKSPACE",
+            Key::MaxMembersPerWorkspace => "KEYHAVEN_MAX_MEMBERS_PER_WORKSPACE",
         }
     }
 
@@ -684,13 +914,26 @@ impl Key {
             | Key::TemporaryKeyDays
             | Key::ValidationIntervalDays
             | Key::MaxBodyBytes
-            | Key::Log => "(no flag)",
+            | Key::Log
+            | Key::TrustedProxies
+            | Key::Signup
+            | Key::SignupDomains
+            | Key::MaxWorkspacesPerAccount
+            | Key::MaxItemsPerWorkspace
+            | Key::MaxDevicesPerWorkspace
+            | Key::MaxMembersPerWorkspace => "(no flag)",
         }
     }
 
     fn kind(self) -> Kind {
         match self {
-            Key::TemporaryKeyDays | Key::ValidationIntervalDays | Key::MaxBodyBytes => Kind::Number,
+            Key::TemporaryKeyDays
+            | Key::ValidationIntervalDays
+            | Key::MaxBodyBytes
+            | Key::MaxWorkspacesPerAccount
+            | Key::MaxItemsPerWorkspace
+            | Key::MaxDevicesPerWorkspace
+            | Key::MaxMembersPerWorkspace => Kind::Number,
             _ => Kind::Text,
         }
     }

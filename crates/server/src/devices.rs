@@ -614,6 +614,16 @@ async fn store_keys(
     rows: &[NewDeviceKeyRow],
     token_id: Option<&str>,
 ) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
+    // Checked before the batch, so concurrent batches may pass the quota by at most one
+    // batch each; it bounds growth, it is not an exact count.
+    let max = i64::from(state.config().max_devices_per_workspace);
+    let held = state.store().device_key_count(workspace_id).await?;
+    if held + rows.len() as i64 > max {
+        return Err(ApiError::QuotaExceeded(format!(
+            "this workspace holds {held} device records and may hold {max} \
+             (max_devices_per_workspace); delete old ones first"
+        )));
+    }
     let (added, already_present) = state
         .store()
         .add_device_keys(workspace_id, actor, kind, rows, token_id, state.now())

@@ -37,6 +37,19 @@ pub enum ApiError {
     /// Too many attempts in the current window.
     #[error("too many attempts; wait a few minutes and try again")]
     RateLimited,
+    /// Too many attempts lately: this one may be tried again after `wait_secs` (sent as
+    /// `Retry-After`).
+    #[error("too many attempts; try again in {}", wait_text(*wait_secs))]
+    Throttled {
+        /// Seconds until the next attempt is allowed.
+        wait_secs: i64,
+    },
+    /// A configured quota is used up; the message names it.
+    #[error("{0}")]
+    QuotaExceeded(String),
+    /// Signup is closed to this address by the server's `signup` setting.
+    #[error("{0}")]
+    SignupClosed(&'static str),
     /// The action needs a recent sign-in.
     #[error("this needs a fresh sign-in: run `keyhaven login` again, then retry")]
     FreshSignInRequired,
@@ -91,7 +104,11 @@ impl ApiError {
             ApiError::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
             ApiError::InvalidSignupToken => (StatusCode::BAD_REQUEST, "invalid_signup_token"),
             ApiError::InvalidResetToken => (StatusCode::BAD_REQUEST, "invalid_reset_token"),
-            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::RateLimited | ApiError::Throttled { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
+            ApiError::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota_exceeded"),
+            ApiError::SignupClosed(_) => (StatusCode::FORBIDDEN, "signup_closed"),
             ApiError::FreshSignInRequired => (StatusCode::FORBIDDEN, "fresh_sign_in_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NeedsRelink => (StatusCode::FORBIDDEN, "needs_relink"),
@@ -110,6 +127,11 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{err:#}"), "internal error");
         }
         let mut response = status.into_response();
+        if let ApiError::Throttled { wait_secs } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*wait_secs));
+        }
         response.extensions_mut().insert(Rendered {
             code,
             message: self.to_string(),
@@ -144,6 +166,11 @@ pub async fn error_shape(request: Request, next: Next) -> Response {
         let json = serde_json::to_vec(&body).expect("error body serializes");
         let mut rebuilt = Response::new(Body::from(json));
         *rebuilt.status_mut() = status;
+        if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
+            rebuilt
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.clone());
+        }
         rebuilt.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -183,6 +210,17 @@ fn framework_error(status: StatusCode) -> (&'static str, String) {
         _ if status.is_server_error() => ("internal", "internal error".into()),
         _ => ("error", status.canonical_reason().unwrap_or("error").into()),
     }
+}
+
+/// "12 seconds", "3 minutes", "1 hour".
+fn wait_text(secs: i64) -> String {
+    let (amount, unit) = match secs {
+        ..=90 => (secs.max(1), "second"),
+        91..=5400 => ((secs + 59) / 60, "minute"),
+        _ => ((secs + 3599) / 3600, "hour"),
+    };
+    let plural = if amount == 1 { "" } else { "s" };
+    format!("{amount} {unit}{plural}")
 }
 
 fn new_request_id() -> String {

@@ -23,4 +23,6 @@ pub mod reminders;
 pub mod roster_entry;
 pub mod smtp_sink;
 pub mod store;
+pub mod sweeper;
+pub mod throttle;
 pub mod workspaces;

@@ -93,15 +93,22 @@ async fn invite(
     }
     let role = role.as_str();
     let store = state.store();
-    if store
-        .members(&m.workspace_id)
-        .await?
-        .iter()
-        .any(|x| x.email == email)
-    {
+    let members = store.members(&m.workspace_id).await?;
+    if members.iter().any(|x| x.email == email) {
         return Err(ApiError::Conflict("this address is already a member"));
     }
     let now = state.now();
+    let open = store.workspace_invitations(&m.workspace_id, now).await?;
+    let max = state.config().max_members_per_workspace as usize;
+    let renewing = open.iter().any(|i| i.email == email);
+    if !renewing && members.len() + open.len() >= max {
+        return Err(ApiError::QuotaExceeded(format!(
+            "this workspace has {} members and {} open invitations, and may have {max} in all \
+             (max_members_per_workspace)",
+            members.len(),
+            open.len()
+        )));
+    }
     let key = format!("invite:{}", session.account_id);
     if !store
         .rate_limit_hit(&key, now, 3600, INVITES_PER_HOUR)
@@ -113,7 +120,7 @@ async fn invite(
         .invite(&m.workspace_id, &email, role, &session.account_id, now)
         .await?;
     let row = store
-        .workspace_invitations(&m.workspace_id)
+        .workspace_invitations(&m.workspace_id, state.now())
         .await?
         .into_iter()
         .find(|i| i.email == email)
@@ -147,7 +154,7 @@ async fn my_invitations(
         .account_by_id(&session.account_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let rows = state.store().invitations_for(&account.email).await?;
+    let rows = state.store().invitations_for(&account.email, state.now()).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| invitation_view(r, false))
@@ -219,7 +226,7 @@ async fn list(
     let invitations = if manages {
         state
             .store()
-            .workspace_invitations(&m.workspace_id)
+            .workspace_invitations(&m.workspace_id, state.now())
             .await?
             .into_iter()
             .map(|r| invitation_view(r, true))
@@ -461,7 +468,7 @@ async fn add(
     let role = *role;
     let invitation = state
         .store()
-        .workspace_invitations(&m.workspace_id)
+        .workspace_invitations(&m.workspace_id, state.now())
         .await?
         .into_iter()
         .find(|i| i.account_id.as_deref() == Some(account.as_str()))

@@ -19,11 +19,12 @@ use keyhaven_proto::{
 };
 
 use crate::accounts::{
-    CODE_SECS, CODE_TRIES, check_new_keys, generate_code, limit_sends, normalize_email,
+    CODE_SECS, CODE_TRIES, check_new_keys, generate_code, normalize_email,
     random_token,
 };
 use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
+use crate::throttle::{self, ClientAddr};
 use crate::mail::Email;
 use crate::store::{CodeCheck, NewCredentials};
 
@@ -45,11 +46,12 @@ pub fn routes() -> Router<AppState> {
 
 async fn forgot(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<PasswordForgot>,
 ) -> Result<StatusCode, ApiError> {
     let email = normalize_email(&req.email)?;
     // Counted for every address, account or not, so the limit answers alike for both.
-    limit_sends(&state, "reset", &email).await?;
+    throttle::send_attempt(&state, "reset", &email, &client).await?;
     // Made, hashed and stored for unknown addresses too, so both paths do the same database
     // work (measured: without the store write an unknown address answered about 0.6 ms
     // faster). A code stored for an unknown address is never sent, and verifying it still

@@ -114,6 +114,18 @@ async fn create(
     if req.shares.len() > 16 {
         return Err(ApiError::BadRequest("at most 16 initial shares".into()));
     }
+    let max_workspaces = state.config().max_workspaces_per_account;
+    if state
+        .store()
+        .owned_workspace_count(&session.account_id)
+        .await?
+        >= i64::from(max_workspaces)
+    {
+        return Err(ApiError::QuotaExceeded(format!(
+            "you own {max_workspaces} workspaces, the most this server allows \
+             (max_workspaces_per_account)"
+        )));
+    }
     let now = state.now();
     let r = &req.recovery;
     let key_id = parse_uuid(&r.key_id, "recovery.key_id")?.to_uppercase();
@@ -360,25 +372,34 @@ async fn put_item(
 ) -> Result<StatusCode, ApiError> {
     let m = access::require(&state, &session, &id, Action::WriteSecrets).await?;
     let item = parse_uuid(&item, "item id")?;
-    if req.revision == 0 || req.sealed.0.is_empty() || req.sealed.0.len() > MAX_ITEM_BYTES {
+    let revision = i64::try_from(req.revision)
+        .ok()
+        .filter(|revision| *revision >= 1)
+        .ok_or_else(|| ApiError::BadRequest(format!("revision must be 1 to {}", i64::MAX)))?;
+    if req.sealed.0.is_empty() || req.sealed.0.len() > MAX_ITEM_BYTES {
         return Err(ApiError::BadRequest(
-            "revision must be ≥ 1 and the item at most 512 KiB".into(),
+            "the item must be 1 byte to 512 KiB".into(),
         ));
     }
     let row = ItemRow {
         id: item,
-        revision: i64::try_from(req.revision).unwrap_or(i64::MAX),
+        revision,
         sealed: req.sealed.0,
     };
+    let max_items = i64::from(state.config().max_items_per_workspace);
     match state
         .store()
-        .put_item(&m.workspace_id, &session.account_id, &row, state.now())
+        .put_item(&m.workspace_id, &session.account_id, &row, max_items, state.now())
         .await?
     {
         PutOutcome::Stored => Ok(StatusCode::NO_CONTENT),
         PutOutcome::Stale => Err(ApiError::Conflict(
             "the secret changed meanwhile; fetch it and try again",
         )),
+        PutOutcome::QuotaExceeded => Err(ApiError::QuotaExceeded(format!(
+            "this workspace holds {max_items} secrets, the most this server allows \
+             (max_items_per_workspace); delete some first"
+        ))),
     }
 }
 

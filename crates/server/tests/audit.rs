@@ -250,23 +250,23 @@ async fn fail_closed_story(store: Store, raw: Raw) {
 
     // Items: added, changed, deleted.
     raw.refuse("item-added").await;
-    refused(store.put_item(WS, ALICE, &item(1, 1), T).await);
+    refused(store.put_item(WS, ALICE, &item(1, 1), i64::MAX, T).await);
     assert!(store.items(WS).await.unwrap().is_empty(), "not stored");
     raw.allow().await;
     assert_eq!(
-        store.put_item(WS, ALICE, &item(1, 1), T).await.unwrap(),
+        store.put_item(WS, ALICE, &item(1, 1), i64::MAX, T).await.unwrap(),
         PutOutcome::Stored
     );
     raw.refuse("item-changed").await;
-    refused(store.put_item(WS, ALICE, &item(1, 2), T).await);
+    refused(store.put_item(WS, ALICE, &item(1, 2), i64::MAX, T).await);
     assert_eq!(store.items(WS).await.unwrap(), [item(1, 1)], "unchanged");
     raw.allow().await;
     assert_eq!(
-        store.put_item(WS, ALICE, &item(1, 2), T).await.unwrap(),
+        store.put_item(WS, ALICE, &item(1, 2), i64::MAX, T).await.unwrap(),
         PutOutcome::Stored
     );
     assert_eq!(
-        store.put_item(WS, ALICE, &item(1, 2), T).await.unwrap(),
+        store.put_item(WS, ALICE, &item(1, 2), i64::MAX, T).await.unwrap(),
         PutOutcome::Stale,
         "a stale revision records nothing"
     );
@@ -507,7 +507,7 @@ async fn concurrent_appends(store: &Store, raw: &Raw) {
     let writers: Vec<_> = (10..30u8)
         .map(|n| {
             let store = store.clone();
-            tokio::spawn(async move { (n, store.put_item(WS, ALICE, &item(n, 1), T).await) })
+            tokio::spawn(async move { (n, store.put_item(WS, ALICE, &item(n, 1), i64::MAX, T).await) })
         })
         .collect();
     let mut stored = Vec::new();
@@ -562,7 +562,7 @@ async fn concurrent_appends(store: &Store, raw: &Raw) {
     .unwrap();
     let writer = {
         let store = store.clone();
-        tokio::spawn(async move { store.put_item(WS, ALICE, &item(3, 1), T).await })
+        tokio::spawn(async move { store.put_item(WS, ALICE, &item(3, 1), i64::MAX, T).await })
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!writer.is_finished(), "the writer waits for the holder");

@@ -125,6 +125,13 @@ fn default_toml_mentions_every_key_and_variable() {
         "validation_interval_days = ",
         "max_body_bytes = ",
         "log = ",
+        "trusted_proxies = ",
+        "signup = ",
+        "signup_domains = ",
+        "max_workspaces_per_account = ",
+        "max_items_per_workspace = ",
+        "max_devices_per_workspace = ",
+        "max_members_per_workspace = ",
     ] {
         assert!(text.contains(key), "default_toml() lacks {key:?}");
     }
@@ -139,6 +146,13 @@ fn default_toml_mentions_every_key_and_variable() {
         "KEYHAVEN_VALIDATION_INTERVAL_DAYS",
         "KEYHAVEN_MAX_BODY_BYTES",
         "KEYHAVEN_LOG",
+        "KEYHAVEN_TRUSTED_PROXIES",
+        "KEYHAVEN_SIGNUP",
+        "KEYHAVEN_SIGNUP_DOMAINS",
+        "KEYHAVEN_MAX_WORKSPACES_PER_ACCOUNT",
+        "KEYHAVEN_MAX_ITEMS_PER_WORKSPACE",
+        "KEYHAVEN_MAX_DEVICES_PER_WORKSPACE",
+        "KEYHAVEN_MAX_MEMBERS_PER_WORKSPACE",
     ] {
         assert!(text.contains(var), "default_toml() lacks {var}");
     }

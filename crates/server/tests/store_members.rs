@@ -5,6 +5,7 @@
 mod support;
 
 use keyhaven_server::store::{
+    INVITATION_SECS,
     AccountRecord, Append, ChangeOutcome, NewWorkspace, RecoveryRow, ShareRow, Store, StoreError,
     workspace_chain,
 };
@@ -80,7 +81,7 @@ async fn story(store: Store) {
         .invite(WS, "bob@example.com", "member", &alice, T + 1)
         .await
         .unwrap();
-    let listed = store.workspace_invitations(WS).await.unwrap();
+    let listed = store.workspace_invitations(WS, T + 1).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].role, "member", "renewing replaces the role");
     assert_eq!(listed[0].invited_by, "alice@example.com");
@@ -88,9 +89,29 @@ async fn story(store: Store) {
     assert_eq!(listed[0].accepted_at, None);
     assert_eq!(listed[0].public_keys, None, "no keys before acceptance");
     assert_eq!(
-        store.invitations_for("bob@example.com").await.unwrap(),
+        store.invitations_for("bob@example.com", T + 1).await.unwrap(),
         listed
     );
+    // An invitation expires INVITATION_SECS after it was made (or renewed): no longer listed,
+    // accepted or counted for signup.
+    let expired = T + 1 + INVITATION_SECS;
+    assert!(store.workspace_invitations(WS, expired).await.unwrap().is_empty());
+    assert!(
+        store
+            .invitations_for("bob@example.com", expired)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .accept_invitation(WS, "bob@example.com", &bob, expired)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.invited("bob@example.com", T + 1).await.unwrap());
+    assert!(!store.invited("bob@example.com", T + 2).await.unwrap());
     assert!(
         store
             .accept_invitation(WS, "nobody@example.com", &carol, T)
@@ -133,7 +154,7 @@ async fn story(store: Store) {
         ChangeOutcome::Done
     );
     assert_eq!(store.roster(WS).await.unwrap().len(), 4);
-    assert!(store.workspace_invitations(WS).await.unwrap().is_empty());
+    assert!(store.workspace_invitations(WS, T + 3).await.unwrap().is_empty());
     let members = store.members(WS).await.unwrap();
     assert_eq!(members.len(), 2);
     assert_eq!(

@@ -88,6 +88,10 @@ macro_rules! select_invitations {
     };
 }
 
+/// An invitation not turned into a membership within this long (seconds) has expired: it is no
+/// longer listed or accepted, and the sweeper deletes it. Inviting again renews it.
+pub const INVITATION_SECS: i64 = 30 * 86_400;
+
 impl Store {
     /// Records (or renews) an invitation and its `member-invited` event. Renewing sets the role
     /// and inviter again and clears any earlier acceptance, so the invitee accepts what is
@@ -136,22 +140,29 @@ impl Store {
     pub async fn workspace_invitations(
         &self,
         workspace_id: &str,
+        now: i64,
     ) -> Result<Vec<InvitationRow>, StoreError> {
         let rows = sqlx::query(select_invitations!(
-            "WHERE i.workspace_id = $1 ORDER BY i.email"
+            "WHERE i.workspace_id = $1 AND i.created_at > $2 ORDER BY i.email"
         ))
         .bind(workspace_id)
+        .bind(now - INVITATION_SECS)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(invitation_from_row).collect()
     }
 
     /// The open invitations addressed to `email`.
-    pub async fn invitations_for(&self, email: &str) -> Result<Vec<InvitationRow>, StoreError> {
+    pub async fn invitations_for(
+        &self,
+        email: &str,
+        now: i64,
+    ) -> Result<Vec<InvitationRow>, StoreError> {
         let rows = sqlx::query(select_invitations!(
-            "WHERE i.email = $1 ORDER BY w.name, i.workspace_id"
+            "WHERE i.email = $1 AND i.created_at > $2 ORDER BY w.name, i.workspace_id"
         ))
         .bind(email)
+        .bind(now - INVITATION_SECS)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(invitation_from_row).collect()
@@ -170,12 +181,13 @@ impl Store {
             let mut tx = self.begin().await?;
             let done = sqlx::query(
                 "UPDATE invitations SET account_id = $3, accepted_at = $4
-                 WHERE workspace_id = $1 AND email = $2",
+                 WHERE workspace_id = $1 AND email = $2 AND created_at > $5",
             )
             .bind(workspace_id)
             .bind(email)
             .bind(account_id)
             .bind(now)
+            .bind(now - INVITATION_SECS)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {

@@ -20,11 +20,15 @@ pub use devices::{
     DeviceFilter, DeviceKeyListed, MAX_LOOKUP_TAGS, NewDeviceKeyRow, RevealPurpose, TagKind,
     TagsRow, TokenRow,
 };
-pub use members::{Append, ChangeOutcome, InvitationRow, MemberRow};
+pub use members::{Append, ChangeOutcome, INVITATION_SECS, InvitationRow, MemberRow};
 pub use outbox::QueuedMail;
 pub use reminders::DueReminder;
 pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
 mod password;
+mod bounds;
+mod throttle;
+pub use bounds::{Lifetimes, Swept};
+pub use throttle::Backoff;
 mod reminders;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -87,6 +87,8 @@ pub enum PutOutcome {
     Stored,
     /// Someone else stored another revision first (or the revision is not the next one).
     Stale,
+    /// A new item would pass the workspace's item quota; nothing was stored.
+    QuotaExceeded,
 }
 
 impl Store {
@@ -479,12 +481,15 @@ impl Store {
     }
 
     /// Stores an item revision by `account_id` if it is the next one (1 for a new item), with
-    /// its `item-added` or `item-changed` event (details: item id and revision only).
+    /// its `item-added` or `item-changed` event (details: item id and revision only). A new
+    /// item is stored only while the workspace holds fewer than `max_items`: the count and the
+    /// check are one guarded `UPDATE` of the workspace row, so concurrent adds cannot pass it.
     pub async fn put_item(
         &self,
         workspace_id: &str,
         account_id: &str,
         item: &ItemRow,
+        max_items: i64,
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
         audit::retrying(|| async {
@@ -500,6 +505,20 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                if done.rows_affected() == 1 {
+                    let counted = sqlx::query(
+                        "UPDATE workspaces SET item_count = item_count + 1
+                         WHERE id = $1 AND item_count < $2",
+                    )
+                    .bind(workspace_id)
+                    .bind(max_items)
+                    .execute(&mut *tx)
+                    .await?;
+                    if counted.rows_affected() != 1 {
+                        // Dropping `tx` rolls the insert back.
+                        return Ok(PutOutcome::QuotaExceeded);
+                    }
+                }
                 (done, EventKind::ItemAdded)
             } else {
                 let done = sqlx::query(
@@ -593,6 +612,10 @@ impl Store {
                 return Ok(false);
             };
             let revision: i64 = deleted.try_get(0)?;
+            sqlx::query("UPDATE workspaces SET item_count = item_count - 1 WHERE id = $1")
+                .bind(workspace_id)
+                .execute(&mut *tx)
+                .await?;
             audit::append(
                 &mut tx,
                 &workspace_chain(workspace_id),
