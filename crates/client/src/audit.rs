@@ -104,12 +104,14 @@ pub async fn workspace_events(
     client: &Client,
     ws: WorkspaceId,
 ) -> Result<Vec<AuditEvent>, FlowError> {
-    Ok(client.get(&format!("/v1/workspaces/{ws}/audit")).await?)
+    Ok(client
+        .get_all(&format!("/v1/workspaces/{ws}/audit"))
+        .await?)
 }
 
 /// The signed-in account's events, in order.
 pub async fn account_events(client: &Client) -> Result<Vec<AuditEvent>, FlowError> {
-    Ok(client.get("/v1/account/audit").await?)
+    Ok(client.get_all("/v1/account/audit").await?)
 }
 
 /// The hash of an event, recomputed from its fields:

@@ -183,7 +183,7 @@ fn verify_all(escrow: &Escrow, answer: DeviceKeysView) -> Result<Vec<DeviceKey>,
 async fn fetch(client: &Client, escrow: &Escrow, query: &str) -> Result<Vec<DeviceKey>, FlowError> {
     let ws = escrow.workspace();
     let answer: DeviceKeysView = client
-        .get(&format!("/v1/workspaces/{ws}/devices{query}"))
+        .get_all(&format!("/v1/workspaces/{ws}/devices{query}"))
         .await?;
     verify_all(escrow, answer)
 }

@@ -138,6 +138,46 @@ impl Client {
             .await
     }
 
+    /// `GET path` of a paginated list, following `x-next-after` until the last page, and
+    /// joining the pages. A server that repeats a cursor or sends an empty page with a next
+    /// cursor is refused rather than followed forever.
+    pub async fn get_all<R: DeserializeOwned + Paged>(&self, path: &str) -> Result<R, ClientError> {
+        /// Far beyond any quota: 10,000 pages of the smallest page size in use.
+        const MOST_PAGES: usize = 10_000;
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let response = self
+            .execute(self.http.get(format!("{}{path}", self.base)))
+            .await?;
+        let (mut all, mut next) = page_of::<R>(response).await?;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MOST_PAGES {
+            let Some(after) = next.take() else {
+                return Ok(all);
+            };
+            if !seen.insert(after.clone()) {
+                return Err(ClientError::Protocol(
+                    "the server sent the same page cursor twice".into(),
+                ));
+            }
+            let url = format!(
+                "{}{path}{separator}after={}",
+                self.base,
+                percent_encode(&after)
+            );
+            let (page, following) = page_of::<R>(self.execute(self.http.get(url)).await?).await?;
+            if page.is_empty() && following.is_some() {
+                return Err(ClientError::Protocol(
+                    "the server sent an empty page that claims more follow".into(),
+                ));
+            }
+            all.append(page);
+            next = following;
+        }
+        Err(ClientError::Protocol(format!(
+            "the server's list goes on for more than {MOST_PAGES} pages"
+        )))
+    }
+
     async fn send<R: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
@@ -182,6 +222,83 @@ impl Client {
             ))),
         }
     }
+}
+
+/// A list answer that comes in pages ([`Client::get_all`] joins them).
+pub trait Paged {
+    /// Adds the entries of the next page.
+    fn append(&mut self, next: Self);
+    /// Whether the page holds no entries.
+    fn is_empty(&self) -> bool;
+}
+
+impl<T> Paged for Vec<T> {
+    fn append(&mut self, mut next: Self) {
+        Vec::append(self, &mut next);
+    }
+
+    fn is_empty(&self) -> bool {
+        <[T]>::is_empty(self)
+    }
+}
+
+impl Paged for keyhaven_proto::MembersView {
+    /// Members page by page; the open invitations come whole with every page.
+    fn append(&mut self, next: Self) {
+        self.members.extend(next.members);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+impl Paged for keyhaven_proto::DeviceKeysView {
+    fn append(&mut self, next: Self) {
+        self.keys.extend(next.keys);
+        for grant in next.grants {
+            if !self.grants.contains(&grant) {
+                self.grants.push(grant);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// The body of one page and the cursor of the next, if the server named one.
+async fn page_of<R: DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<(R, Option<String>), ClientError> {
+    let next = match response.headers().get("x-next-after") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ClientError::Protocol("a page cursor that is not text".into()))?
+                .to_owned(),
+        ),
+    };
+    let body = response
+        .json::<R>()
+        .await
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    Ok((body, next))
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for a query value.
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// reqwest's message without the URL it appends (the URL is already in our message).

@@ -72,7 +72,9 @@ pub async fn accept(client: &Client, workspace_id: &str) -> Result<InvitationVie
 
 /// The server's member mirror and (for owners and admins) the open invitations: unverified.
 pub async fn server_view(client: &Client, ws: WorkspaceId) -> Result<MembersView, FlowError> {
-    Ok(client.get(&format!("/v1/workspaces/{ws}/members")).await?)
+    Ok(client
+        .get_all(&format!("/v1/workspaces/{ws}/members"))
+        .await?)
 }
 
 /// Invites `email` with `role` (or renews the invitation). Nothing enters the roster yet.
@@ -428,7 +430,9 @@ pub async fn reencrypt(
 ) -> Result<Reencrypted, FlowError> {
     let ws = opened.roster.workspace;
     let (version, key) = opened.current_key()?;
-    let views: Vec<ItemView> = client.get(&format!("/v1/workspaces/{ws}/items")).await?;
+    let views: Vec<ItemView> = client
+        .get_all(&format!("/v1/workspaces/{ws}/items"))
+        .await?;
     let mut outcome = Reencrypted::default();
     let mut stale = Vec::new();
     for view in views {

@@ -344,7 +344,9 @@ impl Opened {
 /// Decrypts every secret of the workspace.
 pub async fn secrets(client: &Client, opened: &Opened) -> Result<Vec<Secret>, FlowError> {
     let ws = opened.roster.workspace;
-    let views: Vec<ItemView> = client.get(&format!("/v1/workspaces/{ws}/items")).await?;
+    let views: Vec<ItemView> = client
+        .get_all(&format!("/v1/workspaces/{ws}/items"))
+        .await?;
     let mut out = Vec::with_capacity(views.len());
     for view in views {
         let item = SealedItem::from_bytes(&view.sealed.0).map_err(|e| integrity(e.to_string()))?;

@@ -20,9 +20,9 @@ use keyhaven_proto::{
 use crate::app::{ApiJson, AppState, Session};
 use crate::config::SignupPolicy;
 use crate::error::ApiError;
-use crate::throttle::{self, ClientAddr};
 use crate::mail::Email;
 use crate::store::{AccountRecord, CodeCheck};
+use crate::throttle::{self, ClientAddr};
 
 /// Emailed codes live this long.
 pub(crate) const CODE_SECS: i64 = 10 * 60;
@@ -75,7 +75,12 @@ async fn signup_allowed(state: &AppState, email: &str) -> Result<bool, ApiError>
         SignupPolicy::Open => Ok(true),
         SignupPolicy::Domains => {
             let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
-            if config.signup_domains.iter().any(|allowed| allowed == domain) || invited().await? {
+            if config
+                .signup_domains
+                .iter()
+                .any(|allowed| allowed == domain)
+                || invited().await?
+            {
                 Ok(true)
             } else {
                 Err(ApiError::SignupClosed(

@@ -194,6 +194,29 @@ where
     }
 }
 
+/// Query-string extractor whose refusals say what is wrong with the query string (not
+/// "the body is not valid JSON").
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::BadRequest(format!(
+                "the query string is not valid here: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
 /// A signed-in caller: extracting it checks the bearer token against live sessions.
 #[derive(Debug, Clone)]
 pub struct Session {

@@ -2,15 +2,15 @@
 //! chain. The server only returns what it stored; clients verify the hashes and links
 //! themselves (`keyhaven audit verify`).
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use keyhaven_proto::{AuditEvent, Bytes};
 
 use crate::access::{self, Action};
-use crate::app::{AppState, Session};
+use crate::app::{ApiQuery, AppState, Session};
 use crate::error::ApiError;
+use crate::page::{self, PageQuery, Paged};
 use crate::store::{self, account_chain, workspace_chain};
 
 /// The audit endpoints.
@@ -20,28 +20,46 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/account/audit", get(account_log))
 }
 
+/// Most events in one page.
+pub const EVENTS_PER_PAGE: u32 = 1_000;
+
 async fn workspace_log(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Result<Json<Vec<AuditEvent>>, ApiError> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Paged<Vec<AuditEvent>>, ApiError> {
     let m = access::require(&state, &session, &id, Action::ReadAudit).await?;
-    let events = state
-        .store()
-        .audit_events(&workspace_chain(&m.workspace_id))
-        .await?;
-    Ok(Json(events.into_iter().map(view).collect()))
+    log_page(&state, &workspace_chain(&m.workspace_id), q).await
 }
 
 async fn account_log(
     State(state): State<AppState>,
     session: Session,
-) -> Result<Json<Vec<AuditEvent>>, ApiError> {
-    let events = state
-        .store()
-        .audit_events(&account_chain(&session.account_id))
-        .await?;
-    Ok(Json(events.into_iter().map(view).collect()))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Paged<Vec<AuditEvent>>, ApiError> {
+    log_page(&state, &account_chain(&session.account_id), q).await
+}
+
+/// One page of `chain`; the cursor is the position of the page's last event.
+async fn log_page(
+    state: &AppState,
+    chain: &str,
+    q: PageQuery,
+) -> Result<Paged<Vec<AuditEvent>>, ApiError> {
+    let limit = page::limit(q.limit, EVENTS_PER_PAGE)?;
+    let after = match q.after.as_deref() {
+        None => -1,
+        Some(after) => after
+            .parse::<u32>()
+            .map(i64::from)
+            .map_err(|_| ApiError::BadRequest("after must be an event position".into()))?,
+    };
+    let (events, more) = state.store().audit_events_page(chain, after, limit).await?;
+    let next = more
+        .then(|| events.last().map(|e| e.seq.to_string()))
+        .flatten();
+    Ok(Paged(events.into_iter().map(view).collect(), next))
 }
 
 fn view(e: store::AuditEvent) -> AuditEvent {

@@ -112,11 +112,15 @@ impl IpRange {
         };
         match (self.network, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -133,7 +137,11 @@ impl fmt::Display for IpRange {
 /// Parses a comma-separated list of addresses and CIDR ranges; an empty list is allowed.
 pub fn parse_ip_ranges(text: &str) -> Result<Vec<IpRange>, String> {
     let mut ranges = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
         let (address, prefix) = match part.split_once('/') {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (part, None),
@@ -146,7 +154,11 @@ pub fn parse_ip_ranges(text: &str) -> Result<Vec<IpRange>, String> {
             None => longest,
             Some(prefix) => match prefix.parse::<u8>() {
                 Ok(prefix) if prefix <= longest => prefix,
-                _ => return Err(format!("the prefix length in {part:?} must be 0 to {longest}")),
+                _ => {
+                    return Err(format!(
+                        "the prefix length in {part:?} must be 0 to {longest}"
+                    ));
+                }
             },
         };
         ranges.push(IpRange { network, prefix });
@@ -157,15 +169,21 @@ pub fn parse_ip_ranges(text: &str) -> Result<Vec<IpRange>, String> {
 /// Parses a comma-separated list of mail domains (`example.com, example.org`), lower-cased.
 fn parse_domains(text: &str) -> Result<Vec<String>, String> {
     let mut domains = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
         let domain = part.trim_start_matches('@').to_lowercase();
         let valid = !domain.is_empty()
             && domain.len() <= 253
-            && domain
-                .split('.')
-                .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
+            && domain.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
         if !valid {
-            return Err(format!("expected mail domains such as example.com, found {part:?}"));
+            return Err(format!(
+                "expected mail domains such as example.com, found {part:?}"
+            ));
         }
         domains.push(domain);
     }
@@ -584,7 +602,10 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("signup", &self.signup)
             .field("signup_domains", &self.signup_domains)
-            .field("max_workspaces_per_account", &self.max_workspaces_per_account)
+            .field(
+                "max_workspaces_per_account",
+                &self.max_workspaces_per_account,
+            )
             .field("max_items_per_workspace", &self.max_items_per_workspace)
             .field("max_devices_per_workspace", &self.max_devices_per_workspace)
             .field("max_members_per_workspace", &self.max_members_per_workspace)

@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use keyhaven_crypto::{ct_eq, sha256};
@@ -21,9 +21,10 @@ use keyhaven_proto::{
 use serde::Deserialize;
 
 use crate::access::{self, Action, Membership};
-use crate::app::{ApiJson, AppState, Session};
+use crate::app::{ApiJson, ApiQuery, AppState, Session};
 use crate::error::ApiError;
 use crate::members::require_fresh_sign_in;
+use crate::page::{self, Paged};
 use crate::store::{
     DeviceFilter, DeviceKeyListed, EventKind, MAX_LOOKUP_TAGS, NewDeviceKeyRow, RevealPurpose,
     TagKind, TagsRow, TokenRow, account_actor,
@@ -188,6 +189,21 @@ struct ListQuery {
     /// Only unindexed token submissions.
     #[serde(default)]
     unindexed: bool,
+    /// Page size of a full listing (1 to 1,000, the default).
+    limit: Option<u32>,
+    /// The cursor of the next page of a full listing (`x-next-after`).
+    after: Option<String>,
+}
+
+/// Most records in one page of a full listing.
+pub const DEVICES_PER_PAGE: u32 = 1_000;
+
+/// A page cursor: `<created at>.<id>` of the last record shown.
+fn parse_cursor(after: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::BadRequest("after must be a cursor from x-next-after".into());
+    let (at, id) = after.split_once('.').ok_or_else(bad)?;
+    let at = at.parse::<i64>().map_err(|_| bad())?;
+    Ok((at, parse_uuid(id, "after").map_err(|_| bad())?))
 }
 
 fn view(row: DeviceKeyListed) -> DeviceKeyView {
@@ -251,13 +267,38 @@ async fn list(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<DeviceKeysView>, ApiError> {
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Paged<DeviceKeysView>, ApiError> {
     let m = escrow_holder(&state, &session, &id).await?;
     let store = state.store();
     let mut keys = Vec::new();
-    for filter in filters(&q)? {
-        keys.extend(store.device_keys(&m.workspace_id, &filter).await?);
+    let mut next = None;
+    let full = q.by.is_none() && !q.unindexed;
+    if !full && (q.limit.is_some() || q.after.is_some()) {
+        return Err(ApiError::BadRequest(
+            "limit and after page full listings only (not by=… or unindexed)".into(),
+        ));
+    }
+    if full {
+        let limit = page::limit(q.limit, DEVICES_PER_PAGE)?;
+        let after = q.after.as_deref().map(parse_cursor).transpose()?;
+        let (page, more) = store
+            .device_keys_page(
+                &m.workspace_id,
+                q.history,
+                q.needs_rotation,
+                after.as_ref().map(|(at, id)| (*at, id.as_str())),
+                limit,
+            )
+            .await?;
+        next = more
+            .then(|| page.last().map(|k| format!("{}.{}", k.created_at, k.id)))
+            .flatten();
+        keys = page;
+    } else {
+        for filter in filters(&q)? {
+            keys.extend(store.device_keys(&m.workspace_id, &filter).await?);
+        }
     }
     let grants = if keys.iter().any(|k| k.author.starts_with("token:")) {
         store
@@ -269,10 +310,13 @@ async fn list(
     } else {
         Vec::new()
     };
-    Ok(Json(DeviceKeysView {
-        keys: keys.into_iter().map(view).collect(),
-        grants,
-    }))
+    Ok(Paged(
+        DeviceKeysView {
+            keys: keys.into_iter().map(view).collect(),
+            grants,
+        },
+        next,
+    ))
 }
 
 async fn reveal(

@@ -203,9 +203,13 @@ fn framework_error(status: StatusCode) -> (&'static str, String) {
             "unsupported_media_type",
             "send JSON with Content-Type: application/json".into(),
         ),
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => (
+        StatusCode::UNPROCESSABLE_ENTITY => (
             "invalid_request",
             "the request body is not valid JSON for this endpoint".into(),
+        ),
+        StatusCode::BAD_REQUEST => (
+            "invalid_request",
+            "the request is malformed: check its path and query string".into(),
         ),
         _ if status.is_server_error() => ("internal", "internal error".into()),
         _ => ("error", status.canonical_reason().unwrap_or("error").into()),

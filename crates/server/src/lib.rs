@@ -18,6 +18,7 @@ pub mod mail;
 pub mod members;
 pub mod openapi;
 pub mod outbox;
+pub mod page;
 pub mod password;
 pub mod reminders;
 pub mod roster_entry;

@@ -20,9 +20,10 @@ use keyhaven_proto::{
 
 use crate::access::{self, Action, Membership, Role};
 use crate::accounts::normalize_email;
-use crate::app::{ApiJson, AppState, Session};
+use crate::app::{ApiJson, ApiQuery, AppState, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
+use crate::page::{self, PageQuery, Paged};
 use crate::roster_entry::{self, Body, EntryFacts};
 use crate::store::{Append, ChangeOutcome, InvitationRow, MemberRow, ShareRow, StoreError};
 use crate::workspaces::{FRESH_SIGN_IN_SECS, MAX_ENTRY_BYTES, parse_uuid, share_row};
@@ -154,7 +155,10 @@ async fn my_invitations(
         .account_by_id(&session.account_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let rows = state.store().invitations_for(&account.email, state.now()).await?;
+    let rows = state
+        .store()
+        .invitations_for(&account.email, state.now())
+        .await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| invitation_view(r, false))
@@ -203,17 +207,25 @@ async fn accept(
     Ok(Json(invitation_view(row, false)))
 }
 
+/// Most members in one page (open invitations, bounded by the member quota, come whole on
+/// every page).
+pub const MEMBERS_PER_PAGE: u32 = 500;
+
 async fn list(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Result<Json<MembersView>, ApiError> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Paged<MembersView>, ApiError> {
     let m = access::require(&state, &session, &id, Action::ReadRoster).await?;
+    let limit = page::limit(q.limit, MEMBERS_PER_PAGE)?;
     let manages = m.role.manages();
-    let members = state
+    let (rows, more) = state
         .store()
-        .members(&m.workspace_id)
-        .await?
+        .members_page(&m.workspace_id, q.after.as_deref().unwrap_or(""), limit)
+        .await?;
+    let next = more.then(|| rows.last().map(|r| r.email.clone())).flatten();
+    let members = rows
         .into_iter()
         .map(|r| MemberView {
             account_id: r.account_id,
@@ -234,10 +246,13 @@ async fn list(
     } else {
         Vec::new()
     };
-    Ok(Json(MembersView {
-        members,
-        invitations,
-    }))
+    Ok(Paged(
+        MembersView {
+            members,
+            invitations,
+        },
+        next,
+    ))
 }
 
 /// A roster change as received: its entries read, its shares checked for shape.

@@ -19,14 +19,13 @@ use keyhaven_proto::{
 };
 
 use crate::accounts::{
-    CODE_SECS, CODE_TRIES, check_new_keys, generate_code, normalize_email,
-    random_token,
+    CODE_SECS, CODE_TRIES, check_new_keys, generate_code, normalize_email, random_token,
 };
 use crate::app::{ApiJson, AppState, Session};
 use crate::error::ApiError;
-use crate::throttle::{self, ClientAddr};
 use crate::mail::Email;
 use crate::store::{CodeCheck, NewCredentials};
+use crate::throttle::{self, ClientAddr};
 
 /// The purpose bound into the keyed hash of reset codes, so a signup code never verifies here.
 const RESET_CODE: &str = "reset-code";

@@ -120,9 +120,7 @@ impl ClientAddr {
 
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -161,7 +159,11 @@ impl FromRequestParts<AppState> for ClientAddr {
 
 /// Counts one attempt under `policy` for `key`, answering 429 with the wait when it must wait.
 async fn attempt(state: &AppState, key: &str, policy: Backoff) -> Result<(), ApiError> {
-    match state.store().throttle_attempt(key, state.now(), policy).await? {
+    match state
+        .store()
+        .throttle_attempt(key, state.now(), policy)
+        .await?
+    {
         Ok(()) => Ok(()),
         Err(wait) => Err(ApiError::Throttled { wait_secs: wait }),
     }
@@ -182,7 +184,12 @@ pub async fn login_attempt(
     client: &ClientAddr,
 ) -> Result<(), ApiError> {
     let address = client.as_str();
-    attempt(state, &format!("login:{email}:{address}"), LOGIN_FROM_ADDRESS).await?;
+    attempt(
+        state,
+        &format!("login:{email}:{address}"),
+        LOGIN_FROM_ADDRESS,
+    )
+    .await?;
     attempt(state, &format!("login-address:{address}"), LOGIN_ADDRESS).await?;
     if !known(state, email, client).await? {
         attempt(state, &format!("login-account:{email}"), LOGIN_ACCOUNT).await?;
@@ -200,7 +207,9 @@ pub async fn login_succeeded(
     store
         .throttle_clear(&format!("login:{email}:{}", client.as_str()))
         .await?;
-    store.throttle_clear(&format!("login-account:{email}")).await?;
+    store
+        .throttle_clear(&format!("login-account:{email}"))
+        .await?;
     store
         .remember_address(email, client.as_str(), state.now())
         .await?;

@@ -17,9 +17,10 @@ use keyhaven_proto::{
 };
 
 use crate::access::{self, Action, Link, Membership, Role};
-use crate::app::{ApiJson, AppState, Session};
+use crate::app::{ApiJson, ApiQuery, AppState, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
+use crate::page::{self, PageQuery, Paged};
 use crate::roster_entry::{self, Body};
 use crate::store::{
     EventKind, ItemRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow, account_actor,
@@ -327,14 +328,30 @@ async fn my_shares(
     Ok(Json(rows.into_iter().map(share_upload).collect()))
 }
 
+/// Most items in one page of `GET …/items`.
+pub const ITEMS_PER_PAGE: u32 = 10_000;
+/// Most sealed bytes in one page of `GET …/items` (a page has at least one item).
+pub const ITEM_PAGE_BYTES: i64 = 32 * 1024 * 1024;
+
 async fn list_items(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Result<Json<Vec<ItemView>>, ApiError> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Paged<Vec<ItemView>>, ApiError> {
     let m = access::require(&state, &session, &id, Action::ReadSecrets).await?;
-    let rows = state.store().items(&m.workspace_id).await?;
-    Ok(Json(
+    let limit = page::limit(q.limit, ITEMS_PER_PAGE)?;
+    let after = q
+        .after
+        .as_deref()
+        .map(|after| parse_uuid(after, "after"))
+        .transpose()?;
+    let (rows, more) = state
+        .store()
+        .items_page(&m.workspace_id, after.as_deref(), limit, ITEM_PAGE_BYTES)
+        .await?;
+    let next = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+    Ok(Paged(
         rows.into_iter()
             .map(|r| ItemView {
                 id: r.id,
@@ -342,6 +359,7 @@ async fn list_items(
                 sealed: Bytes(r.sealed),
             })
             .collect(),
+        next,
     ))
 }
 
@@ -389,7 +407,13 @@ async fn put_item(
     let max_items = i64::from(state.config().max_items_per_workspace);
     match state
         .store()
-        .put_item(&m.workspace_id, &session.account_id, &row, max_items, state.now())
+        .put_item(
+            &m.workspace_id,
+            &session.account_id,
+            &row,
+            max_items,
+            state.now(),
+        )
         .await?
     {
         PutOutcome::Stored => Ok(StatusCode::NO_CONTENT),

@@ -254,7 +254,10 @@ async fn fail_closed_story(store: Store, raw: Raw) {
     assert!(store.items(WS).await.unwrap().is_empty(), "not stored");
     raw.allow().await;
     assert_eq!(
-        store.put_item(WS, ALICE, &item(1, 1), i64::MAX, T).await.unwrap(),
+        store
+            .put_item(WS, ALICE, &item(1, 1), i64::MAX, T)
+            .await
+            .unwrap(),
         PutOutcome::Stored
     );
     raw.refuse("item-changed").await;
@@ -262,11 +265,17 @@ async fn fail_closed_story(store: Store, raw: Raw) {
     assert_eq!(store.items(WS).await.unwrap(), [item(1, 1)], "unchanged");
     raw.allow().await;
     assert_eq!(
-        store.put_item(WS, ALICE, &item(1, 2), i64::MAX, T).await.unwrap(),
+        store
+            .put_item(WS, ALICE, &item(1, 2), i64::MAX, T)
+            .await
+            .unwrap(),
         PutOutcome::Stored
     );
     assert_eq!(
-        store.put_item(WS, ALICE, &item(1, 2), i64::MAX, T).await.unwrap(),
+        store
+            .put_item(WS, ALICE, &item(1, 2), i64::MAX, T)
+            .await
+            .unwrap(),
         PutOutcome::Stale,
         "a stale revision records nothing"
     );
@@ -507,7 +516,9 @@ async fn concurrent_appends(store: &Store, raw: &Raw) {
     let writers: Vec<_> = (10..30u8)
         .map(|n| {
             let store = store.clone();
-            tokio::spawn(async move { (n, store.put_item(WS, ALICE, &item(n, 1), i64::MAX, T).await) })
+            tokio::spawn(
+                async move { (n, store.put_item(WS, ALICE, &item(n, 1), i64::MAX, T).await) },
+            )
         })
         .collect();
     let mut stored = Vec::new();

@@ -30,14 +30,26 @@ async fn throttles(store: &Store) {
         );
     }
     // The third attempt set a 10 s wait; an attempt inside it is refused and not counted.
-    assert_eq!(store.throttle_attempt(key, T + 4, POLICY).await.unwrap(), Err(6));
-    assert_eq!(store.throttle_attempt(key, T + 9, POLICY).await.unwrap(), Err(1));
+    assert_eq!(
+        store.throttle_attempt(key, T + 4, POLICY).await.unwrap(),
+        Err(6)
+    );
+    assert_eq!(
+        store.throttle_attempt(key, T + 9, POLICY).await.unwrap(),
+        Err(1)
+    );
     // Then each attempt doubles the wait, up to the cap: never a lock.
     let mut at = T + 10;
     for wait in [20, 40, 60, 60] {
-        assert_eq!(store.throttle_attempt(key, at, POLICY).await.unwrap(), Ok(()));
         assert_eq!(
-            store.throttle_attempt(key, at + wait - 1, POLICY).await.unwrap(),
+            store.throttle_attempt(key, at, POLICY).await.unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            store
+                .throttle_attempt(key, at + wait - 1, POLICY)
+                .await
+                .unwrap(),
             Err(1),
             "waits {wait} s"
         );
@@ -45,17 +57,32 @@ async fn throttles(store: &Store) {
     }
     // Another key is not affected.
     let other = "login:bob@x.test:198.51.100.2";
-    assert_eq!(store.throttle_attempt(other, at, POLICY).await.unwrap(), Ok(()));
+    assert_eq!(
+        store.throttle_attempt(other, at, POLICY).await.unwrap(),
+        Ok(())
+    );
     // A success clears the key.
     store.throttle_clear(key).await.unwrap();
     for _ in 0..3 {
-        assert_eq!(store.throttle_attempt(key, at, POLICY).await.unwrap(), Ok(()));
+        assert_eq!(
+            store.throttle_attempt(key, at, POLICY).await.unwrap(),
+            Ok(())
+        );
     }
-    assert!(store.throttle_attempt(key, at, POLICY).await.unwrap().is_err());
+    assert!(
+        store
+            .throttle_attempt(key, at, POLICY)
+            .await
+            .unwrap()
+            .is_err()
+    );
     // Untouched for `forget_after`, a key starts from zero.
     let later = at + POLICY.forget_after;
     for _ in 0..3 {
-        assert_eq!(store.throttle_attempt(key, later, POLICY).await.unwrap(), Ok(()));
+        assert_eq!(
+            store.throttle_attempt(key, later, POLICY).await.unwrap(),
+            Ok(())
+        );
     }
 
     // 100 attempts at once: exactly the free ones go ahead (the others wait or lose the
@@ -81,9 +108,24 @@ async fn throttles(store: &Store) {
         .remember_address("bob@x.test", "203.0.113.1", T)
         .await
         .unwrap();
-    assert!(store.address_known("bob@x.test", "203.0.113.1", T).await.unwrap());
-    assert!(!store.address_known("bob@x.test", "203.0.113.1", T + 1).await.unwrap());
-    assert!(!store.address_known("eve@x.test", "203.0.113.1", T).await.unwrap());
+    assert!(
+        store
+            .address_known("bob@x.test", "203.0.113.1", T)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .address_known("bob@x.test", "203.0.113.1", T + 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .address_known("eve@x.test", "203.0.113.1", T)
+            .await
+            .unwrap()
+    );
 }
 
 fn account(id: &str, email: &str) -> AccountRecord {
@@ -148,7 +190,10 @@ async fn sweeper(store: &Store) {
     workspace(store).await;
     // Expired and live rows of each kind.
     store.put_signup_code("old@x.test", b"h", T).await.unwrap();
-    store.put_signup_code("new@x.test", b"h", T + 1000).await.unwrap();
+    store
+        .put_signup_code("new@x.test", b"h", T + 1000)
+        .await
+        .unwrap();
     store.put_reset_code("old@x.test", b"h", T).await.unwrap();
     store
         .put_pending_login("old", "old@x.test", b"s", T)
@@ -171,8 +216,15 @@ async fn sweeper(store: &Store) {
         .invite(WS, "carol@x.test", "member", ALICE, T + 100)
         .await
         .unwrap();
-    store.throttle_attempt("old", T, POLICY).await.unwrap().unwrap();
-    store.remember_address("alice@x.test", "203.0.113.1", T).await.unwrap();
+    store
+        .throttle_attempt("old", T, POLICY)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .remember_address("alice@x.test", "203.0.113.1", T)
+        .await
+        .unwrap();
     store.rate_limit_hit("old", T, 50, 3).await.unwrap();
 
     let swept = store.sweep(T + 100, LIFE).await.unwrap();
@@ -190,10 +242,31 @@ async fn sweeper(store: &Store) {
     .into_iter()
     .map(|table| (table, 1))
     .collect();
-    assert_eq!(got, expected, "one expired row of each kind, and nothing live");
-    assert!(store.take_pending_login("new", T + 100).await.unwrap().is_some());
-    assert!(store.session_created_at(&sha256(b"fresh")).await.unwrap().is_some());
-    assert!(store.session_created_at(&sha256(b"idle")).await.unwrap().is_none());
+    assert_eq!(
+        got, expected,
+        "one expired row of each kind, and nothing live"
+    );
+    assert!(
+        store
+            .take_pending_login("new", T + 100)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session_created_at(&sha256(b"fresh"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session_created_at(&sha256(b"idle"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // The invitation made at T is deleted once `invitation` seconds passed; carol's stays.
     let swept = store.sweep(T + 500, LIFE).await.unwrap();
     assert!(swept.0.contains(&("invitations", 1)), "{swept:?}");
@@ -224,7 +297,10 @@ async fn item_quota(store: &Store) {
         store.put_item(WS, ALICE, &item(3), 2, T).await.unwrap(),
         PutOutcome::QuotaExceeded
     );
-    assert!(store.item(WS, &item(3).id).await.unwrap().is_none(), "nothing stored");
+    assert!(
+        store.item(WS, &item(3).id).await.unwrap().is_none(),
+        "nothing stored"
+    );
     // A new revision of a held item is no new item.
     let second = ItemRow {
         revision: 2,
@@ -255,7 +331,34 @@ async fn item_quota(store: &Store) {
         }
     }
     assert_eq!(stored, 3, "two held, five allowed");
-    assert_eq!(store.items(WS).await.unwrap().len(), 5);
+    let all = store.items(WS).await.unwrap();
+    assert_eq!(all.len(), 5);
+
+    // Pages are bounded by count and by sealed bytes (40 per item here), never empty while
+    // items are left, and join to the whole list.
+    let (page, more) = store.items_page(WS, None, 10, 100).await.unwrap();
+    assert_eq!((page.len(), more), (2, true), "100 bytes hold two items");
+    let (page, more) = store.items_page(WS, None, 10, 1).await.unwrap();
+    assert_eq!((page.len(), more), (1, true), "always one item");
+    let mut joined = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (page, more) = store
+            .items_page(WS, after.as_deref(), 2, 1 << 20)
+            .await
+            .unwrap();
+        after = page.last().map(|i| i.id.clone());
+        joined.extend(page);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(joined, all);
+    let last = all.last().unwrap().id.clone();
+    assert_eq!(
+        store.items_page(WS, Some(&last), 2, 1 << 20).await.unwrap(),
+        (Vec::new(), false)
+    );
 }
 
 macro_rules! both {

@@ -5,9 +5,8 @@
 mod support;
 
 use keyhaven_server::store::{
-    INVITATION_SECS,
-    AccountRecord, Append, ChangeOutcome, NewWorkspace, RecoveryRow, ShareRow, Store, StoreError,
-    workspace_chain,
+    AccountRecord, Append, ChangeOutcome, INVITATION_SECS, NewWorkspace, RecoveryRow, ShareRow,
+    Store, StoreError, workspace_chain,
 };
 
 const T: i64 = 1_795_305_600;
@@ -89,13 +88,22 @@ async fn story(store: Store) {
     assert_eq!(listed[0].accepted_at, None);
     assert_eq!(listed[0].public_keys, None, "no keys before acceptance");
     assert_eq!(
-        store.invitations_for("bob@example.com", T + 1).await.unwrap(),
+        store
+            .invitations_for("bob@example.com", T + 1)
+            .await
+            .unwrap(),
         listed
     );
     // An invitation expires INVITATION_SECS after it was made (or renewed): no longer listed,
     // accepted or counted for signup.
     let expired = T + 1 + INVITATION_SECS;
-    assert!(store.workspace_invitations(WS, expired).await.unwrap().is_empty());
+    assert!(
+        store
+            .workspace_invitations(WS, expired)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         store
             .invitations_for("bob@example.com", expired)
@@ -154,7 +162,13 @@ async fn story(store: Store) {
         ChangeOutcome::Done
     );
     assert_eq!(store.roster(WS).await.unwrap().len(), 4);
-    assert!(store.workspace_invitations(WS, T + 3).await.unwrap().is_empty());
+    assert!(
+        store
+            .workspace_invitations(WS, T + 3)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let members = store.members(WS).await.unwrap();
     assert_eq!(members.len(), 2);
     assert_eq!(

@@ -215,9 +215,16 @@ async fn strangers_cannot_lock_the_owner_out(db: Db) {
         assert_eq!(server.start(BOB, stranger).await.0, StatusCode::OK, "{n}");
     }
     let (status, retry_after) = server.start(BOB, stranger).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the stranger backs off");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the stranger backs off"
+    );
     let wait: u64 = retry_after.unwrap().parse().unwrap();
-    assert!((1..=5).contains(&wait), "a short wait, not a lock: {wait} s");
+    assert!(
+        (1..=5).contains(&wait),
+        "a short wait, not a lock: {wait} s"
+    );
     // The owner, elsewhere, signs in at once, and from then on that address is known.
     let home = "198.51.100.7";
     assert_eq!(server.sign_in(BOB, home).await, StatusCode::OK);
@@ -228,7 +235,11 @@ async fn strangers_cannot_lock_the_owner_out(db: Db) {
         assert_eq!(server.start(BOB, &from).await.0, StatusCode::OK, "{from}");
     }
     let (status, retry_after) = server.start(BOB, "192.0.2.200").await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "one account from everywhere");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one account from everywhere"
+    );
     assert!(retry_after.is_some());
     // ...but not for an address the owner signed in from, and the sign-in clears it.
     assert_eq!(server.sign_in(BOB, home).await, StatusCode::OK);
@@ -265,27 +276,52 @@ async fn behind_a_trusted_proxy_the_forwarded_address_counts() {
     let body = || format!(r#"{{"email":"{BOB}"}}"#);
     for _ in 0..3 {
         let (status, _, _) = server
-            .call("127.0.0.1", "/v1/password/forgot", body(), Some("203.0.113.5"))
+            .call(
+                "127.0.0.1",
+                "/v1/password/forgot",
+                body(),
+                Some("203.0.113.5"),
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED);
     }
     let (status, _, _) = server
-        .call("127.0.0.1", "/v1/password/forgot", body(), Some("203.0.113.5"))
+        .call(
+            "127.0.0.1",
+            "/v1/password/forgot",
+            body(),
+            Some("203.0.113.5"),
+        )
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // Another client behind the same proxy is another address.
     let (status, _, _) = server
-        .call("127.0.0.1", "/v1/password/forgot", body(), Some("203.0.113.6"))
+        .call(
+            "127.0.0.1",
+            "/v1/password/forgot",
+            body(),
+            Some("203.0.113.6"),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     // An untrusted peer cannot pick its address with the header.
     for _ in 0..3 {
         server
-            .call("198.51.100.9", "/v1/password/forgot", body(), Some("10.0.0.1"))
+            .call(
+                "198.51.100.9",
+                "/v1/password/forgot",
+                body(),
+                Some("10.0.0.1"),
+            )
             .await;
     }
     let (status, _, _) = server
-        .call("198.51.100.9", "/v1/password/forgot", body(), Some("10.0.0.2"))
+        .call(
+            "198.51.100.9",
+            "/v1/password/forgot",
+            body(),
+            Some("10.0.0.2"),
+        )
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     server.finish().await;

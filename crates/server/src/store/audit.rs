@@ -338,13 +338,28 @@ impl Store {
 
     /// Every event of a chain, in order (empty for a chain with no events).
     pub async fn audit_events(&self, chain: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        Ok(self.audit_events_page(chain, -1, i64::MAX - 1).await?.0)
+    }
+
+    /// Up to `limit` events of `chain` after position `after` (-1 for the first page), and
+    /// whether more are left.
+    pub async fn audit_events_page(
+        &self,
+        chain: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<AuditEvent>, bool), StoreError> {
         let rows = sqlx::query(
             "SELECT chain, seq, at, actor, kind, details, prev_hash, hash FROM audit_events
-             WHERE chain = $1 ORDER BY seq",
+             WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(chain)
+        .bind(after)
+        .bind(limit.saturating_add(1))
         .fetch_all(self.pool())
         .await?;
+        let more = rows.len() as i64 > limit;
+        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
         rows.iter()
             .map(|r| {
                 Ok(AuditEvent {
@@ -358,7 +373,8 @@ impl Store {
                     hash: r.try_get(7)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(|events| (events, more))
     }
 }
 

@@ -36,11 +36,31 @@ impl Store {
     /// Every statement is idempotent, so nodes sweeping at once do no harm.
     pub async fn sweep(&self, now: i64, life: Lifetimes) -> Result<Swept, StoreError> {
         let statements: [(&'static str, &'static str, i64); 11] = [
-            ("signup_codes", "DELETE FROM signup_codes WHERE expires_at <= $1", now),
-            ("signup_tokens", "DELETE FROM signup_tokens WHERE expires_at <= $1", now),
-            ("pending_logins", "DELETE FROM pending_logins WHERE expires_at <= $1", now),
-            ("reset_codes", "DELETE FROM reset_codes WHERE expires_at <= $1", now),
-            ("reset_tokens", "DELETE FROM reset_tokens WHERE expires_at <= $1", now),
+            (
+                "signup_codes",
+                "DELETE FROM signup_codes WHERE expires_at <= $1",
+                now,
+            ),
+            (
+                "signup_tokens",
+                "DELETE FROM signup_tokens WHERE expires_at <= $1",
+                now,
+            ),
+            (
+                "pending_logins",
+                "DELETE FROM pending_logins WHERE expires_at <= $1",
+                now,
+            ),
+            (
+                "reset_codes",
+                "DELETE FROM reset_codes WHERE expires_at <= $1",
+                now,
+            ),
+            (
+                "reset_tokens",
+                "DELETE FROM reset_tokens WHERE expires_at <= $1",
+                now,
+            ),
             (
                 "sessions",
                 "DELETE FROM sessions WHERE last_seen_at <= $1",

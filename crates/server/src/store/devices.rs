@@ -346,6 +346,36 @@ impl Store {
         rows.iter().map(listed).collect()
     }
 
+    /// Up to `limit` records (as [`DeviceFilter::All`]) after the position `after` (created at,
+    /// id) in (created at, id) order, and whether more are left.
+    pub async fn device_keys_page(
+        &self,
+        workspace_id: &str,
+        history: bool,
+        needs_rotation: bool,
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<(Vec<DeviceKeyListed>, bool), StoreError> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, ""));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{LISTED} WHERE workspace_id = $1 AND ($2 = 1 OR replaced_by IS NULL OR conflict = 1)
+             AND ($3 = 0 OR rotate_after_use = 1)
+             AND (created_at > $4 OR (created_at = $4 AND id > $5))
+             ORDER BY created_at, id LIMIT $6"
+        )))
+        .bind(workspace_id)
+        .bind(i64::from(history))
+        .bind(i64::from(needs_rotation))
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit.saturating_add(1))
+        .fetch_all(self.pool())
+        .await?;
+        let more = rows.len() as i64 > limit;
+        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
+        Ok((rows.iter().map(listed).collect::<Result<_, _>>()?, more))
+    }
+
     /// Serves a record's secret envelope after storing the audit event (and, for a reveal or
     /// export, the "rotate after use" mark) in a committed transaction. `None` if there is no
     /// such record; an error (and no secret) if the event cannot be stored.

@@ -221,14 +221,29 @@ impl Store {
 
     /// The members of a workspace, as mirrored, with their accounts' current emails and keys.
     pub async fn members(&self, workspace_id: &str) -> Result<Vec<MemberRow>, StoreError> {
+        Ok(self.members_page(workspace_id, "", i64::MAX - 1).await?.0)
+    }
+
+    /// Up to `limit` members in email order after the address `after` ("" for the first
+    /// page), and whether more are left.
+    pub async fn members_page(
+        &self,
+        workspace_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<(Vec<MemberRow>, bool), StoreError> {
         let rows = sqlx::query(
             "SELECT m.account_id, a.email, m.role, m.needs_relink, a.public_keys
              FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.workspace_id = $1 ORDER BY a.email",
+             WHERE m.workspace_id = $1 AND a.email > $2 ORDER BY a.email LIMIT $3",
         )
         .bind(workspace_id)
+        .bind(after)
+        .bind(limit.saturating_add(1))
         .fetch_all(self.pool())
         .await?;
+        let more = rows.len() as i64 > limit;
+        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
         rows.iter()
             .map(|r| {
                 Ok(MemberRow {
@@ -239,7 +254,8 @@ impl Store {
                     public_keys: r.try_get(4)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(|members| (members, more))
     }
 
     /// Turns the invitation accepted by `account_id` into a membership with `role`: takes the

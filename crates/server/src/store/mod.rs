@@ -24,8 +24,8 @@ pub use members::{Append, ChangeOutcome, INVITATION_SECS, InvitationRow, MemberR
 pub use outbox::QueuedMail;
 pub use reminders::DueReminder;
 pub use workspaces::{ItemRow, MembershipRow, NewWorkspace, PutOutcome, RecoveryRow, ShareRow};
-mod password;
 mod bounds;
+mod password;
 mod throttle;
 pub use bounds::{Lifetimes, Swept};
 pub use throttle::Backoff;

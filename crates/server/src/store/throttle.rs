@@ -25,7 +25,9 @@ impl Backoff {
         if attempts < self.free {
             return 0;
         }
-        let doublings = u32::try_from(attempts - self.free).unwrap_or(u32::MAX).min(30);
+        let doublings = u32::try_from(attempts - self.free)
+            .unwrap_or(u32::MAX)
+            .min(30);
         self.first_wait
             .saturating_mul(1_i64 << doublings)
             .min(self.longest_wait)

@@ -571,6 +571,64 @@ impl Store {
             .collect()
     }
 
+    /// Up to `limit` items of a workspace after the id `after`, in id order, holding at most
+    /// `max_bytes` of sealed data (but always one item, if any is left); and whether more are
+    /// left. The sizes are read first, so a page never loads more than it returns.
+    pub async fn items_page(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: i64,
+        max_bytes: i64,
+    ) -> Result<(Vec<ItemRow>, bool), StoreError> {
+        let after = after.unwrap_or("");
+        let sizes = sqlx::query(
+            "SELECT id, CAST(length(sealed) AS BIGINT) FROM items
+             WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(self.pool())
+        .await?;
+        let mut last = None;
+        let mut bytes = 0_i64;
+        let mut taken = 0_i64;
+        for row in &sizes {
+            let size: i64 = row.try_get(1)?;
+            if taken == limit || (taken > 0 && bytes + size > max_bytes) {
+                break;
+            }
+            bytes += size;
+            taken += 1;
+            last = Some(row.try_get::<String, _>(0)?);
+        }
+        let more = (taken as usize) < sizes.len();
+        let Some(last) = last else {
+            return Ok((Vec::new(), false));
+        };
+        let rows = sqlx::query(
+            "SELECT id, revision, sealed FROM items
+             WHERE workspace_id = $1 AND id > $2 AND id <= $3 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .bind(after)
+        .bind(&last)
+        .fetch_all(self.pool())
+        .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(ItemRow {
+                    id: r.try_get(0)?,
+                    revision: r.try_get(1)?,
+                    sealed: r.try_get(2)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok((items, more))
+    }
+
     /// One item.
     pub async fn item(&self, workspace_id: &str, id: &str) -> Result<Option<ItemRow>, StoreError> {
         let row = sqlx::query(
