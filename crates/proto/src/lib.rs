@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `message` is for people and never carries internals or secrets; `request_id` matches the
 /// server's log line for the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable machine-readable code.
     pub code: String,
@@ -36,6 +37,23 @@ impl fmt::Debug for Bytes {
     }
 }
 
+/// In the OpenAPI document: an unpadded base64url string.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Bytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some("^[A-Za-z0-9_-]*$"))
+            .content_encoding("base64url")
+            .description(Some("unpadded base64url"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Bytes {}
+
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&URL_SAFE_NO_PAD.encode(&self.0))
@@ -55,6 +73,7 @@ impl<'de> Deserialize<'de> for Bytes {
 /// A bearer secret (session, signup or reset token): a plain string in JSON, never shown by
 /// `Debug`, so request and response types can be logged or printed without leaking one.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Token(pub String);
 
@@ -84,6 +103,7 @@ impl fmt::Debug for Token {
 
 /// Argon2id parameters of an account (the client checks them against its floor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KsfParams {
     /// Memory cost, KiB.
     pub memory_kib: u32,
@@ -96,6 +116,7 @@ pub struct KsfParams {
 /// `POST /v1/signup/start`: email a verification code. The answer is the same whether or not
 /// the address has an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignupStart {
     /// Where the code goes.
@@ -105,6 +126,7 @@ pub struct SignupStart {
 /// `POST /v1/signup/verify`: trade the emailed code for a signup token. `Debug` leaves
 /// the code out.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignupVerify {
     /// The address the code was sent to.
@@ -124,6 +146,7 @@ impl fmt::Debug for SignupVerify {
 
 /// Answer to [`SignupVerify`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupVerified {
     /// Lets this email register, once, for a few minutes.
     pub signup_token: Token,
@@ -131,6 +154,7 @@ pub struct SignupVerified {
 
 /// `POST /v1/signup/register/start`: the first OPAQUE registration message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterStart {
     /// From [`SignupVerified`].
@@ -141,6 +165,7 @@ pub struct RegisterStart {
 
 /// Answer to [`RegisterStart`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterStarted {
     /// OPAQUE `RegistrationResponse`.
     pub registration_response: Bytes,
@@ -148,6 +173,7 @@ pub struct RegisterStarted {
 
 /// `POST /v1/signup/register/finish`: the OPAQUE upload and the account's keys.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterFinish {
     /// From [`SignupVerified`].
@@ -167,6 +193,7 @@ pub struct RegisterFinish {
 
 /// An account as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountInfo {
     /// UUID.
     pub id: String,
@@ -182,6 +209,7 @@ pub struct AccountInfo {
 
 /// `POST /v1/login/start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginStart {
     /// Account email.
@@ -192,6 +220,7 @@ pub struct LoginStart {
 
 /// Answer to [`LoginStart`]; the same shape for unknown accounts (OPAQUE fake record).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginStarted {
     /// Names the server's pending state for [`LoginFinish`].
     pub login_id: String,
@@ -203,6 +232,7 @@ pub struct LoginStarted {
 
 /// `POST /v1/login/finish`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginFinish {
     /// From [`LoginStarted`].
@@ -213,6 +243,7 @@ pub struct LoginFinish {
 
 /// Answer to [`LoginFinish`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginFinished {
     /// Bearer token for `Authorization: Bearer …`.
     pub session_token: Token,
@@ -222,6 +253,7 @@ pub struct LoginFinished {
 
 /// `GET /v1/server-info`: settings clients need before creating anything.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerInfo {
     /// Days a temporary recovery key lives.
     pub temporary_key_days: u32,
@@ -232,6 +264,7 @@ pub struct ServerInfo {
 /// A key share to store: for `account:<uuid>` or `recovery:<uuid>`, of the `workspace` or
 /// `escrow` key at a version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShareUpload {
     /// `account:<uuid>` or `recovery:<uuid>`.
@@ -246,6 +279,7 @@ pub struct ShareUpload {
 
 /// The server-side record of a recovery key: never the key, only what checks it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryUpload {
     /// Upper-case UUID printed beside the key.
@@ -260,6 +294,7 @@ pub struct RecoveryUpload {
 
 /// The welcome email's content: the deliberate exception, sent once and never stored.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Welcome {
     /// The temporary recovery key, 48 digits.
@@ -276,6 +311,7 @@ impl fmt::Debug for Welcome {
 
 /// `POST /v1/workspaces`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspace {
     /// UUID chosen by the client (the roster and every ciphertext are bound to it).
@@ -294,6 +330,7 @@ pub struct CreateWorkspace {
 
 /// A workspace in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkspaceSummary {
     /// UUID.
     pub id: String,
@@ -307,6 +344,7 @@ pub struct WorkspaceSummary {
 
 /// The recovery key as the server knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryStatus {
     /// Upper-case UUID.
     pub key_id: String,
@@ -322,6 +360,7 @@ pub struct RecoveryStatus {
 
 /// `GET /v1/workspaces/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkspaceView {
     /// Summary.
     pub summary: WorkspaceSummary,
@@ -333,6 +372,7 @@ pub struct WorkspaceView {
 
 /// An item revision to store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PutItem {
     /// The new revision number: 1 for a new item, else the stored one plus one.
@@ -343,6 +383,7 @@ pub struct PutItem {
 
 /// A stored item.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemView {
     /// UUID.
     pub id: String,
@@ -354,6 +395,7 @@ pub struct ItemView {
 
 /// `POST /v1/workspaces/{id}/recovery/use`: prove the recovery key, get its shares.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryProof {
     /// The proof derived from the recovery key (the server compares its SHA-256).
@@ -363,6 +405,7 @@ pub struct RecoveryProof {
 /// `POST /v1/workspaces/{id}/recovery/relink`: after a password reset, the relink entry
 /// signed by the recovery authority and the caller's new workspace-key share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryRelink {
     /// The proof again: the append is allowed only to a holder of the key.
@@ -378,6 +421,7 @@ pub struct RecoveryRelink {
 /// `POST /v1/workspaces/{id}/recovery/generate`: replace the recovery key with a permanent
 /// one generated on the client.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryGenerate {
     /// The roster position the entry takes.
@@ -396,6 +440,7 @@ pub struct RecoveryGenerate {
 /// `POST /v1/password/forgot`: email an access code for a password reset. Always answered
 /// `202 Accepted` with no body, whether or not the address has an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordForgot {
     /// The account's email.
@@ -405,6 +450,7 @@ pub struct PasswordForgot {
 /// `POST /v1/password/reset/verify`: trade the emailed access code for a reset token. `Debug` leaves
 /// the code out.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResetVerify {
     /// The address the code was sent to.
@@ -424,6 +470,7 @@ impl fmt::Debug for ResetVerify {
 
 /// Answer to [`ResetVerify`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetVerified {
     /// Lets the holder replace this account's password and keys, once, for a few minutes.
     pub reset_token: Token,
@@ -434,6 +481,7 @@ pub struct ResetVerified {
 
 /// `POST /v1/password/reset/start`: the first OPAQUE registration message of the new password.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResetStart {
     /// From [`ResetVerified`].
@@ -444,6 +492,7 @@ pub struct ResetStart {
 
 /// Answer to [`ResetStart`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetStarted {
     /// OPAQUE `RegistrationResponse`.
     pub registration_response: Bytes,
@@ -452,6 +501,7 @@ pub struct ResetStarted {
 /// `POST /v1/password/reset/finish`: the new OPAQUE registration and the new account keys.
 /// Consumes the reset token and revokes every session; it does not sign in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResetFinish {
     /// From [`ResetVerified`].
@@ -468,6 +518,7 @@ pub struct ResetFinish {
 
 /// Answer to [`ResetFinish`]: no session token (the user signs in again).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetFinished {
     /// The account with its new keys.
     pub account: AccountInfo,
@@ -479,6 +530,7 @@ pub struct ResetFinished {
 /// enters the roster yet: the inviter adds the member only after the invitee accepted and the
 /// inviter checked the invitee's key fingerprint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteMember {
     /// The invitee's email.
@@ -490,6 +542,7 @@ pub struct InviteMember {
 /// An invitation as the server records it. It is not part of the signed roster: clients show
 /// it as unverified and trust only the fingerprint the inviter compares out of band.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationView {
     /// Workspace UUID.
     pub workspace_id: String,
@@ -514,6 +567,7 @@ pub struct InvitationView {
 
 /// A member as the server mirrors it (clients trust the roster, not this).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
     /// Account UUID.
     pub account_id: String,
@@ -531,6 +585,7 @@ pub struct MemberView {
 /// `GET /v1/workspaces/{id}/members`: the server's mirror and, for owners and admins, the
 /// open invitations.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MembersView {
     /// Current members.
     pub members: Vec<MemberView>,
@@ -542,6 +597,7 @@ pub struct MembersView {
 /// `POST /v1/workspaces/{id}/members` (add an accepted invitee), and
 /// `POST /v1/workspaces/{id}/members/{account}/role | remove | relink`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RosterChange {
     /// The position the first entry takes (the current roster length).
@@ -554,6 +610,7 @@ pub struct RosterChange {
 
 /// The answer to a role change or a removal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberChanged {
     /// Enrollment tokens the member had created that the change revoked (a member who leaves
@@ -564,6 +621,7 @@ pub struct MemberChanged {
 /// `POST /v1/workspaces/{id}/shares`: an owner or admin hands existing key versions to
 /// members entitled to them or to the recovery key, with no roster change (`member reshare`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reshare {
     /// The shares, each signed by the caller.
@@ -573,6 +631,7 @@ pub struct Reshare {
 /// `POST /v1/password/change/start`: OPAQUE registration of a new password for the
 /// signed-in account (needs a recent sign-in).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeStart {
     /// OPAQUE `RegistrationRequest`.
@@ -582,6 +641,7 @@ pub struct ChangeStart {
 /// `POST /v1/password/change/finish`: the OPAQUE upload and the same account keys, wrapped
 /// under the new password's export key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeFinish {
     /// OPAQUE `RegistrationUpload`.
@@ -596,6 +656,7 @@ pub struct ChangeFinish {
 /// `GET /v1/account/audit` (the signed-in account) return them, in order. The client
 /// recomputes `hash` from the other fields and checks the links (`docs/protocol.md` §17).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// `workspace:<uuid>` or `account:<uuid>`.
     pub chain: String,
@@ -700,6 +761,7 @@ mod tests {
 
 /// The blind indexes of one device key (HMAC-SHA256 values, 32 bytes each).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceTags {
     /// Of the whole key identifier.
@@ -714,6 +776,7 @@ pub struct DeviceTags {
 
 /// One device key to store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewDeviceKey {
     /// Record UUID (also inside the signed header).
@@ -730,6 +793,7 @@ pub struct NewDeviceKey {
 
 /// `POST /v1/workspaces/{id}/devices`: store device keys (owners and admins), all or none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddDeviceKeys {
     /// At most 1,000 per call.
@@ -738,6 +802,7 @@ pub struct AddDeviceKeys {
 
 /// How many keys a call stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddedDeviceKeys {
     /// Newly stored.
     pub added: u64,
@@ -747,6 +812,7 @@ pub struct AddedDeviceKeys {
 
 /// A stored device key's listable part.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceKeyView {
     /// Record UUID.
     pub id: String,
@@ -776,6 +842,7 @@ pub struct DeviceKeyView {
 /// `POST /v1/workspaces/{id}/devices/{key}/resolve`: accept a conflicting token submission
 /// (it becomes the current key, the escrowed one its history) or reject it (it is deleted).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResolveConflict {
     /// Accept (`true`) or reject (`false`).
@@ -784,6 +851,7 @@ pub struct ResolveConflict {
 
 /// A list of device keys, with the enrollment-token grants their authors need.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceKeysView {
     /// Matching records.
     pub keys: Vec<DeviceKeyView>,
@@ -793,6 +861,7 @@ pub struct DeviceKeysView {
 
 /// `POST /v1/workspaces/{id}/devices/{key}/reveal`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevealDeviceKey {
     /// Why (kept in the audit log; visible to the server).
@@ -804,6 +873,7 @@ pub struct RevealDeviceKey {
 
 /// The secret envelope, served after the audit event was stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevealedDeviceKey {
     /// The secret envelope.
     pub secret: Bytes,
@@ -811,6 +881,7 @@ pub struct RevealedDeviceKey {
 
 /// Blind indexes for a record that had none, and optionally the record it replaces.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IndexEntry {
     /// Record UUID.
@@ -827,6 +898,7 @@ pub struct IndexEntry {
 
 /// `POST /v1/workspaces/{id}/devices/index`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IndexDeviceKeys {
     /// At most 1,000 per call.
@@ -835,6 +907,7 @@ pub struct IndexDeviceKeys {
 
 /// `POST /v1/workspaces/{id}/escrow-tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateEscrowToken {
     /// Token UUID (inside the grant too).
@@ -851,6 +924,7 @@ pub struct CreateEscrowToken {
 
 /// An enrollment token as listed (never its secret).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EscrowTokenView {
     /// Token UUID.
     pub id: String,
@@ -870,6 +944,7 @@ pub struct EscrowTokenView {
 
 /// An enrollment token's credentials, sent with each token call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenAuth {
     /// Token UUID.
@@ -880,6 +955,7 @@ pub struct TokenAuth {
 
 /// `POST /v1/escrow/roster` answer: what a device agent needs to find the escrow public key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRosterView {
     /// Workspace UUID.
     pub workspace_id: String,
@@ -889,6 +965,7 @@ pub struct TokenRosterView {
 
 /// One key sent through an enrollment token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenKey {
     /// Record UUID.
@@ -903,6 +980,7 @@ pub struct TokenKey {
 
 /// `POST /v1/escrow/submit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenSubmit {
     /// Credentials.

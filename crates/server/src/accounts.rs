@@ -6,10 +6,8 @@
 //! same shapes.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use keyhaven_crypto::opaque::{self, KsfParams as CryptoKsf};
 use keyhaven_crypto::sha256;
 use keyhaven_proto::{
@@ -17,7 +15,7 @@ use keyhaven_proto::{
     RegisterFinish, RegisterStart, RegisterStarted, SignupStart, SignupVerified, SignupVerify,
 };
 
-use crate::app::{ApiJson, AppState, Session};
+use crate::app::{ApiJson, AppState, Routes, Session};
 use crate::config::SignupPolicy;
 use crate::error::ApiError;
 use crate::mail::Email;
@@ -34,16 +32,16 @@ const SIGNUP_TOKEN_SECS: i64 = 15 * 60;
 const PENDING_LOGIN_SECS: i64 = 120;
 
 /// The account endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/signup/start", post(signup_start))
-        .route("/v1/signup/verify", post(signup_verify))
-        .route("/v1/signup/register/start", post(register_start))
-        .route("/v1/signup/register/finish", post(register_finish))
-        .route("/v1/login/start", post(login_start))
-        .route("/v1/login/finish", post(login_finish))
-        .route("/v1/logout", post(logout))
-        .route("/v1/account", get(whoami))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/signup/start", signup_start)
+        .post("/v1/signup/verify", signup_verify)
+        .post("/v1/signup/register/start", register_start)
+        .post("/v1/signup/register/finish", register_finish)
+        .post("/v1/login/start", login_start)
+        .post("/v1/login/finish", login_finish)
+        .post("/v1/logout", logout)
+        .get("/v1/account", whoami)
 }
 
 /// Trims and lower-cases an address and checks its shape (one `@`, something on both sides,

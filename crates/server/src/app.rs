@@ -6,7 +6,6 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::routing::get;
 use axum::{Json, Router, middleware};
 use keyhaven_crypto::opaque::ServerSetup;
 use keyhaven_crypto::{SymmetricKey, sha256};
@@ -143,18 +142,122 @@ impl AppState {
 /// The router with every endpoint and the middleware around them.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/openapi.json", get(openapi))
+    api_routes()
+        .into_router()
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(error_shape))
+        .with_state(state)
+}
+
+/// Every route of the API, with its table.
+pub fn api_routes() -> Routes {
+    Routes::new()
+        .get("/healthz", healthz)
+        .get("/v1/openapi.json", openapi)
         .merge(accounts::routes())
         .merge(workspaces::routes())
         .merge(crate::password::routes())
         .merge(crate::members::routes())
         .merge(crate::audit::routes())
         .merge(crate::devices::routes())
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(middleware::from_fn(error_shape))
-        .with_state(state)
+}
+
+/// The (method, path) pairs the router serves, for the OpenAPI drift test: every one must be
+/// documented and every documented one served.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    api_routes().table
+}
+
+/// Routes and the table of what they serve, built together so the two cannot disagree.
+pub struct Routes {
+    router: Router<AppState>,
+    table: Vec<(&'static str, &'static str)>,
+}
+
+impl core::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Routes")
+            .field("table", &self.table)
+            .finish()
+    }
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routes {
+    /// No routes.
+    pub fn new() -> Self {
+        Self {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    /// `GET path`.
+    pub fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.with(&["get"], path, axum::routing::get(handler))
+    }
+
+    /// `POST path`.
+    pub fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.with(&["post"], path, axum::routing::post(handler))
+    }
+
+    /// `PUT path`.
+    pub fn put<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.with(&["put"], path, axum::routing::put(handler))
+    }
+
+    /// `DELETE path`.
+    pub fn delete<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.with(&["delete"], path, axum::routing::delete(handler))
+    }
+
+    /// A method router built by hand (to add a layer), serving `methods`.
+    pub fn with(
+        mut self,
+        methods: &[&'static str],
+        path: &'static str,
+        route: axum::routing::MethodRouter<AppState>,
+    ) -> Self {
+        // axum merges method routers given for one path.
+        self.router = self.router.route(path, route);
+        self.table
+            .extend(methods.iter().map(|method| (*method, path)));
+        self
+    }
+
+    /// Adds `other`'s routes.
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self
+    }
+
+    /// The router.
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
+    }
 }
 
 async fn openapi() -> Json<serde_json::Value> {
@@ -187,7 +290,7 @@ where
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Self(value)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::BadRequest("the request body is too large".into()))
+                Err(ApiError::PayloadTooLarge)
             }
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
@@ -230,11 +333,14 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or(ApiError::Unauthorized)?;
         let token_hash = sha256(token.trim().as_bytes());
         let account_id = state

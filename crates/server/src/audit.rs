@@ -2,22 +2,20 @@
 //! chain. The server only returns what it stored; clients verify the hashes and links
 //! themselves (`keyhaven audit verify`).
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use keyhaven_proto::{AuditEvent, Bytes};
 
 use crate::access::{self, Action};
-use crate::app::{ApiQuery, AppState, Session};
+use crate::app::{ApiQuery, AppState, Routes, Session};
 use crate::error::ApiError;
 use crate::page::{self, PageQuery, Paged};
 use crate::store::{self, account_chain, workspace_chain};
 
 /// The audit endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/workspaces/{id}/audit", get(workspace_log))
-        .route("/v1/account/audit", get(account_log))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/workspaces/{id}/audit", workspace_log)
+        .get("/v1/account/audit", account_log)
 }
 
 /// Most events in one page.

@@ -8,10 +8,9 @@
 //! after its audit event is committed.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
@@ -21,7 +20,7 @@ use keyhaven_proto::{
 use serde::Deserialize;
 
 use crate::access::{self, Action, Membership};
-use crate::app::{ApiJson, ApiQuery, AppState, Session};
+use crate::app::{ApiJson, ApiQuery, AppState, Routes, Session};
 use crate::error::ApiError;
 use crate::members::require_fresh_sign_in;
 use crate::page::{self, Paged};
@@ -32,28 +31,27 @@ use crate::store::{
 use crate::workspaces::parse_uuid;
 
 /// The escrow endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .with(
+            &["get", "post"],
             "/v1/workspaces/{id}/devices",
             get(list)
                 .post(add)
                 .layer(DefaultBodyLimit::max(ADD_BODY_BYTES)),
         )
-        .route("/v1/workspaces/{id}/devices/index", post(index))
-        .route("/v1/workspaces/{id}/devices/{key}", delete(remove))
-        .route("/v1/workspaces/{id}/devices/{key}/reveal", post(reveal))
-        .route("/v1/workspaces/{id}/devices/{key}/resolve", post(resolve))
-        .route(
-            "/v1/workspaces/{id}/escrow-tokens",
-            get(list_tokens).post(create_token),
-        )
-        .route(
+        .post("/v1/workspaces/{id}/devices/index", index)
+        .delete("/v1/workspaces/{id}/devices/{key}", remove)
+        .post("/v1/workspaces/{id}/devices/{key}/reveal", reveal)
+        .post("/v1/workspaces/{id}/devices/{key}/resolve", resolve)
+        .get("/v1/workspaces/{id}/escrow-tokens", list_tokens)
+        .post("/v1/workspaces/{id}/escrow-tokens", create_token)
+        .post(
             "/v1/workspaces/{id}/escrow-tokens/{token}/revoke",
-            post(revoke_token),
+            revoke_token,
         )
-        .route("/v1/escrow/roster", post(token_roster))
-        .route("/v1/escrow/submit", post(token_submit))
+        .post("/v1/escrow/roster", token_roster)
+        .post("/v1/escrow/submit", token_submit)
 }
 
 /// Most keys per add call: bulk imports go in few large transactions (each transaction

@@ -44,6 +44,9 @@ pub enum ApiError {
         /// Seconds until the next attempt is allowed.
         wait_secs: i64,
     },
+    /// The body is larger than the endpoint accepts.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
     /// A configured quota is used up; the message names it.
     #[error("{0}")]
     QuotaExceeded(String),
@@ -108,6 +111,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
             }
             ApiError::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota_exceeded"),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::SignupClosed(_) => (StatusCode::FORBIDDEN, "signup_closed"),
             ApiError::FreshSignInRequired => (StatusCode::FORBIDDEN, "fresh_sign_in_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),

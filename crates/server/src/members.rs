@@ -9,10 +9,8 @@
 //! and every share regardless.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use keyhaven_proto::{
     Bytes, InvitationView, InviteMember, MemberChanged, MemberView, MembersView, Reshare,
     RosterChange,
@@ -20,7 +18,7 @@ use keyhaven_proto::{
 
 use crate::access::{self, Action, Membership, Role};
 use crate::accounts::normalize_email;
-use crate::app::{ApiJson, ApiQuery, AppState, Session};
+use crate::app::{ApiJson, ApiQuery, AppState, Routes, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
 use crate::page::{self, PageQuery, Paged};
@@ -29,18 +27,16 @@ use crate::store::{Append, ChangeOutcome, InvitationRow, MemberRow, ShareRow, St
 use crate::workspaces::{FRESH_SIGN_IN_SECS, MAX_ENTRY_BYTES, parse_uuid, share_row};
 
 /// The member endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/invitations", get(my_invitations))
-        .route("/v1/invitations/{id}/accept", post(accept))
-        .route("/v1/workspaces/{id}/invitations", post(invite))
-        .route("/v1/workspaces/{id}/members", get(list).post(add))
-        .route(
-            "/v1/workspaces/{id}/members/{account}/role",
-            post(change_role),
-        )
-        .route("/v1/workspaces/{id}/members/{account}/remove", post(remove))
-        .route("/v1/workspaces/{id}/members/{account}/relink", post(relink))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/invitations", my_invitations)
+        .post("/v1/invitations/{id}/accept", accept)
+        .post("/v1/workspaces/{id}/invitations", invite)
+        .get("/v1/workspaces/{id}/members", list)
+        .post("/v1/workspaces/{id}/members", add)
+        .post("/v1/workspaces/{id}/members/{account}/role", change_role)
+        .post("/v1/workspaces/{id}/members/{account}/remove", remove)
+        .post("/v1/workspaces/{id}/members/{account}/relink", relink)
 }
 
 /// At most this many invitations per inviter and hour (each one sends an email).

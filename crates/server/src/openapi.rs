@@ -158,6 +158,22 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "post",
+        "/v1/password/change/start",
+        "Change the password: OPAQUE registration of the new one, first message (fresh sign-in)",
+        true,
+        Some("ChangeStart"),
+        Some("RegisterStarted"),
+    ),
+    e(
+        "post",
+        "/v1/password/change/finish",
+        "Change the password: OPAQUE upload and the account keys rewrapped under it",
+        true,
+        Some("ChangeFinish"),
+        None,
+    ),
+    e(
+        "post",
         "/v1/workspaces",
         "Create a workspace (roster, shares, recovery verifier, welcome email)",
         true,
@@ -430,23 +446,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
 ];
 
-fn s(kind: &str) -> Value {
-    json!({ "type": kind })
-}
-
-fn bytes() -> Value {
-    json!({ "type": "string", "contentEncoding": "base64url", "description": "unpadded base64url" })
-}
-
-fn obj(fields: &[(&str, Value)]) -> Value {
-    let properties: serde_json::Map<String, Value> = fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    let required: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
-    json!({ "type": "object", "properties": properties, "required": required })
-}
-
 fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -455,269 +454,329 @@ fn array(of: Value) -> Value {
     json!({ "type": "array", "items": of })
 }
 
+/// Registers the schema of each proto type (and what it refers to) by its Rust name.
+macro_rules! proto_schemas {
+    ($($ty:ident),* $(,)?) => {{
+        let mut components = utoipa::openapi::ComponentsBuilder::new();
+        $( components = components.schema_from::<keyhaven_proto::$ty>(); )*
+        components.build()
+    }};
+}
+
+/// The component schemas: derived from the proto types themselves (fields, required and
+/// nullable ones, `additionalProperties: false` where the type refuses unknown fields), then
+/// refined with what the server enforces beyond the types (enums and bounds, [`REFINEMENTS`]).
 fn schemas() -> Value {
-    let ksf = obj(&[
-        ("memory_kib", s("integer")),
-        ("iterations", s("integer")),
-        ("parallelism", s("integer")),
-    ]);
-    let share = obj(&[
-        ("recipient", s("string")),
-        ("key_kind", s("string")),
-        ("key_version", s("integer")),
-        ("share", bytes()),
-    ]);
-    let recovery_upload = obj(&[
-        ("key_id", s("string")),
-        ("kind", s("string")),
-        ("expires_at", s("integer")),
-        ("proof_hash", bytes()),
-    ]);
-    let summary = obj(&[
-        ("id", s("string")),
-        ("name", s("string")),
-        ("role", s("string")),
-        ("needs_relink", s("boolean")),
-    ]);
-    let account = obj(&[
-        ("id", s("string")),
-        ("email", s("string")),
-        ("public_keys", bytes()),
-        ("wrapped_keys", bytes()),
-        ("ksf", r("KsfParams")),
-    ]);
-    let item = obj(&[
-        ("id", s("string")),
-        ("revision", s("integer")),
-        ("sealed", bytes()),
-    ]);
-    let upload_keys = |token: &str| {
-        obj(&[
-            (token, s("string")),
-            ("registration_upload", bytes()),
-            ("ksf", r("KsfParams")),
-            ("public_keys", bytes()),
-            ("wrapped_keys", bytes()),
-        ])
-    };
-    let mut all = json!({
-        "Error": obj(&[("code", s("string")), ("message", s("string")), ("request_id", s("string"))]),
-        "Health": obj(&[("status", s("string"))]),
-        "ServerInfo": obj(&[("temporary_key_days", s("integer")), ("validation_interval_days", s("integer"))]),
-        "KsfParams": ksf,
-        "SignupStart": obj(&[("email", s("string"))]),
-        "SignupVerify": obj(&[("email", s("string")), ("code", s("string"))]),
-        "SignupVerified": obj(&[("signup_token", s("string"))]),
-        "RegisterStart": obj(&[("signup_token", s("string")), ("registration_request", bytes())]),
-        "RegisterStarted": obj(&[("registration_response", bytes())]),
-        "RegisterFinish": {
-            "allOf": [upload_keys("signup_token"), obj(&[("account_id", s("string"))])]
-        },
-        "AccountInfo": account,
-        "LoginStart": obj(&[("email", s("string")), ("credential_request", bytes())]),
-        "LoginStarted": obj(&[("login_id", s("string")), ("credential_response", bytes()), ("ksf", r("KsfParams"))]),
-        "LoginFinish": obj(&[("login_id", s("string")), ("credential_finalization", bytes())]),
-        "LoginFinished": obj(&[("session_token", s("string")), ("account", r("AccountInfo"))]),
-        "PasswordForgot": obj(&[("email", s("string"))]),
-        "ResetVerify": obj(&[("email", s("string")), ("code", s("string"))]),
-        "ResetVerified": obj(&[("reset_token", s("string")), ("account_id", s("string"))]),
-        "ResetStart": obj(&[("reset_token", s("string")), ("registration_request", bytes())]),
-        "ResetFinish": upload_keys("reset_token"),
-        "ChangeStart": obj(&[("registration_request", bytes())]),
-        "ChangeFinish": obj(&[("registration_upload", bytes()), ("ksf", r("KsfParams")), ("wrapped_keys", bytes())]),
-        "ResetFinished": obj(&[("account", r("AccountInfo")), ("sessions_revoked", s("integer"))]),
-        "ShareUpload": share,
-        "ShareList": array(r("ShareUpload")),
-        "RecoveryUpload": recovery_upload,
-        "CreateWorkspace": obj(&[
-            ("id", s("string")),
-            ("name", s("string")),
-            ("roster", array(bytes())),
-            ("shares", array(r("ShareUpload"))),
-            ("recovery", r("RecoveryUpload")),
-            ("welcome", json!({ "type": ["object", "null"], "properties": {
-                "recovery_key": s("string"), "kit": s("string") } })),
-        ]),
-        "WorkspaceSummary": summary,
-        "WorkspaceList": array(r("WorkspaceSummary")),
-        "WorkspaceView": obj(&[
-            ("summary", r("WorkspaceSummary")),
-            ("roster", array(bytes())),
-            ("recovery", json!({ "type": ["object", "null"] })),
-        ]),
-        "ItemView": item,
-        "ItemList": array(r("ItemView")),
-        "PutItem": obj(&[("revision", s("integer")), ("sealed", bytes())]),
-        "RecoveryProof": obj(&[("proof", bytes())]),
-        "Reshare": obj(&[("shares", array(r("ShareUpload")))]),
-        "ResolveConflict": obj(&[("accept", s("boolean"))]),
-        "MemberChanged": obj(&[("tokens_revoked", s("integer"))]),
-        "RecoveryRelink": obj(&[("proof", bytes()), ("seq", s("integer")), ("entry", bytes()), ("shares", array(r("ShareUpload")))]),
-        "RecoveryGenerate": obj(&[("seq", s("integer")), ("entry", bytes()), ("recovery", r("RecoveryUpload")), ("shares", array(r("ShareUpload")))]),
-        "AuditEvent": obj(&[
-            ("chain", s("string")),
-            ("seq", s("integer")),
-            ("at", s("integer")),
-            ("actor", s("string")),
-            ("kind", s("string")),
-            ("details", json!({ "type": "string", "description": "JSON object, exactly as hashed" })),
-            ("prev_hash", bytes()),
-            ("hash", bytes()),
-        ]),
-        "AuditLog": array(r("AuditEvent")),
-    });
-    for extra in [member_schemas(), escrow_schemas()] {
-        if let (Some(all), Value::Object(more)) = (all.as_object_mut(), extra) {
-            all.extend(more);
+    let components = proto_schemas!(
+        Bytes,
+        Token,
+        ErrorBody,
+        KsfParams,
+        SignupStart,
+        SignupVerify,
+        SignupVerified,
+        RegisterStart,
+        RegisterStarted,
+        RegisterFinish,
+        AccountInfo,
+        LoginStart,
+        LoginStarted,
+        LoginFinish,
+        LoginFinished,
+        ServerInfo,
+        ShareUpload,
+        RecoveryUpload,
+        Welcome,
+        CreateWorkspace,
+        WorkspaceSummary,
+        RecoveryStatus,
+        WorkspaceView,
+        PutItem,
+        ItemView,
+        RecoveryProof,
+        RecoveryRelink,
+        RecoveryGenerate,
+        PasswordForgot,
+        ResetVerify,
+        ResetVerified,
+        ResetStart,
+        ResetStarted,
+        ResetFinish,
+        ResetFinished,
+        InviteMember,
+        InvitationView,
+        MemberView,
+        MembersView,
+        RosterChange,
+        MemberChanged,
+        Reshare,
+        ChangeStart,
+        ChangeFinish,
+        AuditEvent,
+        DeviceTags,
+        NewDeviceKey,
+        AddDeviceKeys,
+        AddedDeviceKeys,
+        DeviceKeyView,
+        ResolveConflict,
+        DeviceKeysView,
+        RevealDeviceKey,
+        RevealedDeviceKey,
+        IndexEntry,
+        IndexDeviceKeys,
+        CreateEscrowToken,
+        EscrowTokenView,
+        TokenAuth,
+        TokenRosterView,
+        TokenKey,
+        TokenSubmit,
+    );
+    let mut all = serde_json::to_value(&components.schemas).expect("schemas serialize");
+    let map = all.as_object_mut().expect("an object of schemas");
+    map.insert(
+        "Health".into(),
+        json!({ "type": "object", "properties": { "status": { "type": "string", "enum": ["ok"] } },
+                "required": ["status"], "additionalProperties": false }),
+    );
+    for (name, of) in LISTS {
+        map.insert((*name).into(), array(r(of)));
+    }
+    for (schema, property, extra) in refinements() {
+        let target = &mut map[schema]["properties"][property];
+        assert!(target.is_object(), "{schema}.{property} is a property");
+        if let (Some(target), Value::Object(extra)) = (target.as_object_mut(), extra) {
+            target.extend(extra);
         }
     }
     all
 }
 
-/// The schemas of the member endpoints (apart from the rest: one `json!` of everything would
-/// pass the macro's recursion limit).
-fn member_schemas() -> Value {
-    let nullable = |kind: &str| json!({ "type": [kind, "null"] });
-    let nullable_bytes = json!({ "type": ["string", "null"], "contentEncoding": "base64url" });
-    json!({
-        "InviteMember": obj(&[("email", s("string")), ("role", s("string"))]),
-        "InvitationView": obj(&[
-            ("workspace_id", s("string")),
-            ("workspace_name", s("string")),
-            ("email", s("string")),
-            ("role", s("string")),
-            ("invited_by", s("string")),
-            ("created_at", s("integer")),
-            ("accepted_at", nullable("integer")),
-            ("account_id", nullable("string")),
-            ("public_keys", nullable_bytes.clone()),
-        ]),
-        "InvitationList": array(r("InvitationView")),
-        "MemberView": obj(&[
-            ("account_id", s("string")),
-            ("email", s("string")),
-            ("role", s("string")),
-            ("needs_relink", s("boolean")),
-            ("public_keys", nullable_bytes.clone()),
-        ]),
-        "MembersView": obj(&[
-            ("members", array(r("MemberView"))),
-            ("invitations", array(r("InvitationView"))),
-        ]),
-        "RosterChange": obj(&[
-            ("seq", s("integer")),
-            ("entries", array(bytes())),
-            ("shares", array(r("ShareUpload"))),
-        ]),
-    })
+/// Response schemas that are arrays of a proto type.
+const LISTS: &[(&str, &str)] = &[
+    ("ShareList", "ShareUpload"),
+    ("WorkspaceList", "WorkspaceSummary"),
+    ("ItemList", "ItemView"),
+    ("AuditLog", "AuditEvent"),
+    ("InvitationList", "InvitationView"),
+    ("EscrowTokenList", "EscrowTokenView"),
+];
+
+/// What the server checks beyond the types: (schema, property, keywords to add).
+fn refinements() -> Vec<(&'static str, &'static str, Value)> {
+    let roles: Vec<&str> = crate::access::Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    let role = json!({ "enum": roles });
+    let email = json!({ "maxLength": 254 });
+    let recovery_kind = json!({ "enum": ["temporary", "permanent"] });
+    vec![
+        ("InviteMember", "role", role.clone()),
+        ("InviteMember", "email", email.clone()),
+        ("MemberView", "role", role.clone()),
+        ("InvitationView", "role", role.clone()),
+        ("WorkspaceSummary", "role", role),
+        ("SignupStart", "email", email.clone()),
+        ("SignupVerify", "email", email.clone()),
+        ("LoginStart", "email", email.clone()),
+        ("PasswordForgot", "email", email.clone()),
+        ("ResetVerify", "email", email),
+        ("RecoveryUpload", "kind", recovery_kind.clone()),
+        ("RecoveryStatus", "kind", recovery_kind),
+        (
+            "RevealDeviceKey",
+            "purpose",
+            json!({ "enum": ["reveal", "export", "check"] }),
+        ),
+        (
+            "PutItem",
+            "revision",
+            json!({ "minimum": 1, "maximum": i64::MAX }),
+        ),
+        (
+            "CreateWorkspace",
+            "roster",
+            json!({ "minItems": 1, "maxItems": 16 }),
+        ),
+        ("CreateWorkspace", "shares", json!({ "maxItems": 16 })),
+    ]
 }
 
-/// The schemas of the escrow endpoints.
-fn escrow_schemas() -> Value {
-    let nullable = |kind: &str| json!({ "type": [kind, "null"] });
-    let nullable_bytes = json!({ "type": ["string", "null"], "contentEncoding": "base64url" });
-    let tags = obj(&[
-        ("id", bytes()),
-        ("prefix", nullable_bytes.clone()),
-        ("device", bytes()),
-        ("secret", bytes()),
-    ]);
-    let auth = obj(&[("token_id", s("string")), ("auth", bytes())]);
-    json!({
-        "DeviceTags": tags,
-        "NewDeviceKey": obj(&[
-            ("id", s("string")),
-            ("header", bytes()),
-            ("secret", bytes()),
-            ("tags", json!({ "oneOf": [r("DeviceTags"), { "type": "null" }] })),
-            ("replaces", nullable("string")),
-        ]),
-        "AddDeviceKeys": obj(&[("keys", array(r("NewDeviceKey")))]),
-        "AddedDeviceKeys": obj(&[("added", s("integer")), ("already_present", s("integer"))]),
-        "DeviceKeyView": obj(&[
-            ("id", s("string")),
-            ("header", bytes()),
-            ("created_at", s("integer")),
-            ("updated_at", s("integer")),
-            ("rotate_after_use", s("boolean")),
-            ("revealed_at", nullable("integer")),
-            ("replaced_by", nullable("string")),
-            ("indexed", s("boolean")),
-            ("secret_tag", nullable_bytes.clone()),
-            ("conflict", s("boolean")),
-        ]),
-        "DeviceKeysView": obj(&[("keys", array(r("DeviceKeyView"))), ("grants", array(bytes()))]),
-        "RevealDeviceKey": obj(&[("reason", nullable("string")), ("purpose", s("string"))]),
-        "RevealedDeviceKey": obj(&[("secret", bytes())]),
-        "IndexDeviceKeys": obj(&[("entries", array(obj(&[
-            ("id", s("string")),
-            ("tags", r("DeviceTags")),
-            ("conflicts_with", nullable("string")),
-            ("duplicate_of", nullable("string")),
-        ])))]),
-        "CreateEscrowToken": obj(&[
-            ("id", s("string")),
-            ("auth_hash", bytes()),
-            ("grant", bytes()),
-            ("expires_at", s("integer")),
-            ("name", nullable("string")),
-        ]),
-        "EscrowTokenView": obj(&[
-            ("id", s("string")),
-            ("name", nullable("string")),
-            ("created_by", s("string")),
-            ("created_at", s("integer")),
-            ("expires_at", s("integer")),
-            ("revoked_at", nullable("integer")),
-            ("submissions", s("integer")),
-        ]),
-        "EscrowTokenList": array(r("EscrowTokenView")),
-        "TokenAuth": auth,
-        "TokenRosterView": obj(&[("workspace_id", s("string")), ("roster", array(bytes()))]),
-        "TokenSubmit": obj(&[
-            ("auth", r("TokenAuth")),
-            ("keys", array(obj(&[
-                ("id", s("string")),
-                ("header", bytes()),
-                ("secret", bytes()),
-                ("resubmission", bytes()),
-            ]))),
-        ]),
-    })
+/// The query parameters of `method path`.
+fn query_parameters(method: &str, path: &str) -> Vec<Value> {
+    let param = |name: &str, schema: Value, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description });
+    let page = |max: u32| {
+        vec![
+            param(
+                "limit",
+                json!({ "type": "integer", "minimum": 1, "maximum": max }),
+                "Most entries in the page (the maximum is the default)",
+            ),
+            param(
+                "after",
+                json!({ "type": "string" }),
+                "The cursor from the previous page's x-next-after header",
+            ),
+        ]
+    };
+    if method != "get" {
+        return Vec::new();
+    }
+    if path.ends_with("/items") {
+        page(crate::workspaces::ITEMS_PER_PAGE)
+    } else if path.ends_with("/audit") {
+        page(crate::audit::EVENTS_PER_PAGE)
+    } else if path.ends_with("/members") {
+        page(crate::members::MEMBERS_PER_PAGE)
+    } else if path.ends_with("/devices") {
+        let mut params = page(crate::devices::DEVICES_PER_PAGE);
+        params.extend([
+            param(
+                "by",
+                json!({ "type": "string", "enum": ["id", "prefix", "device", "secret"] }),
+                "Look up by this blind index (with tags)",
+            ),
+            param(
+                "tags",
+                json!({ "type": "string" }),
+                "Comma-separated base64url blind-index values",
+            ),
+            param(
+                "history",
+                json!({ "type": "boolean" }),
+                "Include replaced records",
+            ),
+            param(
+                "needs_rotation",
+                json!({ "type": "boolean" }),
+                "Only records revealed since stored",
+            ),
+            param(
+                "unindexed",
+                json!({ "type": "boolean" }),
+                "Only token submissions not indexed yet",
+            ),
+        ]);
+        params
+    } else {
+        Vec::new()
+    }
+}
+
+/// `post /v1/workspaces/{id}/items/{item}` → `postWorkspacesByIdItemsByItem`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for segment in path.split('/').filter(|s| !s.is_empty() && *s != "v1") {
+        let (prefix, word) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => ("By", name),
+            None => ("", segment),
+        };
+        id.push_str(prefix);
+        for part in word.split(['-', '.', '_']).filter(|p| !p.is_empty()) {
+            let mut chars = part.chars();
+            if let Some(first) = chars.next() {
+                id.extend(first.to_uppercase());
+                id.push_str(chars.as_str());
+            }
+        }
+    }
+    id
+}
+
+/// The tag of a path: its area (`workspaces/{id}/items` → `items`, `/v1/login/start` → `login`).
+fn tag(path: &str) -> &str {
+    let segments: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "v1")
+        .collect();
+    match segments.as_slice() {
+        ["workspaces", _, area, ..] => area,
+        [first, ..] => first.trim_end_matches(".json"),
+        [] => "server",
+    }
+}
+
+/// The refusals `ep` can answer with (every one in the error shape).
+fn refusals(ep: &Endpoint) -> Vec<(u16, &'static str)> {
+    let mut out = vec![(400, "Malformed request: path, query string or body")];
+    let signs_in = ep.path.starts_with("/v1/login") || ep.path.starts_with("/v1/escrow/");
+    if ep.auth || signs_in {
+        out.push((401, "No valid session, or wrong credentials"));
+    }
+    if ep.auth || ep.path == "/v1/signup/start" {
+        out.push((
+            403,
+            "Not allowed: role, relink, fresh sign-in, quota or signup setting",
+        ));
+    }
+    if ep.path.contains('{') || ep.auth {
+        out.push((404, "No such thing, or not visible to the caller"));
+    }
+    if ep.method != "get" {
+        out.push((409, "Conflicts with the current state; fetch and retry"));
+        out.push((429, "Too many attempts; see Retry-After"));
+    }
+    if ep.request.is_some() {
+        out.push((413, "The body is larger than the server accepts"));
+        out.push((415, "Send JSON with Content-Type: application/json"));
+    }
+    out
 }
 
 /// The whole document.
 pub fn document() -> Value {
+    let error = json!({ "application/json": { "schema": r("ErrorBody") } });
     let mut paths = serde_json::Map::new();
     for ep in ENDPOINTS {
-        let mut op = json!({
-            "summary": ep.summary,
-            "responses": {
-                "default": {
-                    "description": "Any refusal: {code, message, request_id}",
-                    "content": { "application/json": { "schema": r("Error") } }
-                }
-            }
-        });
+        let mut responses = serde_json::Map::new();
         let ok = match ep.response {
-            Some(schema) => {
-                json!({ "description": "OK", "content": { "application/json": { "schema": r(schema) } } })
-            }
+            Some(schema) => json!({
+                "description": "OK",
+                "content": { "application/json": { "schema": r(schema) } }
+            }),
             None => json!({ "description": "OK, no body" }),
         };
-        op["responses"]["2XX"] = ok;
+        responses.insert("2XX".into(), ok);
+        for (status, description) in refusals(ep) {
+            let mut refusal = json!({ "description": description, "content": error });
+            if status == 429 {
+                refusal["headers"] = json!({ "Retry-After": {
+                    "description": "Seconds until the next attempt is allowed (when known)",
+                    "schema": { "type": "integer", "minimum": 1 }
+                } });
+            }
+            responses.insert(status.to_string(), refusal);
+        }
+        responses.insert(
+            "default".into(),
+            json!({ "description": "Any other refusal (5xx: internal error)", "content": error }),
+        );
+        let query = query_parameters(ep.method, ep.path);
+        if !query.is_empty() && ep.path != "/v1/workspaces" {
+            responses["2XX"]["headers"] = json!({ "x-next-after": {
+                "description": "Present when more pages follow: pass it as `after`",
+                "schema": { "type": "string" }
+            } });
+        }
+        let mut op = json!({
+            "operationId": operation_id(ep.method, ep.path),
+            "tags": [tag(ep.path)],
+            "summary": ep.summary,
+            "responses": responses,
+        });
         if let Some(schema) = ep.request {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(schema) } } });
         }
         if ep.auth {
             op["security"] = json!([{ "session": [] }]);
         }
-        let params: Vec<Value> = ep
+        let mut params: Vec<Value> = ep
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }))
             .collect();
+        params.extend(query);
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
@@ -729,7 +788,8 @@ pub fn document() -> Value {
         "info": {
             "title": "Keyhaven",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Zero-knowledge vault: the server stores what clients sign and seal."
+            "description": "Zero-knowledge vault: the server stores what clients sign and seal. \
+                Every refusal is {code, message, request_id}. Binary values are unpadded base64url."
         },
         "paths": paths,
         "components": {
@@ -737,4 +797,54 @@ pub fn document() -> Value {
             "securitySchemes": { "session": { "type": "http", "scheme": "bearer" } }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_and_tags_come_from_the_path() {
+        assert_eq!(
+            operation_id("post", "/v1/workspaces/{id}/items/{item}"),
+            "postWorkspacesByIdItemsByItem"
+        );
+        assert_eq!(operation_id("get", "/v1/server-info"), "getServerInfo");
+        assert_eq!(tag("/v1/workspaces/{id}/items/{item}"), "items");
+        assert_eq!(tag("/v1/login/start"), "login");
+        assert_eq!(tag("/healthz"), "healthz");
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_every_schema_resolves() {
+        let doc = document();
+        let mut ids = std::collections::HashSet::new();
+        let text = doc.to_string();
+        for ep in ENDPOINTS {
+            assert!(ids.insert(operation_id(ep.method, ep.path)), "{}", ep.path);
+        }
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for (at, _) in text.match_indices("#/components/schemas/") {
+            let rest = &text[at + "#/components/schemas/".len()..];
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+            assert!(
+                schemas.contains_key(&name),
+                "{name} is referred to but not defined"
+            );
+        }
+    }
+
+    #[test]
+    fn types_that_refuse_unknown_fields_say_so() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "SignupStart",
+            "PutItem",
+            "CreateWorkspace",
+            "RevealDeviceKey",
+        ] {
+            assert_eq!(schemas[name]["additionalProperties"], false, "{name}");
+        }
+    }
 }

@@ -7,10 +7,8 @@
 //! (members) relinks it. Nothing here tells a caller whether an address has an account.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use keyhaven_crypto::opaque;
 use keyhaven_crypto::sha256;
 use keyhaven_proto::{
@@ -21,7 +19,7 @@ use keyhaven_proto::{
 use crate::accounts::{
     CODE_SECS, CODE_TRIES, check_new_keys, generate_code, normalize_email, random_token,
 };
-use crate::app::{ApiJson, AppState, Session};
+use crate::app::{ApiJson, AppState, Routes, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
 use crate::store::{CodeCheck, NewCredentials};
@@ -33,14 +31,14 @@ const RESET_CODE: &str = "reset-code";
 const RESET_TOKEN_SECS: i64 = 10 * 60;
 
 /// The forgot-password endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/password/forgot", post(forgot))
-        .route("/v1/password/reset/verify", post(reset_verify))
-        .route("/v1/password/reset/start", post(reset_start))
-        .route("/v1/password/reset/finish", post(reset_finish))
-        .route("/v1/password/change/start", post(change_start))
-        .route("/v1/password/change/finish", post(change_finish))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/password/forgot", forgot)
+        .post("/v1/password/reset/verify", reset_verify)
+        .post("/v1/password/reset/start", reset_start)
+        .post("/v1/password/reset/finish", reset_finish)
+        .post("/v1/password/change/start", change_start)
+        .post("/v1/password/change/finish", change_finish)
 }
 
 async fn forgot(

@@ -6,10 +6,8 @@
 //! they verify the roster, shares and items themselves.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     Bytes, CreateWorkspace, ItemView, PutItem, RecoveryGenerate, RecoveryProof, RecoveryRelink,
@@ -17,7 +15,7 @@ use keyhaven_proto::{
 };
 
 use crate::access::{self, Action, Link, Membership, Role};
-use crate::app::{ApiJson, ApiQuery, AppState, Session};
+use crate::app::{ApiJson, ApiQuery, AppState, Routes, Session};
 use crate::error::ApiError;
 use crate::mail::Email;
 use crate::page::{self, PageQuery, Paged};
@@ -28,30 +26,22 @@ use crate::store::{
 };
 
 /// The workspace endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/server-info", get(server_info))
-        .route("/v1/workspaces", post(create).get(list))
-        .route("/v1/workspaces/{id}", get(show))
-        .route(
-            "/v1/workspaces/{id}/shares",
-            get(my_shares).post(crate::members::reshare),
-        )
-        .route("/v1/workspaces/{id}/items", get(list_items))
-        .route(
-            "/v1/workspaces/{id}/items/{item}",
-            get(get_item).put(put_item).delete(delete_item),
-        )
-        .route("/v1/workspaces/{id}/recovery/use", post(recovery_use))
-        .route("/v1/workspaces/{id}/recovery/relink", post(recovery_relink))
-        .route(
-            "/v1/workspaces/{id}/recovery/generate",
-            post(recovery_generate),
-        )
-        .route(
-            "/v1/workspaces/{id}/recovery/validate",
-            post(recovery_validate),
-        )
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/server-info", server_info)
+        .post("/v1/workspaces", create)
+        .get("/v1/workspaces", list)
+        .get("/v1/workspaces/{id}", show)
+        .get("/v1/workspaces/{id}/shares", my_shares)
+        .post("/v1/workspaces/{id}/shares", crate::members::reshare)
+        .get("/v1/workspaces/{id}/items", list_items)
+        .get("/v1/workspaces/{id}/items/{item}", get_item)
+        .put("/v1/workspaces/{id}/items/{item}", put_item)
+        .delete("/v1/workspaces/{id}/items/{item}", delete_item)
+        .post("/v1/workspaces/{id}/recovery/use", recovery_use)
+        .post("/v1/workspaces/{id}/recovery/relink", recovery_relink)
+        .post("/v1/workspaces/{id}/recovery/generate", recovery_generate)
+        .post("/v1/workspaces/{id}/recovery/validate", recovery_validate)
 }
 
 pub(crate) const MAX_ENTRY_BYTES: usize = 8 * 1024;

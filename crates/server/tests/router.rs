@@ -100,8 +100,16 @@ async fn every_refusal_has_the_error_shape() {
         ),
         (
             json("POST", "/v1/signup/start", vec![b' '; 10_000]),
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            Request::get("/v1/workspaces/00000000-0000-4000-8000-000000000001/items?limit=x")
+                .header("authorization", "Bearer forged")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
         ),
         (
             Request::get("/v1/account").body(Body::empty()).unwrap(),
@@ -352,6 +360,89 @@ async fn password_reset_refusals_have_the_error_shape() {
 }
 
 #[tokio::test]
+async fn the_api_says_what_is_wrong() {
+    let (app, state, _dir) = app_with_account().await;
+    let get = |uri: &str, auth: &str| {
+        Request::get(uri)
+            .header("authorization", auth)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The scheme name is case-insensitive.
+    for auth in [
+        "Bearer bob-session",
+        "bearer bob-session",
+        "BEARER bob-session",
+    ] {
+        let (status, _, _) = call(&app, get("/v1/account", auth)).await;
+        assert_eq!(status, StatusCode::OK, "{auth}");
+    }
+    let (status, _, _) = call(&app, get("/v1/account", "Basic bob-session")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A workspace of bob's, to reach the item and list endpoints.
+    let ws = "11111111-1111-4111-8111-111111111111";
+    let recovery = keyhaven_server::store::RecoveryRow {
+        key_id: "AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA".into(),
+        kind: "permanent".into(),
+        expires_at: None,
+        proof_hash: vec![7; 32],
+        created_at: state.now(),
+        last_validated_at: state.now(),
+    };
+    let new = keyhaven_server::store::NewWorkspace {
+        id: ws,
+        name: "Acme",
+        owner: "00000000-0000-4000-8000-00000000b0b0",
+        roster: &[vec![1; 10]],
+        shares: &[],
+        recovery: &recovery,
+        now: state.now(),
+    };
+    state.store().create_workspace(&new, None).await.unwrap();
+    let item = format!("/v1/workspaces/{ws}/items/00000000-0000-4000-8000-000000000001");
+    let put = |revision: &str| {
+        Request::put(&item)
+            .header("authorization", "Bearer bob-session")
+            .header("content-type", "application/json")
+            .body(Body::from(format!(
+                r#"{{"revision":{revision},"sealed":"AAAA"}}"#
+            )))
+            .unwrap()
+    };
+    for revision in ["18446744073709551615", "9223372036854775808", "0"] {
+        let (status, body, _) = call(&app, put(revision)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "revision {revision}");
+        assert!(
+            error(&body).message.contains("revision"),
+            "revision {revision}"
+        );
+    }
+    // A bad query string is named as one, not as a bad body.
+    let (status, body, _) = call(
+        &app,
+        get(
+            &format!("/v1/workspaces/{ws}/items?limit=x"),
+            "Bearer bob-session",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = error(&body).message;
+    assert!(message.contains("query string"), "{message}");
+    assert!(!message.contains("JSON"), "{message}");
+    // A body over the limit is 413.
+    let huge = Request::put(&item)
+        .header("authorization", "Bearer bob-session")
+        .header("content-type", "application/json")
+        .body(Body::from(vec![b' '; 2 * 1024 * 1024]))
+        .unwrap();
+    let (status, body, _) = call(&app, huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error(&body).code, "payload_too_large");
+}
+
+#[tokio::test]
 async fn forgot_answers_alike_whether_or_not_the_account_exists() {
     let (app, _state, dir) = app_with_account().await;
     let mut answers = Vec::new();
@@ -488,6 +579,30 @@ async fn openapi_matches_the_router() {
     assert_eq!(status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    // Both ways: every served route is documented, every documented one is served.
+    let served: std::collections::BTreeSet<_> =
+        keyhaven_server::app::route_table().into_iter().collect();
+    let documented: std::collections::BTreeSet<_> = keyhaven_server::openapi::ENDPOINTS
+        .iter()
+        .map(|ep| (ep.method, ep.path))
+        .collect();
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not documented: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "documented but not served: {unserved:?}"
+    );
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|ops| ops.as_object().unwrap().len())
+        .sum();
+    assert_eq!(operations, served.len(), "one operation per route");
     let uuid = "00000000-0000-4000-8000-000000000001";
     for ep in keyhaven_server::openapi::ENDPOINTS {
         assert!(
@@ -506,7 +621,9 @@ async fn openapi_matches_the_router() {
             .path
             .replace("{id}", uuid)
             .replace("{item}", uuid)
-            .replace("{account}", uuid);
+            .replace("{account}", uuid)
+            .replace("{key}", uuid)
+            .replace("{token}", uuid);
         let request = Request::builder()
             .method(ep.method.to_uppercase().as_str())
             .uri(&path)
