@@ -131,9 +131,9 @@ pub enum DeviceCommand {
         #[arg(long)]
         workspace: Option<String>,
     },
-    /// Is a typed key this device's key? Checks it group by group, then compares it on this
-    /// machine with the escrowed key (audited, not shown), and if it belongs to another device,
-    /// says which. The typed key comes from KEYHAVEN_DEVICE_KEY, stdin or a prompt.
+    /// Is a typed key this device's key? Checks it group by group, then compares its blind
+    /// index with the record's on this machine (the escrowed key is not read, so nothing is
+    /// marked "rotate after use"), and if it belongs to another device, says which. The typed key comes from KEYHAVEN_DEVICE_KEY, stdin or a prompt.
     Check {
         /// The identifier the locked machine shows (or its first 8+ hex characters).
         #[arg(long = "key-id", value_name = "ID")]

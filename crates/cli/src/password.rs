@@ -221,7 +221,7 @@ fn explain(err: FlowError) -> anyhow::Error {
             "start again with `keyhaven password forgot`"
         }
         FlowError::Client(e) if e.code() == Some("rate_limited") => {
-            "wait 15 minutes before trying again"
+            "the server slows down repeated attempts: wait as long as it says, then try again"
         }
         FlowError::Ksf(_) => "do not use this server until its operator explains the change",
         _ => "",

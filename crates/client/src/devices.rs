@@ -311,16 +311,25 @@ pub enum CheckOutcome {
 }
 
 /// Is `typed` (already normalized for `key.meta.kind`) the escrowed key of `key`? Compared on
-/// this device in constant time; when it is not, the key's blind index finds which device it
-/// belongs to, if any.
+/// this device, in constant time, through the record's blind index of its key: the escrowed
+/// key is never read, so a check needs no reveal and marks nothing. When it is not, the same
+/// index finds which device it belongs to, if any.
 pub async fn check(
     client: &Client,
     escrow: &Escrow,
     key: &DeviceKey,
     typed: &str,
 ) -> Result<CheckOutcome, FlowError> {
-    let escrowed = reveal(client, escrow, key, "check", None).await?;
-    if ct_eq(&sha256(escrowed.as_bytes()), &sha256(typed.as_bytes())) {
+    let Some(escrowed_tag) = key.view.secret_tag.as_ref() else {
+        return Err(FlowError::Refused(
+            "this record has no blind index yet (an enrollment submission waiting to be \
+             indexed): list the devices after a fresh sign-in (`keyhaven login`), then check again"
+                .into(),
+        ));
+    };
+    let (_, index) = &escrow.keys[&key.header.escrow_version];
+    let typed_tag = index.secret(key.meta.kind.as_str(), typed);
+    if ct_eq(&escrowed_tag.0, &typed_tag) {
         return Ok(CheckOutcome::Matches);
     }
     let kind = key.meta.kind;
@@ -587,13 +596,14 @@ pub async fn index_pending(client: &Client, escrow: &Escrow) -> Result<Indexed, 
     for key in &pending {
         let (_, index) = &escrow.keys[&key.header.escrow_version];
         // The key's own index needs the key: fetched through the audited reveal call with
-        // purpose `check` (recorded, not marked "rotate after use"). That call needs a fresh
-        // sign-in; without one the submissions wait for the next listing.
+        // purpose `index`, which the server serves unmarked only while the record has no
+        // index. That call needs a fresh sign-in; without one the submissions wait for the
+        // next listing.
         let secret = match reveal(
             client,
             escrow,
             key,
-            "check",
+            "index",
             Some("indexing an enrollment submission"),
         )
         .await

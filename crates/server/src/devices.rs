@@ -328,10 +328,11 @@ async fn reveal(
     let purpose = match req.purpose.as_str() {
         "reveal" => RevealPurpose::Reveal,
         "export" => RevealPurpose::Export,
-        "check" => RevealPurpose::Check,
+        // "check" is what clients before 0.2 sent when indexing.
+        "index" | "check" => RevealPurpose::Index,
         _ => {
             return Err(ApiError::BadRequest(
-                "purpose must be reveal, export or check".into(),
+                "purpose must be reveal, export or index".into(),
             ));
         }
     };
@@ -358,7 +359,14 @@ async fn reveal(
             reason,
             state.now(),
         )
-        .await?
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict => ApiError::Conflict(
+                "this record is indexed already: reading it is a reveal (purpose reveal), and \
+                 a typed key is compared by its blind index without reading the escrowed one",
+            ),
+            e => e.into(),
+        })?
         .ok_or(ApiError::NotFound("no such device key"))?;
     Ok(Json(RevealedDeviceKey {
         secret: Bytes(secret),

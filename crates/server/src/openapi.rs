@@ -586,7 +586,7 @@ fn refinements() -> Vec<(&'static str, &'static str, Value)> {
         (
             "RevealDeviceKey",
             "purpose",
-            json!({ "enum": ["reveal", "export", "check"] }),
+            json!({ "enum": ["reveal", "export", "index", "check"] }),
         ),
         (
             "PutItem",

@@ -144,12 +144,14 @@ async fn story(store: Store) {
             .is_empty()
     );
 
-    // A check is audited and not marked; a reveal is audited and marked.
-    let secret = store
-        .reveal_device_key(WS, &actor, &key_id(1), RevealPurpose::Check, None, T + 1)
-        .await
-        .unwrap();
-    assert_eq!(secret, Some(vec![1; 90]));
+    // Reading an indexed record unmarked is refused (the client cannot choose "check" to skip
+    // the mark); a reveal is audited and marked.
+    assert!(matches!(
+        store
+            .reveal_device_key(WS, &actor, &key_id(1), RevealPurpose::Index, None, T + 1)
+            .await,
+        Err(StoreError::Conflict)
+    ));
     let rotation = DeviceFilter::All {
         history: false,
         needs_rotation: true,
@@ -227,6 +229,14 @@ async fn story(store: Store) {
         .unwrap();
     assert_eq!(ids(&pending), [key_id(3)]);
     assert!(!pending[0].indexed);
+    // An unindexed submission is served for indexing, audited and not marked.
+    assert_eq!(
+        store
+            .reveal_device_key(WS, &actor, &key_id(3), RevealPurpose::Index, None, T + 4)
+            .await
+            .unwrap(),
+        Some(record(3, false).secret)
+    );
 
     // Indexing: once. A submission that contradicts the escrowed key of its identifier is
     // kept as a flagged conflict, history of that record: never the current key.
@@ -372,10 +382,10 @@ async fn story(store: Store) {
         [
             "workspace-created",
             "device-keys-added",
-            "device-key-checked",
             "device-key-revealed",
             "escrow-token-created",
             "device-keys-submitted",
+            "device-key-checked",
             "device-keys-indexed",
             "device-key-conflict-resolved",
             "device-keys-submitted",
@@ -392,7 +402,7 @@ async fn story(store: Store) {
         accepted.details
     );
     assert!(events[10].details.contains(r#""accepted":false"#));
-    let revealed = &events[3];
+    let revealed = &events[2];
     assert_eq!(revealed.actor, actor);
     assert!(revealed.details.contains("ticket 9") && revealed.details.contains(&key_id(1)));
     assert!(

@@ -106,8 +106,10 @@ pub enum RevealPurpose {
     Reveal,
     /// Saved to a file; marks the key "rotate after use".
     Export,
-    /// Compared with a typed key on the client.
-    Check,
+    /// Read by the client that sets the blind indexes of an enrollment-token submission: served
+    /// only while the record has none, and not marked (the store refuses it for an indexed
+    /// record with [`StoreError::Conflict`]: everything else is a reveal).
+    Index,
 }
 
 /// An enrollment token as stored.
@@ -378,7 +380,9 @@ impl Store {
 
     /// Serves a record's secret envelope after storing the audit event (and, for a reveal or
     /// export, the "rotate after use" mark) in a committed transaction. `None` if there is no
-    /// such record; an error (and no secret) if the event cannot be stored.
+    /// such record; an error (and no secret) if the event cannot be stored, and
+    /// [`StoreError::Conflict`] for [`RevealPurpose::Index`] of a record already indexed: the
+    /// server, not the client, decides which reads leave a key unmarked.
     pub async fn reveal_device_key(
         &self,
         workspace_id: &str,
@@ -390,20 +394,24 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         audit::retrying(|| async {
             let mut tx = self.begin().await?;
-            let row =
-                sqlx::query("SELECT secret FROM device_keys WHERE workspace_id = $1 AND id = $2")
-                    .bind(workspace_id)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let row = sqlx::query(
+                "SELECT secret, CASE WHEN id_tag IS NULL THEN 0 ELSE 1 END FROM device_keys
+                 WHERE workspace_id = $1 AND id = $2",
+            )
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some(row) = row else {
                 return Ok(None);
             };
             let secret: Vec<u8> = row.try_get(0)?;
+            let indexed = row.try_get::<i64, _>(1)? != 0;
             let kind = match purpose {
                 RevealPurpose::Reveal => EventKind::DeviceKeyRevealed,
                 RevealPurpose::Export => EventKind::DeviceKeyExported,
-                RevealPurpose::Check => EventKind::DeviceKeyChecked,
+                RevealPurpose::Index if indexed => return Err(StoreError::Conflict),
+                RevealPurpose::Index => EventKind::DeviceKeyChecked,
             };
             audit::append(
                 &mut tx,
@@ -414,7 +422,7 @@ impl Store {
                 now,
             )
             .await?;
-            if purpose != RevealPurpose::Check {
+            if purpose != RevealPurpose::Index {
                 sqlx::query(
                     "UPDATE device_keys SET rotate_after_use = 1, revealed_at = $3, updated_at = $3
                      WHERE workspace_id = $1 AND id = $2",
