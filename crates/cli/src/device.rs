@@ -206,7 +206,7 @@ pub enum EscrowCommand {
         /// The Keyhaven server, e.g. http://keyhaven.internal:8200.
         #[arg(long, value_name = "URL")]
         server: String,
-        /// The enrollment token (KHT1-…); prefer KEYHAVEN_ESCROW_TOKEN, which no process list shows.
+        /// The enrollment token (KHT2-…); prefer KEYHAVEN_ESCROW_TOKEN, which no process list shows.
         #[arg(
             long,
             value_name = "TOKEN",

@@ -371,7 +371,7 @@ fn devices_story(db: Db) {
     );
     let token = created
         .split_whitespace()
-        .find(|w| w.starts_with("KHT1-"))
+        .find(|w| w.starts_with("KHT2-"))
         .expect("the token is shown once")
         .to_owned();
     let token_id = created
@@ -456,7 +456,7 @@ fn devices_story(db: Db) {
     let created = ok(&alice, &["escrow", "token", "create", "--expires", "1h"]);
     let second = created
         .split_whitespace()
-        .find(|w| w.starts_with("KHT1-"))
+        .find(|w| w.starts_with("KHT2-"))
         .unwrap()
         .to_owned();
     server.sql("UPDATE escrow_tokens SET expires_at = 1000 WHERE revoked_at IS NULL");
@@ -655,11 +655,22 @@ fn token_cannot_read(server: &Server, alice: &User, token: &str) {
         let anonymous = keyhaven_client::Client::new(&server.url).unwrap();
         let wrong: Result<serde_json::Value, _> = anonymous
             .post(
+                "/v1/escrow/submit",
+                &serde_json::json!({
+                    "auth": {"token_id": parsed.id.to_string(), "auth": "AAAA"},
+                    "keys": [],
+                }),
+            )
+            .await;
+        assert_eq!(wrong.unwrap_err().code(), Some("forbidden"));
+        // A token reads nothing: the roster endpoint (with every member's address) is gone.
+        let roster: Result<serde_json::Value, _> = anonymous
+            .post(
                 "/v1/escrow/roster",
                 &serde_json::json!({"token_id": parsed.id.to_string(), "auth": "AAAA"}),
             )
             .await;
-        assert_eq!(wrong.unwrap_err().code(), Some("forbidden"));
+        assert_eq!(roster.unwrap_err().code(), Some("not_found"));
     });
 }
 

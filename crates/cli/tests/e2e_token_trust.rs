@@ -2,7 +2,9 @@
 //! longer do (issue 8.3). A token that submits another key for an identifier already escrowed
 //! never replaces it: the submission is kept as a conflict that an owner, admin or helpdesk
 //! member accepts or rejects, audited. Removing or demoting the member who made a token revokes
-//! it, and `member remove` says so. Creating a token needs a recent sign-in.
+//! it, and `member remove` says so. Creating a token needs a recent sign-in. A token seals to
+//! the escrow key it carries and reads nothing; once that key is rotated the token is refused
+//! (issue 9.3).
 
 mod support;
 
@@ -18,7 +20,7 @@ fn create_token(user: &User) -> String {
     let created = ok(user, &["escrow", "token", "create", "--expires", "30d"]);
     created
         .split_whitespace()
-        .find(|w| w.starts_with("KHT1-"))
+        .find(|w| w.starts_with("KHT2-"))
         .expect("the token is shown once")
         .to_owned()
 }
@@ -144,6 +146,9 @@ fn story(db: Db) {
     support::log_in(&server, &bob, "bob@example.com", support::PASSWORD);
     support::log_in(&server, &alice, "alice@example.com", support::PASSWORD);
 
+    // A token of Alice's made now seals to the escrow key Bob holds (issue 9.3).
+    let early = create_token(&alice);
+
     // 5. Demoting Bob revokes his tokens; so does removing him (a second token).
     let out = ok(&alice, &["member", "role", "bob@example.com", "member"]);
     assert!(
@@ -163,10 +168,17 @@ fn story(db: Db) {
     let out = submit(&server, &second, KEY_B);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stderr(&out).contains("revoked"), "{}", stderr(&out));
-    // Alice's own tokens are untouched by Bob's departure.
+    // Alice's own token is not revoked, but it seals to the escrow key Bob held, which his
+    // departure rotated: refused, so no device key is sealed to a key a removed member has.
+    let out = submit(&server, &early, KEY_B);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("rotated"), "{}", stderr(&out));
+    // A token made now seals to the new escrow key, and works.
     let mine = create_token(&alice);
     let out = submit(&server, &mine, KEY_B);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = revealed(&alice);
+    assert!(shown.contains(KEY_B), "{shown}");
 }
 
 #[test]

@@ -14,13 +14,13 @@ use keyhaven_core::escrow::{
     SealedDeviceKey, TokenGrant, TokenSecret,
 };
 use keyhaven_core::ids::WorkspaceId;
-use keyhaven_core::roster::{self, RosterHead, RosterState};
+use keyhaven_core::roster::RosterState;
 use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
     DeviceTags, EscrowTokenView, IndexDeviceKeys, IndexEntry, NewDeviceKey, ResolveConflict,
-    RevealDeviceKey, RevealedDeviceKey, TokenAuth, TokenKey, TokenRosterView, TokenSubmit,
+    RevealDeviceKey, RevealedDeviceKey, TokenAuth, TokenKey, TokenSubmit,
 };
 use zeroize::Zeroizing;
 
@@ -724,8 +724,12 @@ pub async fn create_token(
     name: Option<&str>,
 ) -> Result<CreatedToken, FlowError> {
     let ws = opened.roster.workspace;
-    let genesis = genesis_hash(client, ws).await?;
-    let token = TokenSecret::generate(ws, genesis);
+    // The escrow key of the verified roster: the agent seals to it and reads nothing back.
+    let escrow = opened
+        .roster
+        .escrow()
+        .ok_or_else(|| integrity("the workspace has no escrow key"))?;
+    let token = TokenSecret::generate(ws, escrow);
     let grant = TokenGrant::sign(ws, &token, expires_at, me.id, &me.keys.signing);
     let view: EscrowTokenView = client
         .post(
@@ -736,21 +740,11 @@ pub async fn create_token(
                 grant: Bytes(grant.to_bytes()),
                 expires_at: i64::try_from(expires_at).unwrap_or(i64::MAX),
                 name: name.map(str::to_owned),
+                escrow_version: escrow.0,
             },
         )
         .await?;
     Ok(CreatedToken { token, view })
-}
-
-async fn genesis_hash(client: &Client, ws: WorkspaceId) -> Result<[u8; 32], FlowError> {
-    let view: keyhaven_proto::WorkspaceView = client.get(&format!("/v1/workspaces/{ws}")).await?;
-    let first = view
-        .roster
-        .first()
-        .ok_or_else(|| integrity("the workspace roster is empty"))?;
-    let entry = keyhaven_core::roster::SignedEntry::from_bytes(&first.0)
-        .map_err(|e| integrity(e.to_string()))?;
-    Ok(entry.hash())
 }
 
 /// A workspace's enrollment tokens.
@@ -771,9 +765,9 @@ pub async fn revoke_token(client: &Client, ws: WorkspaceId, token: &str) -> Resu
     Ok(())
 }
 
-/// Submits keys with an enrollment token: the roster is verified from the genesis hash the
-/// token carries, each key is sealed on this machine to the current escrow public key and
-/// signed with the token's key. The token cannot read anything back.
+/// Submits keys with an enrollment token: each key is sealed on this machine to the escrow
+/// public key the token carries and signed with the token's key. The token reads nothing from
+/// the server, not even the roster.
 pub async fn submit(
     client: &Client,
     token: &TokenSecret,
@@ -783,20 +777,7 @@ pub async fn submit(
         token_id: token.id.hyphenated().to_string(),
         auth: Bytes(token.auth().to_vec()),
     };
-    let view: TokenRosterView = client.post("/v1/escrow/roster", &auth).await?;
-    if view.workspace_id != token.workspace.to_string() {
-        return Err(integrity("the server answered for another workspace"));
-    }
-    let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
-    let pin = RosterHead {
-        seq: 0,
-        hash: token.genesis,
-    };
-    let roster = roster::verify_encoded(token.workspace, &entries, Some(&pin))
-        .map_err(|e| integrity(e.to_string()))?;
-    let (version, public) = roster
-        .escrow()
-        .ok_or_else(|| integrity("the workspace has no escrow key"))?;
+    let (version, public) = token.escrow;
     let signing = token.signing_key();
     let signer = RecordSigner {
         author: Author::Token(token.id),

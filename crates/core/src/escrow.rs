@@ -846,19 +846,24 @@ impl TokenGrant {
 }
 
 /// An enrollment token as handed to device agents: the workspace, the token id, its secret,
-/// and the hash of the workspace's first roster entry (so the agent can verify the roster, and
-/// with it the escrow public key, without trusting the server).
+/// and the escrow public key (with its version) current when the token was made. The agent seals
+/// to that key and reads nothing from the server: no roster (so no member's address), and a
+/// server that withholds a later rotation cannot move the agent onto a retired key it did not
+/// already hold. A rotation of the escrow key makes the server refuse older tokens
+/// (`docs/protocol.md` §18.5).
 ///
-/// Text form: `KHT1-` and the base64url (no padding) of
-/// `workspace (16) ‖ token id (16) ‖ secret (32) ‖ genesis hash (32)`.
+/// Text form: `KHT2-` and the base64url (no padding) of
+/// `workspace (16) ‖ token id (16) ‖ secret (32) ‖ escrow version (u32 BE) ‖ escrow public key
+/// (32)`. Version 1 (`KHT1-`, which carried the genesis hash and read the roster) is refused
+/// with a message that says to make a new token.
 pub struct TokenSecret {
     /// Workspace.
     pub workspace: WorkspaceId,
     /// Token id (public: shown in lists and audit events).
     pub id: uuid::Uuid,
     secret: Zeroizing<[u8; 32]>,
-    /// Hash of roster entry 0.
-    pub genesis: [u8; 32],
+    /// The escrow-key version and public key submissions are sealed to.
+    pub escrow: (u32, RecipientPublicKey),
 }
 
 impl core::fmt::Debug for TokenSecret {
@@ -867,32 +872,40 @@ impl core::fmt::Debug for TokenSecret {
             .field("workspace", &self.workspace)
             .field("id", &self.id)
             .field("secret", &"<redacted>")
+            .field("escrow_version", &self.escrow.0)
             .finish()
     }
 }
 
 /// The text prefix of an enrollment token.
-pub const TOKEN_PREFIX: &str = "KHT1-";
+pub const TOKEN_PREFIX: &str = "KHT2-";
+
+/// The prefix of the retired first token format.
+const TOKEN_V1_PREFIX: &str = "KHT1-";
+
+/// Bytes of the decoded token text.
+const TOKEN_LEN: usize = 16 + 16 + 32 + 4 + 32;
 
 impl TokenSecret {
-    /// A fresh token for `workspace`.
-    pub fn generate(workspace: WorkspaceId, genesis: [u8; 32]) -> Self {
+    /// A fresh token for `workspace`, sealing to `escrow`.
+    pub fn generate(workspace: WorkspaceId, escrow: (u32, RecipientPublicKey)) -> Self {
         Self {
             workspace,
             id: uuid::Builder::from_random_bytes(keyhaven_crypto::random_array()).into_uuid(),
             secret: Zeroizing::new(keyhaven_crypto::random_array()),
-            genesis,
+            escrow,
         }
     }
 
     /// The text handed to device agents.
     pub fn expose_text(&self) -> Zeroizing<String> {
         use base64::Engine as _;
-        let mut raw = Zeroizing::new(Vec::with_capacity(96));
+        let mut raw = Zeroizing::new(Vec::with_capacity(TOKEN_LEN));
         raw.extend_from_slice(self.workspace.as_bytes());
         raw.extend_from_slice(self.id.as_bytes());
         raw.extend_from_slice(self.secret.as_ref());
-        raw.extend_from_slice(&self.genesis);
+        raw.extend_from_slice(&self.escrow.0.to_be_bytes());
+        raw.extend_from_slice(&self.escrow.1.to_bytes());
         Zeroizing::new(format!(
             "{TOKEN_PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw)
@@ -902,28 +915,37 @@ impl TokenSecret {
     /// Parses the text form.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
         use base64::Engine as _;
+        let text = text.trim();
+        if text.starts_with(TOKEN_V1_PREFIX) {
+            return Err("this enrollment token (KHT1-) has a retired format that read the \
+                        workspace roster; ask an owner or admin for a new one (`keyhaven device \
+                        token create`)");
+        }
         let body = text
-            .trim()
             .strip_prefix(TOKEN_PREFIX)
-            .ok_or("an enrollment token starts with KHT1-")?;
+            .ok_or("an enrollment token starts with KHT2-")?;
         let raw = Zeroizing::new(
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(body)
                 .map_err(|_| "the enrollment token is damaged (not base64url)")?,
         );
-        if raw.len() != 96 {
+        if raw.len() != TOKEN_LEN {
             return Err("the enrollment token is damaged (wrong length)");
         }
         let uuid_at = |i: usize| uuid::Uuid::from_slice(&raw[i..i + 16]).expect("16 bytes");
         let mut secret = Zeroizing::new([0u8; 32]);
         secret.copy_from_slice(&raw[32..64]);
-        let mut genesis = [0u8; 32];
-        genesis.copy_from_slice(&raw[64..96]);
+        let version = u32::from_be_bytes(raw[64..68].try_into().expect("4 bytes"));
+        if version == 0 {
+            return Err("the enrollment token is damaged (escrow version 0)");
+        }
+        let mut public = [0u8; 32];
+        public.copy_from_slice(&raw[68..100]);
         Ok(Self {
             workspace: WorkspaceId(uuid_at(0)),
             id: uuid_at(16),
             secret,
-            genesis,
+            escrow: (version, RecipientPublicKey::from_bytes(public)),
         })
     }
 

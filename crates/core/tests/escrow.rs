@@ -110,9 +110,16 @@ fn token_records_need_a_verified_grant() {
     let f = &*FIXTURE;
     let roster = f.final_state();
     let ws = f.workspace;
-    let token = TokenSecret::generate(ws, [1; 32]);
+    let token = TokenSecret::generate(ws, (1, f.escrow.public_key()));
     let parsed = TokenSecret::parse(&token.expose_text()).unwrap();
     assert_eq!(parsed.id, token.id);
+    assert_eq!(parsed.escrow.0, 1);
+    assert_eq!(parsed.escrow.1.to_bytes(), f.escrow.public_key().to_bytes());
+    // The retired format and damaged text are refused with a reason.
+    let v1 = token.expose_text().replacen("KHT2-", "KHT1-", 1);
+    assert!(TokenSecret::parse(&v1).unwrap_err().contains("new one"));
+    let short = &token.expose_text()[..40];
+    assert!(TokenSecret::parse(short).unwrap_err().contains("damaged"));
     assert_eq!(*parsed.auth(), *token.auth());
     assert!(!format!("{parsed:?}").contains(&token.expose_text()[5..30]));
     let plain = DeviceKeyPlain {
@@ -163,7 +170,7 @@ fn token_records_need_a_verified_grant() {
     // The resubmission tag is stable per token and key, and differs across tokens.
     let tag = token.resubmission_tag(&plain.meta, "secret");
     assert_eq!(tag, parsed.resubmission_tag(&plain.meta, "secret"));
-    let other = TokenSecret::generate(ws, [1; 32]);
+    let other = TokenSecret::generate(ws, (1, f.escrow.public_key()));
     assert_ne!(tag, other.resubmission_tag(&plain.meta, "secret"));
 }
 

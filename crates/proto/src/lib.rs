@@ -920,6 +920,9 @@ pub struct CreateEscrowToken {
     pub expires_at: i64,
     /// A label for lists ("Intune rollout").
     pub name: Option<String>,
+    /// The escrow-key version the token seals to (inside the token text): the current one.
+    /// Once the escrow key is rotated, the server refuses the token's submissions.
+    pub escrow_version: u32,
 }
 
 /// An enrollment token as listed (never its secret).
@@ -951,16 +954,6 @@ pub struct TokenAuth {
     pub token_id: String,
     /// The auth value (never the token's secret).
     pub auth: Bytes,
-}
-
-/// `POST /v1/escrow/roster` answer: what a device agent needs to find the escrow public key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TokenRosterView {
-    /// Workspace UUID.
-    pub workspace_id: String,
-    /// Signed roster entries, in order.
-    pub roster: Vec<Bytes>,
 }
 
 /// One key sent through an enrollment token.

@@ -15,7 +15,7 @@ use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
     DeviceTags, EscrowTokenView, IndexDeviceKeys, ResolveConflict, RevealDeviceKey,
-    RevealedDeviceKey, TokenAuth, TokenRosterView, TokenSubmit,
+    RevealedDeviceKey, TokenAuth, TokenSubmit,
 };
 use serde::Deserialize;
 
@@ -50,7 +50,6 @@ pub fn routes() -> Routes {
             "/v1/workspaces/{id}/escrow-tokens/{token}/revoke",
             revoke_token,
         )
-        .post("/v1/escrow/roster", token_roster)
         .post("/v1/escrow/submit", token_submit)
 }
 
@@ -501,6 +500,13 @@ async fn create_token(
             "the token name must be one line of at most 100 characters".into(),
         ));
     }
+    let roster = state.store().roster(&m.workspace_id).await?;
+    let current = crate::roster_entry::escrow_version(&m.workspace_id, &roster)?;
+    if current == 0 || req.escrow_version != current {
+        return Err(ApiError::Conflict(
+            "a token seals to the current escrow key: fetch the workspace and try again",
+        ));
+    }
     let row = TokenRow {
         id: parse_uuid(&req.id, "token id")?,
         workspace_id: m.workspace_id,
@@ -512,6 +518,7 @@ async fn create_token(
         expires_at: req.expires_at,
         revoked_at: None,
         submissions: 0,
+        escrow_version: i64::from(current),
     };
     state
         .store()
@@ -593,24 +600,23 @@ async fn token_holder(state: &AppState, auth: &TokenAuth) -> Result<TokenRow, Ap
     }
 }
 
-async fn token_roster(
-    State(state): State<AppState>,
-    ApiJson(auth): ApiJson<TokenAuth>,
-) -> Result<Json<TokenRosterView>, ApiError> {
-    let token = token_holder(&state, &auth).await?;
-    let roster = state.store().roster(&token.workspace_id).await?;
-    Ok(Json(TokenRosterView {
-        workspace_id: token.workspace_id,
-        roster: roster.into_iter().map(Bytes).collect(),
-    }))
-}
-
 async fn token_submit(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TokenSubmit>,
 ) -> Result<(StatusCode, Json<AddedDeviceKeys>), ApiError> {
     let token = token_holder(&state, &req.auth).await?;
     batch_size(req.keys.len(), MAX_TOKEN_BATCH)?;
+    // A token seals to the escrow key current when it was made; after a rotation (a holder
+    // removed or demoted), the retired key may be in the wrong hands.
+    let roster = state.store().roster(&token.workspace_id).await?;
+    let current = crate::roster_entry::escrow_version(&token.workspace_id, &roster)?;
+    if token.escrow_version < i64::from(current) {
+        return Err(ApiError::Forbidden(
+            "this enrollment token seals to an escrow key that was rotated since it was made \
+             (someone who held the old key was removed or demoted); ask an owner or admin for a \
+             new token",
+        ));
+    }
     // A leaked token must not fill the workspace: submissions per hour and keys per token are
     // bounded (a device submits a handful of keys, a rollout script a few thousand).
     if !state

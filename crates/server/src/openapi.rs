@@ -430,14 +430,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "post",
-        "/v1/escrow/roster",
-        "An enrollment token reads its workspace's signed roster (to find the escrow public key)",
-        false,
-        Some("TokenAuth"),
-        Some("TokenRosterView"),
-    ),
-    e(
-        "post",
         "/v1/escrow/submit",
         "An enrollment token stores sealed device keys (write-only)",
         false,
@@ -527,7 +519,7 @@ fn schemas() -> Value {
         CreateEscrowToken,
         EscrowTokenView,
         TokenAuth,
-        TokenRosterView,
+       
         TokenKey,
         TokenSubmit,
     );

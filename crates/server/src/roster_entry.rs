@@ -123,6 +123,17 @@ pub fn verify_append(
     })
 }
 
+/// The current escrow-key version of the `stored` roster (0 if it has none).
+pub fn escrow_version(workspace_id: &str, stored: &[Vec<u8>]) -> Result<u32, ApiError> {
+    let ws = workspace(workspace_id)?;
+    let state = roster::verify_encoded(ws, stored, None).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "the stored roster of {workspace_id} does not verify: {e}"
+        ))
+    })?;
+    Ok(state.escrow().map_or(0, |(version, _)| version))
+}
+
 fn workspace(id: &str) -> Result<WorkspaceId, ApiError> {
     id.parse()
         .map(WorkspaceId)

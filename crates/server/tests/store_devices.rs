@@ -192,6 +192,7 @@ async fn story(store: Store) {
         expires_at: T + 86_400,
         revoked_at: None,
         submissions: 0,
+        escrow_version: 1,
     };
     store.create_escrow_token(&tok).await.unwrap();
     let token_actor = format!("token:{}", tok.id);

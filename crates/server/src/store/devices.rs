@@ -135,6 +135,8 @@ pub struct TokenRow {
     pub revoked_at: Option<i64>,
     /// Keys stored through it.
     pub submissions: i64,
+    /// The escrow-key version it seals to.
+    pub escrow_version: i64,
 }
 
 /// Most tags one lookup takes.
@@ -173,7 +175,7 @@ fn flag(row: &AnyRow, index: usize) -> Result<bool, StoreError> {
 }
 
 const TOKEN: &str = "SELECT id, workspace_id, name, auth_hash, grant_bytes, created_by, created_at, \
-                     expires_at, revoked_at, submissions FROM escrow_tokens ";
+                     expires_at, revoked_at, submissions, escrow_version FROM escrow_tokens ";
 
 fn token(row: &AnyRow) -> Result<TokenRow, StoreError> {
     Ok(TokenRow {
@@ -187,6 +189,7 @@ fn token(row: &AnyRow) -> Result<TokenRow, StoreError> {
         expires_at: row.try_get(7)?,
         revoked_at: row.try_get(8)?,
         submissions: row.try_get(9)?,
+        escrow_version: row.try_get(10)?,
     })
 }
 
@@ -625,8 +628,8 @@ impl Store {
             let mut tx = self.begin().await?;
             sqlx::query(
                 "INSERT INTO escrow_tokens (id, workspace_id, name, auth_hash, grant_bytes,
-                     created_by, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     created_by, created_at, expires_at, escrow_version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&row.id)
             .bind(&row.workspace_id)
@@ -636,6 +639,7 @@ impl Store {
             .bind(&row.created_by)
             .bind(row.created_at)
             .bind(row.expires_at)
+            .bind(row.escrow_version)
             .execute(&mut *tx)
             .await?;
             audit::append(
