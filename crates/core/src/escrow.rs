@@ -917,9 +917,11 @@ impl TokenSecret {
         use base64::Engine as _;
         let text = text.trim();
         if text.starts_with(TOKEN_V1_PREFIX) {
-            return Err("this enrollment token (KHT1-) has a retired format that read the \
-                        workspace roster; ask an owner or admin for a new one (`keyhaven device \
-                        token create`)");
+            return Err(
+                "this enrollment token (KHT1-) has a retired format that read the \
+                        workspace roster; ask an owner or admin for a new one (`keyhaven escrow \
+                        token create`)",
+            );
         }
         let body = text
             .strip_prefix(TOKEN_PREFIX)

@@ -519,7 +519,6 @@ fn schemas() -> Value {
         CreateEscrowToken,
         EscrowTokenView,
         TokenAuth,
-       
         TokenKey,
         TokenSubmit,
     );
