@@ -577,7 +577,7 @@ async fn a_reset_account_has_no_authority(db: Db) {
     let put = Some(r#"{"revision":1,"sealed":"AQID"}"#.to_owned());
     let members_change = change(acme.chain.entries.len(), vec![vec![1]], vec![]);
     let token = Some(format!(
-        r#"{{"id":"{item}","auth_hash":"AQID","grant":"AQID","expires_at":{},"name":null}}"#,
+        r#"{{"id":"{item}","auth_hash":"AQID","grant":"AQID","expires_at":{},"name":null,"escrow_version":1}}"#,
         now() + 86_400
     ));
     for (method, uri, body) in [
