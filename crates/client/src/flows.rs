@@ -28,8 +28,9 @@ pub enum FlowError {
     /// The recovery key does not belong to this workspace's current recovery key, or expired.
     #[error("{0}")]
     Recovery(String),
-    /// The server's answer does not fit the account (keys that do not unwrap or match).
-    #[error("the server's account data does not check out: {0}")]
+    /// The server's answer fails a check: a signature, a binding, a roster rule, keys that do
+    /// not unwrap or match. The message says what the server did.
+    #[error("the server's answer does not check out: {0}")]
     Integrity(String),
     /// The change breaks a rule of the workspace (checked on this device against the verified
     /// roster, before anything is sent).

@@ -69,6 +69,12 @@ pub struct Opened {
     pub escrow_keys: BTreeMap<u32, SymmetricKey>,
     /// The server's view of the recovery key.
     pub recovery: Option<keyhaven_proto::RecoveryStatus>,
+    /// Whether the roster lists this account with its current keys (false after a password
+    /// reset, until the relink).
+    pub linked: bool,
+    /// Why each share the server sent for this account was refused (a share that does not
+    /// verify, or does not open: the server's doing, never the user's).
+    pub refused_shares: Vec<String>,
 }
 
 /// A decrypted secret.
@@ -293,6 +299,8 @@ pub async fn open(
         keys: opened.workspace,
         escrow_keys: opened.escrow,
         recovery: view.recovery,
+        linked,
+        refused_shares: opened.refused,
     })
 }
 
@@ -306,11 +314,14 @@ pub(crate) fn open_shares(
     let mut out = OpenedKeys::default();
     for upload in uploads {
         let share = KeyShare::from_bytes(&upload.share.0).map_err(|e| integrity(e.to_string()))?;
-        if let Ok(key) = share.open(roster, recipient) {
-            match share.key {
-                SharedKey::Workspace(v) => out.workspace.insert(v, key),
-                SharedKey::Escrow(v) => out.escrow.insert(v, key),
-            };
+        match share.open(roster, recipient) {
+            Ok(key) => {
+                match share.key {
+                    SharedKey::Workspace(v) => out.workspace.insert(v, key),
+                    SharedKey::Escrow(v) => out.escrow.insert(v, key),
+                };
+            }
+            Err(e) => out.refused.push(e.to_string()),
         }
     }
     Ok(out)
@@ -321,6 +332,8 @@ pub(crate) fn open_shares(
 pub(crate) struct OpenedKeys {
     pub(crate) workspace: BTreeMap<u32, SymmetricKey>,
     pub(crate) escrow: BTreeMap<u32, SymmetricKey>,
+    /// Why each share that did not open was refused.
+    pub(crate) refused: Vec<String>,
 }
 
 impl Opened {
@@ -330,13 +343,25 @@ impl Opened {
         self.keys
             .get(&version)
             .map(|k| (version, k))
-            .ok_or_else(|| {
-                FlowError::Integrity(
-                "this account cannot open the workspace key: after a password reset an owner must \
-                 enter the emergency reset code (`keyhaven recovery-key use`), and a member must \
-                 ask an owner to relink them"
-                    .into(),
-            )
+            .ok_or_else(|| match self.refused_shares.first() {
+                // The account is linked and the server sent shares that do not check out: a
+                // server fault, not something the user did.
+                Some(reason) if self.linked => FlowError::Integrity(format!(
+                    "the server served a key share for this account that was refused ({reason}); \
+                     nothing was decrypted with it. This is the server's doing: tell its operator"
+                )),
+                _ if self.linked => FlowError::Integrity(
+                    "the server sent no key share of the current workspace key for this account \
+                     although the roster lists it; ask an owner or admin to run \
+                     `keyhaven member reshare YOUR-EMAIL`, and tell the server's operator"
+                        .into(),
+                ),
+                _ => FlowError::Integrity(
+                    "this account cannot open the workspace key: after a password reset an owner \
+                     must enter the emergency reset code (`keyhaven recovery-key use`), and a \
+                     member must ask an owner to relink them"
+                        .into(),
+                ),
             })
     }
 }

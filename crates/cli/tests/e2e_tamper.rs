@@ -1,0 +1,509 @@
+//! A malicious server learns nothing and forges nothing (issue 9): the real `keyhaven` binary
+//! talks to the real server through a tampering proxy (`support::tamper`) that rewrites answers
+//! as a breached server would, one attack class per test. Every forgery is well-formed (valid
+//! JSON, decodable bytes), so each test shows the client's specific refusal; where it helps, the
+//! same request through the honest proxy is the positive control.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::tamper::{Tamper, b64, unb64};
+use support::{Db, PASSWORD, Server, User, ok, run, sign_up, stderr, stdout};
+
+/// Points `user`'s saved session at `url` (the proxy), as if the server had always been there.
+fn via(user: &User, url: &str) {
+    let path = user.session_file();
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    saved["server"] = json!(url);
+    std::fs::write(&path, serde_json::to_vec(&saved).unwrap()).unwrap();
+}
+
+/// Runs a command that must be refused; returns its stderr.
+fn refused_with(user: &User, args: &[&str], env: &[(&str, &str)], needle: &str) -> String {
+    let out = run(user, args, env, "value\n");
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{args:?} was accepted: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in: {err}"
+    );
+    err
+}
+
+fn add_secret(user: &User, name: &str, workspace: &str) {
+    let out = run(
+        user,
+        &["secret", "add", name, "--workspace", workspace],
+        &[],
+        "hunter2\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+fn workspace_id(user: &User, name: &str) -> String {
+    let list: Value = serde_json::from_str(&ok(user, &["workspace", "list", "--json"])).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Alice with workspaces Acme (two secrets, one device key) and Other (one secret), and the
+/// proxy her session goes through.
+struct Scene {
+    server: Server,
+    tamper: Tamper,
+    alice: User,
+    acme: String,
+    other: String,
+}
+
+const DEVICE_KEY: &str = "236808-089419-192665-495704-618299-073414-538373-542366";
+const DEVICE_ID: &str = "AC9D5655-F7CA-4D1D-902F-1B6087118138";
+const DEVICE_KEY_2: &str = "002475-590744-001463-604230-330539-061666-707498-574750";
+const DEVICE_ID_2: &str = "1F8C3E21-0B7A-4C5D-9E6F-A1B2C3D4E5F6";
+
+fn scene() -> Scene {
+    let server = Server::start(Db::Sqlite);
+    let (alice, _) = sign_up(&server, "alice@example.com");
+    ok(&alice, &["workspace", "create", "Acme"]);
+    ok(&alice, &["workspace", "create", "Other"]);
+    add_secret(&alice, "prod-db", "Acme");
+    add_secret(&alice, "stripe", "Acme");
+    add_secret(&alice, "elsewhere", "Other");
+    for (id, key) in [(DEVICE_ID, DEVICE_KEY), (DEVICE_ID_2, DEVICE_KEY_2)] {
+        let out = run(
+            &alice,
+            &[
+                "device",
+                "add",
+                "--workspace",
+                "Acme",
+                "--device",
+                "FIN-LAPTOP-07",
+                "--kind",
+                "bitlocker",
+                "--key-id",
+                id,
+            ],
+            &[("KEYHAVEN_DEVICE_KEY", key)],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let acme = workspace_id(&alice, "Acme");
+    let other = workspace_id(&alice, "Other");
+    let tamper = Tamper::start(&server.url);
+    via(&alice, &tamper.url);
+    Scene {
+        server,
+        tamper,
+        alice,
+        acme,
+        other,
+    }
+}
+
+/// The honest answer to `GET path` with alice's session.
+fn honest_get(scene: &Scene, path: &str) -> Value {
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(scene.alice.session_file()).unwrap())
+            .unwrap();
+    let token = saved["session_token"].as_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        keyhaven_client::Client::new(&scene.server.url)
+            .unwrap()
+            .with_session(token)
+            .get::<Value>(path)
+            .await
+            .unwrap()
+    })
+}
+
+fn ends(suffix: impl Into<String>) -> impl Fn(&str) -> bool + Send + 'static {
+    let suffix = suffix.into();
+    move |path: &str| path.ends_with(&suffix)
+}
+
+#[test]
+fn kdf_downgrade_and_ceiling_are_refused_before_the_password_is_used() {
+    let server = Server::start(Db::Sqlite);
+    let (alice, _) = sign_up(&server, "alice@example.com");
+    let tamper = Tamper::start(&server.url);
+    let login = |_: ()| {
+        run(
+            &alice,
+            &[
+                "login",
+                "--server",
+                &tamper.url,
+                "--email",
+                "alice@example.com",
+            ],
+            &[("KEYHAVEN_PASSWORD", PASSWORD)],
+            "",
+        )
+    };
+    // Positive control: through the honest proxy, the sign-in works.
+    assert_eq!(login(()).status.code(), Some(0));
+    for (memory, needle) in [
+        (8 * 1024, "too weak"),
+        (4_000_000_000_u64, "unreasonably high"),
+    ] {
+        tamper.honest();
+        tamper.rewrite("POST", ends("/v1/login/start"), move |v| {
+            v["ksf"]["memory_kib"] = json!(memory);
+        });
+        tamper.forget_requests();
+        let out = login(());
+        assert_ne!(out.status.code(), Some(0));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+        assert!(
+            !tamper
+                .requests()
+                .iter()
+                .any(|(_, p)| p == "/v1/login/finish"),
+            "nothing derived from the password was sent"
+        );
+    }
+}
+
+#[test]
+fn account_keys_swapped_at_login_are_refused() {
+    let server = Server::start(Db::Sqlite);
+    let (alice, _) = sign_up(&server, "alice@example.com");
+    let (_bob, _) = sign_up(&server, "bob@example.com");
+    let tamper = Tamper::start(&server.url);
+    // Another well-formed key pair: bob's public keys served as alice's.
+    let bob_keys = std::sync::Arc::new(std::sync::Mutex::new(None::<Value>));
+    {
+        let bob_keys = std::sync::Arc::clone(&bob_keys);
+        tamper.rewrite("POST", ends("/v1/login/finish"), move |v| {
+            let mut held = bob_keys.lock().unwrap();
+            if v["account"]["email"] == "bob@example.com" {
+                *held = Some(v["account"]["public_keys"].clone());
+            } else if let Some(keys) = held.clone() {
+                v["account"]["public_keys"] = keys;
+            }
+        });
+    }
+    let bob = User::new(&server);
+    let out = run(
+        &bob,
+        &[
+            "login",
+            "--server",
+            &tamper.url,
+            "--email",
+            "bob@example.com",
+        ],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(
+        &alice,
+        &[
+            "login",
+            "--server",
+            &tamper.url,
+            "--email",
+            "alice@example.com",
+        ],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("does not check out") && stderr(&out).contains("keys"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn forged_items_are_refused() {
+    let s = scene();
+    let items = format!("/v1/workspaces/{}/items", s.acme);
+    let honest = honest_get(&s, &items);
+    let other_items = honest_get(&s, &format!("/v1/workspaces/{}/items", s.other));
+    // Positive control.
+    let listed = ok(&s.alice, &["secret", "list", "--workspace", "Acme"]);
+    assert!(
+        listed.contains("prod-db") && listed.contains("stripe"),
+        "{listed}"
+    );
+
+    // Item swap: each id served with the other item's ciphertext.
+    s.tamper.rewrite("GET", ends("/items"), |v| {
+        let first = v[0]["sealed"].clone();
+        v[0]["sealed"] = v[1]["sealed"].clone();
+        v[1]["sealed"] = first;
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "get", "prod-db", "--workspace", "Acme"],
+        &[],
+        "the server mislabelled a secret",
+    );
+    s.tamper.honest();
+
+    // An item of another workspace of alice's, whole (its own id), listed in this one.
+    let foreign = other_items[0].clone();
+    s.tamper.rewrite("GET", ends("/items"), move |v| {
+        v.as_array_mut().unwrap().push(foreign.clone());
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "another workspace",
+    );
+    s.tamper.honest();
+
+    // An unknown format version.
+    s.tamper.rewrite("GET", ends("/items"), |v| {
+        let mut bytes = unb64(&v[0]["sealed"]);
+        bytes[0] = 0x7f;
+        v[0]["sealed"] = json!(b64(&bytes));
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "unknown format version",
+    );
+    s.tamper.honest();
+
+    // A changed byte in a field's ciphertext.
+    s.tamper.rewrite("GET", ends("/items"), |v| {
+        let mut bytes = unb64(&v[0]["sealed"]);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        v[0]["sealed"] = json!(b64(&bytes));
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "item",
+    );
+    s.tamper.honest();
+    assert_eq!(honest_get(&s, &items), honest);
+}
+
+#[test]
+fn roster_rollback_and_forged_entries_are_refused() {
+    let s = scene();
+    // The device pinned Acme's head; the server drops the newest entry.
+    s.tamper.rewrite("GET", ends(s.acme.clone()), |v| {
+        if let Some(roster) = v["roster"].as_array_mut() {
+            roster.pop();
+        }
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "the server rolled back or forked this workspace's history",
+    );
+    s.tamper.honest();
+
+    // A changed byte in an entry, seen by a device with no pin (a new sign-in elsewhere).
+    let fresh = User::new(&s.server);
+    let out = run(
+        &fresh,
+        &[
+            "login",
+            "--server",
+            &s.tamper.url,
+            "--email",
+            "alice@example.com",
+        ],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    s.tamper.rewrite("GET", ends(s.acme.clone()), |v| {
+        let roster = v["roster"].as_array_mut().unwrap();
+        let last = roster.last_mut().unwrap();
+        let mut bytes = unb64(last);
+        let end = bytes.len() - 1;
+        bytes[end] ^= 0x01;
+        *last = json!(b64(&bytes));
+    });
+    refused_with(
+        &fresh,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "invalid signature",
+    );
+}
+
+#[test]
+fn replaced_key_shares_are_refused() {
+    let s = scene();
+    let mine = honest_get(&s, &format!("/v1/workspaces/{}/shares", s.other));
+    // Alice's real share of the Other workspace's key, served as her share for Acme.
+    let foreign = mine[0]["share"].clone();
+    s.tamper.rewrite("GET", ends("/shares"), move |v| {
+        for share in v.as_array_mut().unwrap() {
+            share["share"] = foreign.clone();
+        }
+    });
+    let err = refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "key share",
+    );
+    assert!(
+        !err.contains("password reset"),
+        "a server fault is not blamed on the user: {err}"
+    );
+}
+
+#[test]
+fn device_records_swapped_at_reveal_are_refused() {
+    let s = scene();
+    // The first key's reveal answered with the second record's secret envelope.
+    let listing = honest_get(&s, &format!("/v1/workspaces/{}/devices", s.acme));
+    assert_eq!(listing["keys"].as_array().unwrap().len(), 2);
+    let shown = ok(
+        &s.alice,
+        &[
+            "device",
+            "reveal",
+            "1f8c3e21",
+            "--workspace",
+            "Acme",
+            "--reason",
+            "capture",
+        ],
+    );
+    assert!(shown.contains(DEVICE_KEY_2), "{shown}");
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(None::<Value>));
+    {
+        let captured = std::sync::Arc::clone(&captured);
+        s.tamper.rewrite("POST", ends("/reveal"), move |v| {
+            let mut held = captured.lock().unwrap();
+            match held.clone() {
+                None => *held = Some(v["secret"].clone()),
+                Some(other) => v["secret"] = other,
+            }
+        });
+    }
+    ok(
+        &s.alice,
+        &[
+            "device",
+            "reveal",
+            "1f8c3e21",
+            "--workspace",
+            "Acme",
+            "--reason",
+            "capture",
+        ],
+    );
+    refused_with(
+        &s.alice,
+        &[
+            "device",
+            "reveal",
+            "ac9d5655",
+            "--workspace",
+            "Acme",
+            "--reason",
+            "swap",
+        ],
+        &[],
+        "the server served another record's key",
+    );
+}
+
+#[test]
+fn an_enrollment_agent_reads_nothing_from_the_server() {
+    let s = scene();
+    via(&s.alice, &s.server.url);
+    let created = ok(
+        &s.alice,
+        &[
+            "escrow",
+            "token",
+            "create",
+            "--workspace",
+            "Acme",
+            "--expires",
+            "1d",
+        ],
+    );
+    let token = created
+        .split_whitespace()
+        .find(|w| w.starts_with("KHT2-"))
+        .unwrap()
+        .to_owned();
+    let agent = User::new(&s.server);
+    s.tamper.forget_requests();
+    let out = run(
+        &agent,
+        &[
+            "escrow",
+            "submit",
+            "--server",
+            &s.tamper.url,
+            "--device",
+            "HR-01",
+            "--kind",
+            "bitlocker",
+            "--key-id",
+            "0B7A1F8C-3E21-4C5D-9E6F-A1B2C3D4E5F6",
+        ],
+        &[
+            ("KEYHAVEN_ESCROW_TOKEN", &token),
+            ("KEYHAVEN_DEVICE_KEY", DEVICE_KEY),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let seen = s.tamper.requests();
+    assert!(
+        seen.iter()
+            .all(|(m, p)| m == "POST" && p == "/v1/escrow/submit"),
+        "the agent only submits: {seen:?}"
+    );
+}
+
+#[test]
+fn a_recovery_proof_for_a_wrong_key_is_never_sent() {
+    let s = scene();
+    let wrong = "111111-111111-111111-111111-111111-111111-111111-111111";
+    s.tamper.forget_requests();
+    s.tamper.rewrite("POST", ends("/recovery/validate"), |_| {});
+    let out = run(
+        &s.alice,
+        &["recovery-key", "validate", "--workspace", "Acme"],
+        &[("KEYHAVEN_RECOVERY_KEY", wrong)],
+        "",
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        !s.tamper
+            .requests()
+            .iter()
+            .any(|(_, p)| p.ends_with("/recovery/validate")),
+        "the client checks the key against the roster before it sends a proof"
+    );
+}
