@@ -208,7 +208,7 @@ pub async fn workspace(cmd: WorkspaceCommand) -> Result<()> {
         }
         WorkspaceCommand::Show { name, json } => {
             let opened = open(&client, &me, name.as_deref()).await?;
-            let recovery = opened.recovery.as_ref();
+            let recovery = opened.recovery_facts();
             if json {
                 println!(
                     "{}",
@@ -219,7 +219,7 @@ pub async fn workspace(cmd: WorkspaceCommand) -> Result<()> {
                             "account": id.to_string(), "email": m.email, "role": format!("{:?}", m.role),
                             "fingerprint": m.keys.fingerprint().to_string()})).collect::<Vec<_>>(),
                         "workspace_key_version": opened.roster.workspace_key_version,
-                        "recovery_key": recovery.map(|r| serde_json::json!({"id": r.key_id, "kind": r.kind, "expires_at": r.expires_at})),
+                        "recovery_key": recovery.as_ref().map(|r| serde_json::json!({"id": r.key_id.to_upper(), "kind": r.kind(), "expires_at": r.expires_at})),
                     }))?
                 );
             } else {
@@ -234,7 +234,7 @@ pub async fn workspace(cmd: WorkspaceCommand) -> Result<()> {
                     );
                 }
                 match recovery {
-                    Some(r) => println!("  recovery key {} ({})", r.key_id, r.kind),
+                    Some(r) => println!("  recovery key {} ({})", r.key_id.to_upper(), r.kind()),
                     None => println!("  no valid recovery key"),
                 }
             }
@@ -570,7 +570,9 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
                 .get("/v1/server-info")
                 .await
                 .map_err(|e| explain_flow(e.into()))?;
-            let Some(status) = opened.recovery.as_ref() else {
+            // From the signed roster and the signed validation statement, not the server's
+            // report: the safety prompts cannot be switched off by the server.
+            let Some(facts) = opened.recovery_facts() else {
                 println!(
                     "{} has no valid recovery key: its temporary key expired unreplaced.",
                     opened.roster.name
@@ -578,25 +580,26 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
                 println!("An owner must generate one now: keyhaven recovery-key generate");
                 return Ok(());
             };
-            let due =
-                status.last_validated_at as u64 + u64::from(info.validation_interval_days) * DAY;
+            let due = facts.last_validated_at + u64::from(info.validation_interval_days) * DAY;
             let now = keyhaven_client::clock::now_unix();
+            let key_id = facts.key_id.to_upper();
             if json {
                 let value = serde_json::json!({
-                    "workspace": opened.roster.name, "key_id": status.key_id, "kind": status.kind,
-                    "expires_at": status.expires_at, "last_validated_at": status.last_validated_at,
+                    "workspace": opened.roster.name, "key_id": key_id, "kind": facts.kind(),
+                    "expires_at": facts.expires_at, "last_validated_at": facts.last_validated_at,
                     "validation_due_at": due, "validation_due": now >= due,
                 });
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 println!(
-                    "Recovery key {} of {}: {}",
-                    status.key_id, opened.roster.name, status.kind
+                    "Recovery key {key_id} of {}: {}",
+                    opened.roster.name,
+                    facts.kind()
                 );
-                if let Some(expires) = status.expires_at {
+                if let Some(expires) = facts.expires_at {
                     println!(
                         "  expires {} (generate a permanent key before then)",
-                        keyhaven_core::kit::format_date(expires as u64)
+                        keyhaven_core::kit::format_date(expires)
                     );
                 }
                 let state = if now >= due {

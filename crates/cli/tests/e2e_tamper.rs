@@ -507,3 +507,111 @@ fn a_recovery_proof_for_a_wrong_key_is_never_sent() {
         "the client checks the key against the roster before it sends a proof"
     );
 }
+
+#[test]
+fn the_server_cannot_switch_off_recovery_key_prompts() {
+    let s = scene();
+    // The server reports Acme's emailed temporary key as permanent and freshly validated.
+    let acme = s.acme.clone();
+    s.tamper.rewrite("GET", ends(acme), |v| {
+        v["recovery"]["kind"] = json!("permanent");
+        v["recovery"]["expires_at"] = Value::Null;
+        v["recovery"]["last_validated_at"] = json!(4_000_000_000_i64);
+    });
+    let status: Value = serde_json::from_str(&ok(
+        &s.alice,
+        &["recovery-key", "status", "--workspace", "Acme", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        status["kind"], "temporary",
+        "the signed roster says so: {status}"
+    );
+    assert!(status["expires_at"].as_u64().is_some(), "{status}");
+    let set_at = status["last_validated_at"].as_u64().unwrap();
+    assert!(
+        set_at < 4_000_000_000,
+        "the server's validation time is ignored: {status}"
+    );
+    // The sign-in prompt to replace the temporary key stays (prompts shown, as for a person).
+    let out = run(
+        &s.alice,
+        &[
+            "login",
+            "--server",
+            &s.tamper.url,
+            "--email",
+            "alice@example.com",
+        ],
+        &[
+            ("KEYHAVEN_PASSWORD", PASSWORD),
+            ("KEYHAVEN_SKIP_PROMPTS", "0"),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("the recovery key is temporary"), "{said}");
+    s.tamper.honest();
+
+    // A validation is recorded by a statement the recovery key signs: the status shows its
+    // time; with the statement withheld, only the key's own setting time is left.
+    let key = support::recovery_key_in(&support::mail(
+        &s.server,
+        "alice@example.com",
+        "temporary recovery key of Acme",
+    ));
+    // A second later than the key's setting, so the two times differ.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = run(
+        &s.alice,
+        &["recovery-key", "validate", "--workspace", "Acme"],
+        &[("KEYHAVEN_RECOVERY_KEY", &key)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let validated: Value = serde_json::from_str(&ok(
+        &s.alice,
+        &["recovery-key", "status", "--workspace", "Acme", "--json"],
+    ))
+    .unwrap();
+    let at = validated["last_validated_at"].as_u64().unwrap();
+    assert!(at > set_at, "the validation statement counts: {validated}");
+    let acme = s.acme.clone();
+    s.tamper.rewrite("GET", ends(acme), |v| {
+        v["recovery"]["validation"] = Value::Null;
+    });
+    let withheld: Value = serde_json::from_str(&ok(
+        &s.alice,
+        &["recovery-key", "status", "--workspace", "Acme", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(withheld["last_validated_at"], json!(set_at), "{withheld}");
+    // A statement signed by another key (Other's validation, replayed) does not count either.
+    s.tamper.honest();
+    let other_key = support::recovery_key_in(&support::mail(
+        &s.server,
+        "alice@example.com",
+        "temporary recovery key of Other",
+    ));
+    let out = run(
+        &s.alice,
+        &["recovery-key", "validate", "--workspace", "Other"],
+        &[("KEYHAVEN_RECOVERY_KEY", &other_key)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let other = honest_get(&s, &format!("/v1/workspaces/{}", s.other));
+    let replayed = other["recovery"]["validation"].clone();
+    assert!(replayed.is_string());
+    let acme = s.acme.clone();
+    s.tamper.rewrite("GET", ends(acme), move |v| {
+        v["recovery"]["validation"] = replayed.clone();
+    });
+    let replay: Value = serde_json::from_str(&ok(
+        &s.alice,
+        &["recovery-key", "status", "--workspace", "Acme", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(replay["last_validated_at"], json!(set_at), "{replay}");
+}

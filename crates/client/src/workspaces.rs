@@ -8,7 +8,7 @@ use keyhaven_core::account::AccountKeys;
 use keyhaven_core::ids::{AccountId, ItemId, RecoveryKeyId, WorkspaceId};
 use keyhaven_core::item::{ItemKind, ItemPlace, ItemPlain, SealedItem};
 use keyhaven_core::kit::{self, KitDetails};
-use keyhaven_core::recovery_key::{NewRecoveryKey, RecoveryKey};
+use keyhaven_core::recovery_key::{NewRecoveryKey, RecoveryKey, ValidationStatement};
 use keyhaven_core::roster::{
     self, EntryBody, RecoveryKeyRecord, RecoveryKind, RosterHead, RosterState, Signer,
     UnsignedEntry,
@@ -470,6 +470,7 @@ pub async fn recovery_use(
             &format!("/v1/workspaces/{ws}/recovery/use"),
             &RecoveryProof {
                 proof: proof.clone(),
+                statement: None,
             },
         )
         .await?;
@@ -662,11 +663,10 @@ pub fn generate_prepare(client: &Client, me: &Me, opened: &Opened) -> Result<Pre
 /// Whether replacing the recovery key needs the current one: while the workspace has a valid
 /// recovery key, the server takes a new one only with proof of it.
 pub fn generate_needs_current(opened: &Opened) -> bool {
-    opened.recovery.is_some()
-        && opened
-            .roster
-            .recovery
-            .is_some_and(|r| r.is_valid_at(now_unix()))
+    opened
+        .roster
+        .recovery
+        .is_some_and(|r| r.is_valid_at(now_unix()))
 }
 
 /// Commits a prepared key: from now on it is the workspace's recovery key and the previous one
@@ -713,22 +713,82 @@ pub async fn validate(
         .roster
         .recovery
         .ok_or_else(|| integrity("this workspace has no recovery key"))?;
-    let derived = key.derive(opened.roster.workspace);
+    let ws = opened.roster.workspace;
+    let derived = key.derive(ws);
+    let now = now_unix();
     derived
-        .check_against(&record, now_unix())
+        .check_against(&record, now)
         .map_err(|e| FlowError::Recovery(e.to_string()))?;
+    // The record of this validation that the server keeps and cannot forge: the status every
+    // owner's client shows comes from it, not from the server's word.
+    let statement = ValidationStatement::sign(ws, record.id, now, &derived);
     client
         .post_empty(
-            &format!(
-                "/v1/workspaces/{}/recovery/validate",
-                opened.roster.workspace
-            ),
+            &format!("/v1/workspaces/{ws}/recovery/validate"),
             &RecoveryProof {
                 proof: Bytes(derived.proof.to_vec()),
+                statement: Some(Bytes(statement.to_bytes())),
             },
         )
         .await?;
     Ok(())
+}
+
+/// The current recovery key as the signed roster states it, with its last validation as a
+/// signed statement proves it ([`ValidationStatement`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryFacts {
+    /// The key's identifier.
+    pub key_id: RecoveryKeyId,
+    /// `Some` for the emailed temporary key: when it stops working.
+    pub expires_at: Option<u64>,
+    /// The later of the key's setting (its roster entry) and the last validation statement
+    /// that verifies under it. Whatever else the server reports is ignored.
+    pub last_validated_at: u64,
+}
+
+impl RecoveryFacts {
+    /// `temporary` or `permanent`.
+    pub fn kind(&self) -> &'static str {
+        if self.expires_at.is_some() {
+            "temporary"
+        } else {
+            "permanent"
+        }
+    }
+}
+
+/// What the roster of `ws` says about its recovery key at `now` (`None`: none is valid), with
+/// the validation time from `served`'s statement only when it verifies. A statement dated more
+/// than a day ahead of `now` is ignored.
+pub fn recovery_facts(
+    roster: &RosterState,
+    served: Option<&keyhaven_proto::RecoveryStatus>,
+    now: u64,
+) -> Option<RecoveryFacts> {
+    let record = roster.recovery.filter(|r| r.is_valid_at(now))?;
+    let expires_at = match record.kind {
+        RecoveryKind::Temporary { expires_at } => Some(expires_at),
+        RecoveryKind::Permanent => None,
+    };
+    let validated = served
+        .and_then(|s| s.validation.as_ref())
+        .and_then(|bytes| ValidationStatement::from_bytes(&bytes.0))
+        .filter(|statement| statement.verify(roster.workspace, &record))
+        .map(|statement| statement.at)
+        .filter(|at| *at <= now + 86_400);
+    Some(RecoveryFacts {
+        key_id: record.id,
+        expires_at,
+        last_validated_at: validated.unwrap_or(0).max(roster.recovery_set_at),
+    })
+}
+
+impl Opened {
+    /// [`recovery_facts`] of this workspace now.
+    pub fn recovery_facts(&self) -> Option<RecoveryFacts> {
+        recovery_facts(&self.roster, self.recovery.as_ref(), now_unix())
+    }
 }
 
 /// Something an owner should do, shown after sign-in and before every command's output until
@@ -771,21 +831,41 @@ pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> 
             continue;
         }
         let view: WorkspaceView = client.get(&format!("/v1/workspaces/{}", w.id)).await?;
-        match view.recovery {
+        // Kind, expiry and the last validation come from the signed roster and the signed
+        // validation statement: a server cannot switch these prompts off.
+        let Ok(ws) = w.id.parse().map(WorkspaceId) else {
+            say("the server listed a workspace with a malformed id".into());
+            continue;
+        };
+        let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
+        let roster = match roster::verify_encoded(ws, &entries, None) {
+            Ok(roster) => roster,
+            Err(e) => {
+                say(format!(
+                    "the server's roster of this workspace does not verify: {e}"
+                ));
+                continue;
+            }
+        };
+        match recovery_facts(&roster, view.recovery.as_ref(), now as u64) {
             None => say(format!(
                 "there is no valid recovery key (the temporary key expired): generate one now with \
                  `keyhaven recovery-key generate --workspace \"{}\"`",
                 w.name
             )),
-            Some(r) if r.kind == "temporary" => say(format!(
+            Some(RecoveryFacts {
+                expires_at: Some(expires_at),
+                ..
+            }) => say(format!(
                 "the recovery key is temporary and expires on {}: generate a permanent one with \
                  `keyhaven recovery-key generate --workspace \"{}\"`",
-                kit::format_date(r.expires_at.unwrap_or(0).max(0) as u64),
+                kit::format_date(expires_at),
                 w.name
             )),
             Some(r)
                 if now
-                    >= r.last_validated_at + i64::from(info.validation_interval_days) * 86_400 =>
+                    >= r.last_validated_at as i64
+                        + i64::from(info.validation_interval_days) * 86_400 =>
             {
                 say(format!(
                     "recovery key validation is due: `keyhaven recovery-key validate --workspace \"{}\"`",

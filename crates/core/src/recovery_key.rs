@@ -210,3 +210,116 @@ mod tests {
         assert!(!shown.contains(&format!("{:?}", &a.proof[..4])));
     }
 }
+
+/// A statement that the workspace's recovery key `key_id` was validated at `at`, signed with
+/// that key's recovery authority (derived from the key, so only someone who typed it can make
+/// one). The server stores the latest and serves it; a client takes the last validation from a
+/// statement that verifies under the roster's current record, never from the server's say-so.
+///
+/// Encoding: `0x01 ‖ u64be(at) ‖ Ed25519 signature (64)` over
+/// `context("recovery-key-validated", workspace id (16), recovery-key id (16), u64be(at))`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationStatement {
+    /// Unix seconds (the validating client's clock).
+    pub at: u64,
+    signature: keyhaven_crypto::sign::Signature,
+}
+
+/// Bytes of an encoded [`ValidationStatement`].
+const STATEMENT_LEN: usize = 1 + 8 + 64;
+
+impl ValidationStatement {
+    fn message(workspace: WorkspaceId, key_id: RecoveryKeyId, at: u64) -> keyhaven_crypto::Context {
+        keyhaven_crypto::Context::new("recovery-key-validated")
+            .field(workspace.as_bytes())
+            .field(key_id.as_bytes())
+            .field_u64(at)
+    }
+
+    /// Signs a statement with the authority derived from the recovery key.
+    pub fn sign(
+        workspace: WorkspaceId,
+        key_id: RecoveryKeyId,
+        at: u64,
+        derived: &RecoveryDerivation,
+    ) -> Self {
+        let signature = derived
+            .authority
+            .sign(Self::message(workspace, key_id, at).as_bytes());
+        Self { at, signature }
+    }
+
+    /// The encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(STATEMENT_LEN);
+        out.push(1);
+        out.extend_from_slice(&self.at.to_be_bytes());
+        out.extend_from_slice(&self.signature.0);
+        out
+    }
+
+    /// Decodes a statement; `None` for any other length or format version.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != STATEMENT_LEN || bytes[0] != 1 {
+            return None;
+        }
+        let at = u64::from_be_bytes(bytes[1..9].try_into().ok()?);
+        let signature = keyhaven_crypto::sign::Signature(bytes[9..].try_into().ok()?);
+        Some(Self { at, signature })
+    }
+
+    /// Whether the statement was signed by the authority of `record` (the roster's current
+    /// recovery key) for `workspace`.
+    pub fn verify(&self, workspace: WorkspaceId, record: &RecoveryKeyRecord) -> bool {
+        record
+            .authority
+            .verify(
+                Self::message(workspace, record.id, self.at).as_bytes(),
+                &self.signature,
+            )
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::*;
+    use crate::roster::RecoveryKind;
+
+    fn record(key: &RecoveryKey, ws: WorkspaceId, id: RecoveryKeyId) -> RecoveryKeyRecord {
+        let (recipient, authority) = key.derive(ws).public();
+        RecoveryKeyRecord {
+            id,
+            kind: RecoveryKind::Permanent,
+            recipient,
+            authority,
+        }
+    }
+
+    #[test]
+    fn a_statement_verifies_only_for_its_key_workspace_and_time() {
+        let ws = WorkspaceId(uuid::Uuid::from_bytes([1; 16]));
+        let id = RecoveryKeyId(uuid::Uuid::from_bytes([2; 16]));
+        let key = RecoveryKey::generate();
+        let statement = ValidationStatement::sign(ws, id, 1_800_000_000, &key.derive(ws));
+        let decoded = ValidationStatement::from_bytes(&statement.to_bytes()).unwrap();
+        assert_eq!(decoded, statement);
+        assert!(decoded.verify(ws, &record(&key, ws, id)));
+        // Another key, another workspace, another key id, a later time: refused.
+        let other = RecoveryKey::generate();
+        assert!(!decoded.verify(ws, &record(&other, ws, id)));
+        let ws2 = WorkspaceId(uuid::Uuid::from_bytes([3; 16]));
+        assert!(!decoded.verify(ws2, &record(&key, ws2, id)));
+        let id2 = RecoveryKeyId(uuid::Uuid::from_bytes([4; 16]));
+        assert!(!decoded.verify(ws, &record(&key, ws, id2)));
+        let mut later = statement.to_bytes();
+        later[8] ^= 1;
+        let later = ValidationStatement::from_bytes(&later).unwrap();
+        assert!(!later.verify(ws, &record(&key, ws, id)));
+        // Unknown format versions and lengths are refused.
+        let mut v2 = statement.to_bytes();
+        v2[0] = 2;
+        assert!(ValidationStatement::from_bytes(&v2).is_none());
+        assert!(ValidationStatement::from_bytes(&v2[..10]).is_none());
+    }
+}

@@ -354,8 +354,14 @@ pub struct RecoveryStatus {
     pub expires_at: Option<i64>,
     /// Unix seconds.
     pub created_at: i64,
-    /// Unix seconds: generation or last validation.
+    /// Unix seconds: generation or last validation (the server's record; clients use
+    /// `validation`).
     pub last_validated_at: i64,
+    /// Core `ValidationStatement` of the last validation, signed with the recovery authority:
+    /// what clients believe about the last validation. Absent until the first validation of
+    /// this key.
+    #[serde(default)]
+    pub validation: Option<Bytes>,
 }
 
 /// `GET /v1/workspaces/{id}`.
@@ -400,6 +406,9 @@ pub struct ItemView {
 pub struct RecoveryProof {
     /// The proof derived from the recovery key (the server compares its SHA-256).
     pub proof: Bytes,
+    /// With `…/recovery/validate`: the core `ValidationStatement` to keep (at most 128 bytes).
+    #[serde(default)]
+    pub statement: Option<Bytes>,
 }
 
 /// `POST /v1/workspaces/{id}/recovery/relink`: after a password reset, the relink entry

@@ -288,7 +288,19 @@ async fn show(
             expires_at: r.expires_at,
             created_at: r.created_at,
             last_validated_at: r.last_validated_at,
+            validation: None,
         });
+    let recovery = match recovery {
+        Some(mut status) => {
+            status.validation = state
+                .store()
+                .validation_statement(&m.workspace_id)
+                .await?
+                .map(Bytes);
+            Some(status)
+        }
+        None => None,
+    };
     Ok(Json(WorkspaceView {
         summary: summary(&m),
         roster: roster.into_iter().map(Bytes).collect(),
@@ -712,11 +724,21 @@ async fn recovery_validate(
     ApiJson(req): ApiJson<RecoveryProof>,
 ) -> Result<StatusCode, ApiError> {
     let m = access::require(&state, &session, &id, Action::ValidateRecoveryKey).await?;
+    if req.statement.as_ref().is_some_and(|s| s.0.len() > 128) {
+        return Err(ApiError::BadRequest(
+            "the validation statement is at most 128 bytes".into(),
+        ));
+    }
     match check_proof(&state, &session, &m, &req.proof.0).await {
         Ok(_) => {
             if !state
                 .store()
-                .mark_recovery_validated(&m.workspace_id, &session.account_id, state.now())
+                .mark_recovery_validated(
+                    &m.workspace_id,
+                    &session.account_id,
+                    req.statement.as_ref().map(|s| s.0.as_slice()),
+                    state.now(),
+                )
                 .await?
             {
                 return Err(ApiError::Forbidden(

@@ -324,7 +324,11 @@ async fn fail_closed_story(store: Store, raw: Raw) {
             .unwrap()
     );
     raw.refuse("recovery-key-validated").await;
-    refused(store.mark_recovery_validated(WS, ALICE, T + 100).await);
+    refused(
+        store
+            .mark_recovery_validated(WS, ALICE, None, T + 100)
+            .await,
+    );
     assert_eq!(
         store.recovery(WS).await.unwrap().unwrap().last_validated_at,
         T
@@ -332,7 +336,7 @@ async fn fail_closed_story(store: Store, raw: Raw) {
     raw.allow().await;
     assert!(
         store
-            .mark_recovery_validated(WS, ALICE, T + 100)
+            .mark_recovery_validated(WS, ALICE, None, T + 100)
             .await
             .unwrap()
     );

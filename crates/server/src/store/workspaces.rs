@@ -437,16 +437,18 @@ impl Store {
         &self,
         workspace_id: &str,
         account_id: &str,
+        statement: Option<&[u8]>,
         now: i64,
     ) -> Result<bool, StoreError> {
         audit::retrying(|| async {
             let mut tx = self.begin().await?;
             let validated = sqlx::query(
-                "UPDATE recovery_keys SET last_validated_at = $2 WHERE workspace_id = $1
-                 RETURNING key_id",
+                "UPDATE recovery_keys SET last_validated_at = $2, validation_statement = $3
+                 WHERE workspace_id = $1 RETURNING key_id",
             )
             .bind(workspace_id)
             .bind(now)
+            .bind(statement.map(<[u8]>::to_vec))
             .fetch_optional(&mut *tx)
             .await?;
             let Some(validated) = validated else {
@@ -478,6 +480,22 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// The latest validation statement of the current recovery key, if any.
+    pub async fn validation_statement(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row =
+            sqlx::query("SELECT validation_statement FROM recovery_keys WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<Option<Vec<u8>>, _>(0)?,
+            None => None,
+        })
     }
 
     /// Stores an item revision by `account_id` if it is the next one (1 for a new item), with
