@@ -134,6 +134,29 @@ pub fn save_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Re
     Ok(())
 }
 
+/// The verified roster name of each workspace this device has opened: `{"<uuid>": "Acme"}`.
+/// A workspace the device has never seen that takes one of these names is refused.
+pub fn load_names() -> Result<std::collections::BTreeMap<String, String>> {
+    let path = dir()?.join("workspace-names.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Saves the known workspace names (atomic replace).
+pub fn save_names(names: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir)?;
+    let tmp = dir.join(".workspace-names.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(names)?)?;
+    std::fs::rename(&tmp, dir.join("workspace-names.json"))?;
+    Ok(())
+}
+
 /// The prompts computed at the last sign-in (or after the last recovery-key command).
 pub fn load_prompts() -> Vec<keyhaven_client::workspaces::Prompt> {
     dir()

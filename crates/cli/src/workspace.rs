@@ -254,6 +254,7 @@ async fn create(
         .await
         .map_err(explain_flow)?;
     pin(created.id, &created.head)?;
+    remember_name(created.id, name)?;
     if let Some(path) = &kit_out {
         write_private(path, created.kit.as_bytes())?;
         println!("Recovery kit written to {}.", path.display());
@@ -319,14 +320,36 @@ fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
     Ok(Some(RosterHead { seq: *seq, hash }))
 }
 
-/// Finds the workspace by name or id (default: the only one).
+/// Records the verified roster name of `ws` (see [`home::load_names`]).
+fn remember_name(ws: WorkspaceId, name: &str) -> Result<()> {
+    let mut names = home::load_names()?;
+    if names.get(&ws.to_string()).map(String::as_str) != Some(name) {
+        names.insert(ws.to_string(), name.to_owned());
+        home::save_names(&names)?;
+    }
+    Ok(())
+}
+
+/// Finds the workspace by name or id (default: the only one). A name this device already knows
+/// resolves to the workspace it verified under that name, whatever the server's list says.
 pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<WorkspaceSummary> {
     let list = workspaces::list(client).await.map_err(explain_flow)?;
     match wanted {
-        Some(w) => list
-            .into_iter()
-            .find(|s| s.name == w || s.id == w)
-            .with_context(|| format!("no workspace named {w:?}; see `keyhaven workspace list`")),
+        Some(w) => {
+            let known = home::load_names()?;
+            let mut mine = known.iter().filter(|(_, name)| name.as_str() == w);
+            if let (Some((id, _)), None) = (mine.next(), mine.next()) {
+                return list.into_iter().find(|s| &s.id == id).with_context(|| {
+                    format!(
+                        "the server no longer lists the workspace {w:?} this device knows \
+                         ({id}); if you were not removed from it, the server may be hiding it"
+                    )
+                });
+            }
+            list.into_iter()
+                .find(|s| s.name == w || s.id == w)
+                .with_context(|| format!("no workspace named {w:?}; see `keyhaven workspace list`"))
+        }
         None => match list.len() {
             0 => {
                 bail!("you have no workspace yet; create one with `keyhaven workspace create NAME`")
@@ -337,7 +360,10 @@ pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<Work
     }
 }
 
-/// Opens a workspace: verifies its roster against this device's pin, then moves the pin.
+/// Opens a workspace: verifies its roster against this device's pin, then moves the pin. The
+/// first time this device opens a workspace it is refused if it takes the name of another one
+/// the device knows (a server redirecting to a workspace it controls), and otherwise its owners
+/// and their fingerprints are shown before anything is written.
 pub(crate) async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Result<Opened> {
     let summary = choose(client, wanted).await?;
     let ws = WorkspaceId(
@@ -346,10 +372,47 @@ pub(crate) async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Resu
             .parse()
             .context("the server sent a malformed workspace id")?,
     );
-    let opened = workspaces::open(client, me, ws, pinned(ws)?.as_ref())
+    let pinned_head = pinned(ws)?;
+    let opened = workspaces::open(client, me, ws, pinned_head.as_ref())
         .await
         .map_err(explain_flow)?;
+    let name = opened.roster.name.as_str();
+    if pinned_head.is_none() {
+        let known = home::load_names()?;
+        let by_id = wanted.is_some_and(|w| w.eq_ignore_ascii_case(&ws.to_string()));
+        let namesake = known
+            .iter()
+            .find(|(id, known)| **id != ws.to_string() && known.eq_ignore_ascii_case(name));
+        if let (Some((other, _)), false) = (namesake, by_id) {
+            bail!(
+                "refusing workspace {name:?} ({ws}): this device has never opened it, and the \
+                 {name:?} you use here is another workspace ({other}). The server may be \
+                 redirecting you to a workspace it controls; nothing was written to it. If \
+                 this really is a second workspace with that name, open it by id once you have \
+                 checked its owner's fingerprint with them: keyhaven workspace show {ws}"
+            );
+        }
+        if let Some((other, _)) = namesake {
+            eprintln!(
+                "warning: {name:?} ({ws}) has the name of another workspace you use here \
+                 ({other}); name them apart by id"
+            );
+        }
+        eprintln!("First contact with workspace {name:?} ({ws}) on this device. Its owners:");
+        for (id, member) in &opened.roster.members {
+            if member.role == keyhaven_core::roster::Role::Owner {
+                eprintln!(
+                    "  {}  {}  fingerprint {}",
+                    member.email,
+                    id,
+                    member.keys.fingerprint()
+                );
+            }
+        }
+        eprintln!("Check a fingerprint with its owner before you trust this workspace.");
+    }
     pin(ws, &opened.roster.head)?;
+    remember_name(ws, name)?;
     Ok(opened)
 }
 

@@ -615,3 +615,76 @@ fn the_server_cannot_switch_off_recovery_key_prompts() {
     .unwrap();
     assert_eq!(replay["last_validated_at"], json!(set_at), "{replay}");
 }
+
+#[test]
+fn a_workspace_that_takes_a_known_name_is_refused() {
+    let s = scene();
+    via(&s.alice, &s.server.url);
+    // Mallory's own "Acme", which Alice joins (she is a member: only the name is borrowed).
+    let (mallory, _) = sign_up(&s.server, "mallory@example.com");
+    ok(&mallory, &["workspace", "create", "Acme"]);
+    support::join(&s.server, &mallory, &s.alice, "alice@example.com", "member");
+    let theirs = workspace_id(&mallory, "Acme");
+    via(&s.alice, &s.tamper.url);
+    // The server lists its "Acme" and hides Alice's: the name this device knows is kept.
+    let mine = s.acme.clone();
+    s.tamper.rewrite(
+        "GET",
+        |p: &str| p == "/v1/workspaces",
+        move |v| {
+            v.as_array_mut().unwrap().retain(|w| w["id"] != json!(mine));
+        },
+    );
+    s.tamper.forget_requests();
+    let err = refused_with(
+        &s.alice,
+        &["secret", "add", "prod-db-2", "--workspace", "Acme"],
+        &[],
+        "the server may be hiding it",
+    );
+    assert!(err.contains(&s.acme), "{err}");
+    assert!(
+        !s.tamper
+            .requests()
+            .iter()
+            .any(|(m, p)| m == "PUT" || p.contains(&theirs)),
+        "nothing was read from or written to the server's workspace"
+    );
+    s.tamper.honest();
+    // Listed under Alice's Acme's name and opened by that name for the first time: refused.
+    let their_id = theirs.clone();
+    s.tamper.rewrite(
+        "GET",
+        |p: &str| p == "/v1/workspaces",
+        move |v| {
+            for w in v.as_array_mut().unwrap() {
+                if w["id"] == json!(their_id) {
+                    w["name"] = json!("Acme (yours)");
+                }
+            }
+        },
+    );
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme (yours)"],
+        &[],
+        "The server may be redirecting you",
+    );
+    s.tamper.honest();
+    // Her own Acme still opens by name; Mallory's opens only by id, with its owner shown.
+    let listed = ok(&s.alice, &["secret", "list", "--workspace", "Acme"]);
+    assert!(listed.contains("prod-db"), "{listed}");
+    let out = run(
+        &s.alice,
+        &["secret", "list", "--workspace", &theirs],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("First contact") && said.contains("mallory@example.com"),
+        "{said}"
+    );
+    assert!(said.contains("has the name of another workspace"), "{said}");
+}
