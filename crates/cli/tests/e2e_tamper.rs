@@ -688,3 +688,289 @@ fn a_workspace_that_takes_a_known_name_is_refused() {
     );
     assert!(said.contains("has the name of another workspace"), "{said}");
 }
+
+/// Every roster entry of `ws` as served honestly, verified from genesis.
+fn verified_roster(scene: &Scene, ws: &str) -> (keyhaven_core::roster::RosterState, Vec<Value>) {
+    let view = honest_get(scene, &format!("/v1/workspaces/{ws}"));
+    let entries: Vec<Value> = view["roster"].as_array().unwrap().clone();
+    let bytes: Vec<Vec<u8>> = entries.iter().map(unb64).collect();
+    let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+    let id = keyhaven_core::ids::WorkspaceId(ws.parse().unwrap());
+    (
+        keyhaven_core::roster::verify_encoded(id, &refs, None).unwrap(),
+        entries,
+    )
+}
+
+#[test]
+fn entries_and_shares_signed_by_a_key_the_server_controls_are_refused() {
+    use keyhaven_core::account::AccountKeys;
+    use keyhaven_core::ids::AccountId;
+    use keyhaven_core::roster::{EntryBody, Role, Signer};
+    use keyhaven_core::share::{KeyShare, ShareHeader, ShareRecipient, SharedKey};
+
+    let s = scene();
+    let (state, _) = verified_roster(&s, &s.acme);
+    // A key pair of the server's own, well-formed, linked to the real head.
+    let stranger = AccountKeys::generate();
+    let stranger_id = AccountId(uuid::Uuid::from_bytes([0x5e; 16]));
+    let forged = state
+        .next_entry(
+            state.last_timestamp + 1,
+            Signer::Member(stranger_id),
+            EntryBody::AddMember {
+                account: stranger_id,
+                email: "server@evil.test".into(),
+                keys: stranger.public(),
+                role: Role::Owner,
+            },
+        )
+        .sign(&stranger.signing);
+    let forged = json!(b64(&forged.to_bytes()));
+    let acme = s.acme.clone();
+    s.tamper.rewrite("GET", ends(acme), move |v| {
+        v["roster"].as_array_mut().unwrap().push(forged.clone());
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "is signed by someone who is not in the workspace",
+    );
+    s.tamper.honest();
+
+    // A key share sealed to Alice, of a workspace key the server chose, signed by the server's
+    // key: opening secrets with it would let the server read what she writes next.
+    let alice_id = *state
+        .members
+        .iter()
+        .find(|(_, m)| m.email == "alice@example.com")
+        .unwrap()
+        .0;
+    let alice_keys = state.members[&alice_id].keys;
+    let injected = KeyShare::seal(
+        ShareHeader {
+            workspace: state.workspace,
+            recipient: ShareRecipient::Member(alice_id),
+            key: SharedKey::Workspace(state.workspace_key_version),
+            signer: Signer::Member(stranger_id),
+            timestamp: state.last_timestamp + 1,
+        },
+        &alice_keys.encryption,
+        &[7; 32],
+        &stranger.signing,
+    )
+    .unwrap();
+    let injected = json!(b64(&injected.to_bytes()));
+    s.tamper.rewrite("GET", ends("/shares"), move |v| {
+        for share in v.as_array_mut().unwrap() {
+            share["share"] = injected.clone();
+        }
+    });
+    let err = refused_with(
+        &s.alice,
+        &[
+            "secret",
+            "add",
+            "written-under-a-server-key",
+            "--workspace",
+            "Acme",
+        ],
+        &[],
+        "key share is signed by someone who may not hand out keys",
+    );
+    assert!(err.contains("server"), "{err}");
+    s.tamper.honest();
+    let listed = ok(&s.alice, &["secret", "list", "--workspace", "Acme"]);
+    assert!(!listed.contains("written-under-a-server-key"), "{listed}");
+}
+
+#[test]
+fn fields_kind_and_author_inside_an_item_are_bound() {
+    use keyhaven_core::item::{ItemKind, SealedItem};
+
+    let s = scene();
+    let out = run(
+        &s.alice,
+        &[
+            "secret",
+            "add",
+            "vpn",
+            "--workspace",
+            "Acme",
+            "--username",
+            "alice",
+        ],
+        &[],
+        "s3cret\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = ok(
+        &s.alice,
+        &["secret", "get", "vpn", "--workspace", "Acme", "--json"],
+    );
+    assert!(shown.contains("s3cret"), "{shown}");
+    let change = |edit: fn(&mut SealedItem)| {
+        move |v: &mut Value| {
+            for item in v.as_array_mut().unwrap() {
+                let mut sealed = SealedItem::from_bytes(&unb64(&item["sealed"])).unwrap();
+                if sealed.fields.len() == 2 {
+                    edit(&mut sealed);
+                    item["sealed"] = json!(b64(&sealed.to_bytes()));
+                }
+            }
+        }
+    };
+    // The password's ciphertext served as the user name and the other way round.
+    s.tamper.rewrite(
+        "GET",
+        ends("/items"),
+        change(|sealed| {
+            let first = sealed.fields[0].1.clone();
+            sealed.fields[0].1 = sealed.fields[1].1.clone();
+            sealed.fields[1].1 = first;
+        }),
+    );
+    refused_with(
+        &s.alice,
+        &["secret", "get", "vpn", "--workspace", "Acme"],
+        &[],
+        "item",
+    );
+    s.tamper.honest();
+    // The kind relabelled.
+    s.tamper.rewrite(
+        "GET",
+        ends("/items"),
+        change(|sealed| sealed.kind = ItemKind::Note),
+    );
+    refused_with(
+        &s.alice,
+        &["secret", "get", "vpn", "--workspace", "Acme"],
+        &[],
+        "item",
+    );
+    s.tamper.honest();
+    // Another author claimed.
+    s.tamper.rewrite(
+        "GET",
+        ends("/items"),
+        change(|sealed| {
+            sealed.author = keyhaven_core::ids::AccountId(uuid::Uuid::from_bytes([9; 16]));
+        }),
+    );
+    refused_with(
+        &s.alice,
+        &["secret", "get", "vpn", "--workspace", "Acme"],
+        &[],
+        "not signed by an author the roster allows",
+    );
+}
+
+#[test]
+fn unknown_format_versions_are_refused_for_every_envelope() {
+    let s = scene();
+    let bump = |v: &mut Value| {
+        let mut bytes = unb64(v);
+        bytes[0] = 0x7f;
+        *v = json!(b64(&bytes));
+    };
+    // A key share.
+    s.tamper.rewrite("GET", ends("/shares"), move |v| {
+        for share in v.as_array_mut().unwrap() {
+            bump(&mut share["share"]);
+        }
+    });
+    refused_with(
+        &s.alice,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "unknown format version 127",
+    );
+    s.tamper.honest();
+    // A roster entry (seen by a device without a pin).
+    let fresh = User::new(&s.server);
+    let out = run(
+        &fresh,
+        &[
+            "login",
+            "--server",
+            &s.tamper.url,
+            "--email",
+            "alice@example.com",
+        ],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let acme = s.acme.clone();
+    s.tamper.rewrite("GET", ends(acme), move |v| {
+        let roster = v["roster"].as_array_mut().unwrap();
+        bump(roster.last_mut().unwrap());
+    });
+    refused_with(
+        &fresh,
+        &["secret", "list", "--workspace", "Acme"],
+        &[],
+        "unknown format version 127",
+    );
+    s.tamper.honest();
+    // A device record header.
+    s.tamper.rewrite("GET", ends("/devices"), move |v| {
+        for key in v["keys"].as_array_mut().unwrap() {
+            bump(&mut key["header"]);
+        }
+    });
+    refused_with(
+        &s.alice,
+        &["device", "list", "--workspace", "Acme"],
+        &[],
+        "unknown format version 127",
+    );
+}
+
+#[test]
+fn an_invitee_key_substitution_shows_another_fingerprint() {
+    use keyhaven_core::account::AccountKeys;
+
+    let s = scene();
+    via(&s.alice, &s.server.url);
+    let (bob, _) = sign_up(&s.server, "bob@example.com");
+    via(&s.alice, &s.tamper.url);
+    ok(
+        &s.alice,
+        &["member", "invite", "bob@example.com", "--workspace", "Acme"],
+    );
+    let invitation = support::mail(&s.server, "bob@example.com", "invited you");
+    let at = invitation.find("keyhaven member accept ").unwrap() + "keyhaven member accept ".len();
+    let accepted = ok(&bob, &["member", "accept", &invitation[at..at + 36]]);
+    let bobs = support::fingerprints(&accepted).pop().unwrap();
+    // The server swaps in keys of its own for the accepted invitee.
+    let server_keys = AccountKeys::generate().public();
+    let mut w = keyhaven_core::codec::Writer::new();
+    server_keys.encode(&mut w);
+    let swapped = json!(b64(&w.finish()));
+    let theirs = server_keys.fingerprint().to_string();
+    s.tamper.rewrite("GET", ends("/members"), move |v| {
+        for invitation in v["invitations"].as_array_mut().unwrap() {
+            if invitation["public_keys"].is_string() {
+                invitation["public_keys"] = swapped.clone();
+            }
+        }
+    });
+    // Without --yes the add stops at the fingerprint, which is not the one Bob saw.
+    let out = run(
+        &s.alice,
+        &["member", "invite", "bob@example.com", "--workspace", "Acme"],
+        &[],
+        "",
+    );
+    let shown = stdout(&out);
+    assert!(shown.contains(&theirs), "{shown}");
+    assert!(!shown.contains(&bobs), "{shown}");
+    let members = ok(&s.alice, &["member", "list", "--workspace", "Acme"]);
+    assert!(
+        members.contains("1 members (verified roster)"),
+        "nobody was added: {members}"
+    );
+}
