@@ -157,6 +157,32 @@ pub fn save_names(names: &std::collections::BTreeMap<String, String>) -> Result<
     Ok(())
 }
 
+/// The highest revision this device has seen of each item, per workspace:
+/// `{"<workspace>": {"<item>": 3}}`.
+pub type ItemPins = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;
+
+/// Loads [`ItemPins`].
+pub fn load_item_pins() -> Result<ItemPins> {
+    let path = dir()?.join("item-pins.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Saves [`ItemPins`] (atomic replace).
+pub fn save_item_pins(pins: &ItemPins) -> Result<()> {
+    let dir = dir()?;
+    std::fs::create_dir_all(&dir)?;
+    let tmp = dir.join(".item-pins.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(pins)?)?;
+    std::fs::rename(&tmp, dir.join("item-pins.json"))?;
+    Ok(())
+}
+
 /// The prompts computed at the last sign-in (or after the last recovery-key command).
 pub fn load_prompts() -> Vec<keyhaven_client::workspaces::Prompt> {
     dir()

@@ -320,6 +320,56 @@ fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
     Ok(Some(RosterHead { seq: *seq, hash }))
 }
 
+/// Every secret of the workspace, refused if the server serves any at a lower revision than
+/// this device saw (a rollback: each revision is signed, so only an older one can be served);
+/// the revisions seen move forward.
+async fn fetch_secrets(client: &Client, opened: &Opened) -> Result<Vec<workspaces::Secret>> {
+    let secrets = workspaces::secrets(client, opened)
+        .await
+        .map_err(explain_flow)?;
+    let ws = opened.roster.workspace;
+    let pins = home::load_item_pins()?;
+    if let Some(seen) = pins.get(&ws.to_string()) {
+        for secret in &secrets {
+            if let Some(&pinned) = seen.get(&secret.id.to_string())
+                && secret.revision < pinned
+            {
+                bail!(
+                    "the server rolled back the secret {:?} of {} to revision {} (this device \
+                     has seen revision {pinned}); refusing it. This is the server's doing: tell \
+                     its operator",
+                    secret.name(),
+                    opened.roster.name,
+                    secret.revision
+                );
+            }
+        }
+    }
+    pin_items(ws, secrets.iter().map(|s| (s.id, s.revision)))?;
+    Ok(secrets)
+}
+
+/// Moves the highest revision this device has seen of each item forward.
+fn pin_items(
+    ws: WorkspaceId,
+    seen: impl IntoIterator<Item = (keyhaven_core::ids::ItemId, u64)>,
+) -> Result<()> {
+    let mut pins = home::load_item_pins()?;
+    let mine = pins.entry(ws.to_string()).or_default();
+    let mut changed = false;
+    for (id, revision) in seen {
+        let entry = mine.entry(id.to_string()).or_insert(0);
+        if revision > *entry {
+            *entry = revision;
+            changed = true;
+        }
+    }
+    if changed {
+        home::save_item_pins(&pins)?;
+    }
+    Ok(())
+}
+
 /// Records the verified roster name of `ws` (see [`home::load_names`]).
 fn remember_name(ws: WorkspaceId, name: &str) -> Result<()> {
     let mut names = home::load_names()?;
@@ -440,9 +490,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             workspace,
         } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
-            let existing = workspaces::secrets(&client, &opened)
-                .await
-                .map_err(explain_flow)?;
+            let existing = fetch_secrets(&client, &opened).await?;
             if existing.iter().any(|s| s.name() == name) {
                 bail!(
                     "a secret named {name:?} exists already (remove it first, or pick another name)"
@@ -474,9 +522,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             json,
         } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
-            let secrets = workspaces::secrets(&client, &opened)
-                .await
-                .map_err(explain_flow)?;
+            let secrets = fetch_secrets(&client, &opened).await?;
             let secret = find_secret(&secrets, &name)?;
             let fields: BTreeMap<&str, Zeroizing<String>> = secret
                 .plain
@@ -508,9 +554,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
         }
         SecretCommand::List { workspace, json } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
-            let secrets = workspaces::secrets(&client, &opened)
-                .await
-                .map_err(explain_flow)?;
+            let secrets = fetch_secrets(&client, &opened).await?;
             let mut rows: Vec<(String, &str)> = secrets
                 .iter()
                 .map(|s| (s.name(), s.plain.kind.as_str()))
@@ -535,9 +579,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             workspace,
         } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
-            let secrets = workspaces::secrets(&client, &opened)
-                .await
-                .map_err(explain_flow)?;
+            let secrets = fetch_secrets(&client, &opened).await?;
             let secret = find_secret(&secrets, &name)?;
             let (field, prompt) = match secret.plain.kind {
                 ItemKind::Login => ("password", "New password: "),
@@ -556,14 +598,13 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             workspaces::edit_secret(&client, &me, &opened, secret, changes)
                 .await
                 .map_err(explain_flow)?;
+            pin_items(opened.roster.workspace, [(secret.id, secret.revision + 1)])?;
             println!("Updated {name:?} (revision {}).", secret.revision + 1);
             Ok(())
         }
         SecretCommand::Rm { name, workspace } => {
             let opened = open(&client, &me, workspace.as_deref()).await?;
-            let secrets = workspaces::secrets(&client, &opened)
-                .await
-                .map_err(explain_flow)?;
+            let secrets = fetch_secrets(&client, &opened).await?;
             let secret = find_secret(&secrets, &name)?;
             workspaces::remove_secret(&client, &opened, secret.id)
                 .await

@@ -974,3 +974,48 @@ fn an_invitee_key_substitution_shows_another_fingerprint() {
         "nobody was added: {members}"
     );
 }
+
+#[test]
+fn an_item_rolled_back_to_an_older_revision_is_refused() {
+    let s = scene();
+    // This device lists revision 1, then writes revision 2.
+    ok(&s.alice, &["secret", "list", "--workspace", "Acme"]);
+    let old = honest_get(&s, &format!("/v1/workspaces/{}/items", s.acme));
+    let out = run(
+        &s.alice,
+        &["secret", "edit", "prod-db", "--workspace", "Acme"],
+        &[],
+        "rotated\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The server serves the old, validly signed revision 1 again.
+    s.tamper
+        .rewrite("GET", ends("/items"), move |v| *v = old.clone());
+    let err = refused_with(
+        &s.alice,
+        &["secret", "get", "prod-db", "--workspace", "Acme"],
+        &[],
+        "the server rolled back the secret \"prod-db\"",
+    );
+    assert!(
+        err.contains("revision 1") && err.contains("revision 2"),
+        "{err}"
+    );
+    // Positive control and the limit: a device that never saw revision 2 takes revision 1.
+    let fresh = User::new(&s.server);
+    let out = run(
+        &fresh,
+        &[
+            "login",
+            "--server",
+            &s.tamper.url,
+            "--email",
+            "alice@example.com",
+        ],
+        &[("KEYHAVEN_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = ok(&fresh, &["secret", "get", "prod-db", "--workspace", "Acme"]);
+    assert!(shown.contains("hunter2"), "{shown}");
+}
