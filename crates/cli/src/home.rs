@@ -157,6 +157,33 @@ pub fn save_names(names: &std::collections::BTreeMap<String, String>) -> Result<
     Ok(())
 }
 
+/// Workspaces this device's user consented to without having opened them yet: accepted
+/// invitations (`member accept`) and `workspace trust`. A workspace that is neither pinned nor
+/// consented to is refused on first contact.
+pub fn load_consents() -> Result<std::collections::BTreeSet<String>> {
+    let path = dir()?.join("consented-workspaces.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Records consent to the workspace `id` (atomic replace).
+pub fn add_consent(id: &str) -> Result<()> {
+    let mut consents = load_consents()?;
+    if consents.insert(id.to_owned()) {
+        let dir = dir()?;
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(".consented-workspaces.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&consents)?)?;
+        std::fs::rename(&tmp, dir.join("consented-workspaces.json"))?;
+    }
+    Ok(())
+}
+
 /// The highest revision this device has seen of each item, per workspace:
 /// `{"<workspace>": {"<item>": 3}}`.
 pub type ItemPins = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;

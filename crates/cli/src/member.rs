@@ -322,6 +322,8 @@ async fn accept(client: &Client, me: &Me, wanted: &str) -> Result<()> {
     members::accept(client, &invitation.workspace_id)
         .await
         .map_err(explain_flow)?;
+    // Accepting is this device's consent: the workspace opens here once they have added you.
+    crate::home::add_consent(&invitation.workspace_id)?;
     println!(
         "Accepted the invitation to {} ({} invited you as {}).",
         invitation.workspace_name, invitation.invited_by, invitation.role

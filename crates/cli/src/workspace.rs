@@ -48,6 +48,14 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Trust a workspace on this device: needed once for a workspace this device neither
+    /// created nor accepted an invitation to (a new device, for example). Check the owner
+    /// fingerprints it shows with the owners first: a server can list workspaces you never
+    /// joined.
+    Trust {
+        /// The workspace's id (as `keyhaven workspace list` shows it).
+        id: String,
+    },
 }
 
 /// What a secret holds.
@@ -204,6 +212,14 @@ pub async fn workspace(cmd: WorkspaceCommand) -> Result<()> {
                     println!("{}  {}  {}{relink}", w.name, w.role, w.id);
                 }
             }
+            Ok(())
+        }
+        WorkspaceCommand::Trust { id } => {
+            let opened = open_as(&client, &me, Some(&id), Entry::Trusting).await?;
+            println!(
+                "Workspace {:?} ({}) is trusted on this device.",
+                opened.roster.name, opened.roster.workspace
+            );
             Ok(())
         }
         WorkspaceCommand::Show { name, json } => {
@@ -415,6 +431,19 @@ pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<Work
 /// the device knows (a server redirecting to a workspace it controls), and otherwise its owners
 /// and their fingerprints are shown before anything is written.
 pub(crate) async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Result<Opened> {
+    open_as(client, me, wanted, Entry::Normal).await
+}
+
+/// How a workspace is being opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// By any command: a workspace this device has neither pinned nor consented to is refused.
+    Normal,
+    /// By `workspace trust`: the user consents after seeing the owners.
+    Trusting,
+}
+
+async fn open_as(client: &Client, me: &Me, wanted: Option<&str>, entry: Entry) -> Result<Opened> {
     let summary = choose(client, wanted).await?;
     let ws = WorkspaceId(
         summary
@@ -448,16 +477,26 @@ pub(crate) async fn open(client: &Client, me: &Me, wanted: Option<&str>) -> Resu
                  ({other}); name them apart by id"
             );
         }
+        let owners: Vec<String> = opened
+            .roster
+            .members
+            .iter()
+            .filter(|(_, m)| m.role == keyhaven_core::roster::Role::Owner)
+            .map(|(id, m)| format!("  {}  {id}  fingerprint {}", m.email, m.keys.fingerprint()))
+            .collect();
+        let consented = home::load_consents()?.contains(&ws.to_string());
+        if !consented && entry == Entry::Normal {
+            bail!(
+                "this device has never opened workspace {name:?} ({ws}), and you did not accept \
+                 an invitation to it here. A server can list a workspace you never joined, so \
+                 nothing was shown or written. Its owners:\n{}\nIf you did join it, check a \
+                 fingerprint with its owner, then run: keyhaven workspace trust {ws}",
+                owners.join("\n")
+            );
+        }
         eprintln!("First contact with workspace {name:?} ({ws}) on this device. Its owners:");
-        for (id, member) in &opened.roster.members {
-            if member.role == keyhaven_core::roster::Role::Owner {
-                eprintln!(
-                    "  {}  {}  fingerprint {}",
-                    member.email,
-                    id,
-                    member.keys.fingerprint()
-                );
-            }
+        for owner in &owners {
+            eprintln!("{owner}");
         }
         eprintln!("Check a fingerprint with its owner before you trust this workspace.");
     }

@@ -1016,6 +1016,48 @@ fn an_item_rolled_back_to_an_older_revision_is_refused() {
         "",
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    ok(&fresh, &["workspace", "trust", &s.acme]);
     let shown = ok(&fresh, &["secret", "get", "prod-db", "--workspace", "Acme"]);
     assert!(shown.contains("hunter2"), "{shown}");
+}
+
+#[test]
+fn a_device_opens_no_workspace_its_user_did_not_consent_to() {
+    let s = scene();
+    via(&s.alice, &s.server.url);
+    // Mallory's workspace, which Alice joined on her laptop (accepting is her consent there).
+    let (mallory, _) = sign_up(&s.server, "mallory@example.com");
+    ok(&mallory, &["workspace", "create", "Projects"]);
+    support::join(&s.server, &mallory, &s.alice, "alice@example.com", "member");
+    let projects = workspace_id(&mallory, "Projects");
+    ok(&s.alice, &["secret", "list", "--workspace", "Projects"]);
+    // On a new device nothing of a workspace the server lists is used before she trusts it:
+    // the server could have enrolled her anywhere.
+    let phone = User::new(&s.server);
+    support::log_in(&s.server, &phone, "alice@example.com", PASSWORD);
+    let err = refused_with(
+        &phone,
+        &["secret", "list", "--workspace", "Projects"],
+        &[],
+        "you did not accept an invitation to it here",
+    );
+    assert!(
+        err.contains("mallory@example.com") && err.contains("fingerprint"),
+        "the owners are shown: {err}"
+    );
+    assert!(
+        err.contains(&format!("keyhaven workspace trust {projects}")),
+        "{err}"
+    );
+    let out = run(
+        &phone,
+        &["secret", "add", "planted", "--workspace", "Projects"],
+        &[],
+        "x\n",
+    );
+    assert_ne!(out.status.code(), Some(0), "nothing is written either");
+    // After checking the fingerprint, she trusts it once on this device.
+    let trusted = ok(&phone, &["workspace", "trust", &projects]);
+    assert!(trusted.contains("trusted on this device"), "{trusted}");
+    ok(&phone, &["secret", "list", "--workspace", "Projects"]);
 }
