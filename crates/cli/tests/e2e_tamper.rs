@@ -1061,3 +1061,60 @@ fn a_device_opens_no_workspace_its_user_did_not_consent_to() {
     assert!(trusted.contains("trusted on this device"), "{trusted}");
     ok(&phone, &["secret", "list", "--workspace", "Projects"]);
 }
+
+#[test]
+fn an_escrow_public_key_substituted_before_device_add_is_refused() {
+    use keyhaven_core::roster::{EntryBody, SignedEntry};
+
+    let s = scene();
+    // A new device, so the check shown is the entry's signature, not the pin.
+    let fresh = User::new(&s.server);
+    support::log_in(&s.server, &fresh, "alice@example.com", PASSWORD);
+    via(&fresh, &s.tamper.url);
+    ok(&fresh, &["workspace", "trust", &s.acme]);
+    // Forget the pin the trust step took (the consent stays).
+    std::fs::remove_file(fresh.home.path().join("pins.json")).unwrap();
+    let server_key = keyhaven_crypto::hpke::RecipientSecretKey::generate().public_key();
+    let acme = s.acme.clone();
+    s.tamper.rewrite("GET", ends(acme), move |v| {
+        for entry in v["roster"].as_array_mut().unwrap() {
+            let mut signed = SignedEntry::from_bytes(&unb64(entry)).unwrap();
+            if let EntryBody::SetEscrowKey { public, .. } = &mut signed.entry.body {
+                // The server's own key, under the owner's old signature.
+                *public = server_key;
+                *entry = json!(b64(&signed.to_bytes()));
+            }
+        }
+    });
+    s.tamper.forget_requests();
+    let out = run(
+        &fresh,
+        &[
+            "device",
+            "add",
+            "--workspace",
+            "Acme",
+            "--device",
+            "NEW-LAPTOP",
+            "--kind",
+            "bitlocker",
+            "--key-id",
+            "0B7A1F8C-3E21-4C5D-9E6F-A1B2C3D4E5F6",
+        ],
+        &[("KEYHAVEN_DEVICE_KEY", DEVICE_KEY)],
+        "",
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("invalid signature"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !s.tamper
+            .requests()
+            .iter()
+            .any(|(m, p)| m == "POST" && p.ends_with("/devices")),
+        "no key was sealed to the server's key"
+    );
+}
