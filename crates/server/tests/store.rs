@@ -336,6 +336,40 @@ async fn story(store: Store) {
             "absolute timeout at step {step}"
         );
     }
+    // Activity is written at most once a minute: a request 30 s after the last recorded one
+    // is a pure read and leaves the idle clock where it was; one after a minute moves it.
+    store.put_session(b"s6", &a.id, T).await.unwrap();
+    assert!(
+        store
+            .touch_session(b"s6", T + 30, 3600, 86_400)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .touch_session(b"s6", T + 3600, 3600, 86_400)
+            .await
+            .unwrap(),
+        None,
+        "the read at T+30 was not written: idle since T"
+    );
+    store.put_session(b"s7", &a.id, T).await.unwrap();
+    assert!(
+        store
+            .touch_session(b"s7", T + 60, 3600, 86_400)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .touch_session(b"s7", T + 3600 + 30, 3600, 86_400)
+            .await
+            .unwrap()
+            .is_some(),
+        "the touch at T+60 was written: idle since T+60"
+    );
     store.put_session(b"s3", &a.id, T).await.unwrap();
     store.delete_session(b"s3", T).await.unwrap();
     assert_eq!(
@@ -346,8 +380,8 @@ async fn story(store: Store) {
     store.put_session(b"s5", &a.id, T).await.unwrap();
     assert_eq!(
         store.delete_sessions_of(&a.id).await.unwrap(),
-        4,
-        "s1, s2, s4, s5 were left"
+        6,
+        "s1, s2, s4, s5, s6, s7 were left"
     );
     assert_eq!(
         store.touch_session(b"s4", T, 3600, 86_400).await.unwrap(),

@@ -139,6 +139,9 @@ pub(crate) enum CodeTable {
     Reset,
 }
 
+/// A session's last activity is written at most this often (seconds).
+pub const SESSION_TOUCH_INTERVAL_SECS: i64 = 60;
+
 impl Store {
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a concurrent writer waits out the busy timeout instead of failing with
@@ -566,9 +569,8 @@ impl Store {
         absolute: i64,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
-            "UPDATE sessions SET last_seen_at = $2
-             WHERE token_hash = $1 AND last_seen_at + $3 > $2 AND created_at + $4 > $2
-             RETURNING account_id",
+            "SELECT account_id, last_seen_at FROM sessions
+             WHERE token_hash = $1 AND last_seen_at + $3 > $2 AND created_at + $4 > $2",
         )
         .bind(token_hash)
         .bind(now)
@@ -576,7 +578,26 @@ impl Store {
         .bind(absolute)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let account: String = row.try_get(0)?;
+        let last_seen: i64 = row.try_get(1)?;
+        // Activity is recorded at most once per interval, so reads stay reads: with SQLite's
+        // one writer, a write per request made every read queue behind sign-ins. The idle
+        // timeout keeps its meaning to within the interval. The guard makes concurrent
+        // requests write once.
+        if now - last_seen >= SESSION_TOUCH_INTERVAL_SECS {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at = $3",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .bind(last_seen)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(Some(account))
     }
 
     /// When a session signed in (for actions that need a recent sign-in).
