@@ -506,6 +506,13 @@ async fn remove(
             done.changed_meanwhile
         );
     }
+    if done.unreadable > 0 {
+        eprintln!(
+            "warning: {} stored item(s) do not check out and were left as they are \
+             (`keyhaven secret list` names them; the server stored or served them)",
+            done.unreadable
+        );
+    }
     Ok(())
 }
 

@@ -336,13 +336,54 @@ fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
     Ok(Some(RosterHead { seq: *seq, hash }))
 }
 
-/// Every secret of the workspace, refused if the server serves any at a lower revision than
-/// this device saw (a rollback: each revision is signed, so only an older one can be served);
-/// the revisions seen move forward.
-async fn fetch_secrets(client: &Client, opened: &Opened) -> Result<Vec<workspaces::Secret>> {
-    let secrets = workspaces::secrets(client, opened)
+/// The secrets of a workspace that check out, and the items that do not.
+struct Fetched {
+    secrets: Vec<workspaces::Secret>,
+    bad: Vec<workspaces::BadItem>,
+}
+
+impl std::ops::Deref for Fetched {
+    type Target = [workspaces::Secret];
+
+    fn deref(&self) -> &Self::Target {
+        &self.secrets
+    }
+}
+
+impl Fetched {
+    /// Fails (after the good ones were shown) when some items did not check out.
+    fn all_good(&self) -> Result<()> {
+        if self.bad.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "{} stored item(s) do not check out and were left out (named above)",
+                self.bad.len()
+            )
+        }
+    }
+}
+
+/// Every secret of the workspace that checks out, with each one that does not named on stderr
+/// (one bad item does not hide the others). Refused if the server serves any at a lower
+/// revision than this device saw (a rollback: each revision is signed, so only an older one
+/// can be served); the revisions seen move forward.
+async fn fetch_secrets(client: &Client, opened: &Opened) -> Result<Fetched> {
+    let listed = workspaces::secrets(client, opened)
         .await
         .map_err(explain_flow)?;
+    let secrets = listed.good;
+    if !listed.bad.is_empty() {
+        eprintln!(
+            "warning: {} stored item(s) of {} do not check out and are left out (the server \
+             stored or served them; tell its operator):",
+            listed.bad.len(),
+            opened.roster.name
+        );
+        for bad in &listed.bad {
+            eprintln!("  {}: {}", bad.id, bad.reason);
+        }
+    }
     let ws = opened.roster.workspace;
     let pins = home::load_item_pins()?;
     if let Some(seen) = pins.get(&ws.to_string()) {
@@ -362,7 +403,10 @@ async fn fetch_secrets(client: &Client, opened: &Opened) -> Result<Vec<workspace
         }
     }
     pin_items(ws, secrets.iter().map(|s| (s.id, s.revision)))?;
-    Ok(secrets)
+    Ok(Fetched {
+        secrets,
+        bad: listed.bad,
+    })
 }
 
 /// Moves the highest revision this device has seen of each item forward.
@@ -610,7 +654,7 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
                     println!("{n}  ({k})");
                 }
             }
-            Ok(())
+            secrets.all_good()
         }
         SecretCommand::Edit {
             name,
@@ -876,14 +920,24 @@ pub(crate) fn join_versions(versions: &[u32]) -> String {
 }
 
 /// The secret called `name`, or an error that says how to see the names.
-fn find_secret<'a>(
-    secrets: &'a [workspaces::Secret],
-    name: &str,
-) -> Result<&'a workspaces::Secret> {
-    secrets
-        .iter()
-        .find(|s| s.name() == name)
-        .with_context(|| format!("no secret named {name:?}; see `keyhaven secret list`"))
+fn find_secret<'a>(fetched: &'a Fetched, name: &str) -> Result<&'a workspaces::Secret> {
+    match fetched.iter().find(|s| s.name() == name) {
+        Some(secret) => Ok(secret),
+        None if fetched.bad.is_empty() => {
+            bail!("no secret named {name:?}; see `keyhaven secret list`")
+        }
+        None => bail!(
+            "no secret named {name:?} among those that check out; {} stored item(s) do not \
+             (named above: {}), and it may be one of them",
+            fetched.bad.len(),
+            fetched
+                .bad
+                .iter()
+                .map(|b| b.reason.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
 }
 
 /// Asks the user to re-type two groups of the new key, so it was really written down.

@@ -810,11 +810,13 @@ fn fields_kind_and_author_inside_an_item_are_bound() {
         &["secret", "get", "vpn", "--workspace", "Acme", "--json"],
     );
     assert!(shown.contains("s3cret"), "{shown}");
+    // Only "vpn" has three fields (title, password, username); the others stay intact, and
+    // they still open: one bad item does not hide the rest.
     let change = |edit: fn(&mut SealedItem)| {
         move |v: &mut Value| {
             for item in v.as_array_mut().unwrap() {
                 let mut sealed = SealedItem::from_bytes(&unb64(&item["sealed"])).unwrap();
-                if sealed.fields.len() == 2 {
+                if sealed.fields.len() == 3 {
                     edit(&mut sealed);
                     item["sealed"] = json!(b64(&sealed.to_bytes()));
                 }
@@ -835,7 +837,7 @@ fn fields_kind_and_author_inside_an_item_are_bound() {
         &s.alice,
         &["secret", "get", "vpn", "--workspace", "Acme"],
         &[],
-        "item",
+        "the item's signature does not verify",
     );
     s.tamper.honest();
     // The kind relabelled.
@@ -848,7 +850,7 @@ fn fields_kind_and_author_inside_an_item_are_bound() {
         &s.alice,
         &["secret", "get", "vpn", "--workspace", "Acme"],
         &[],
-        "item",
+        "the item's signature does not verify",
     );
     s.tamper.honest();
     // Another author claimed.
@@ -863,7 +865,7 @@ fn fields_kind_and_author_inside_an_item_are_bound() {
         &s.alice,
         &["secret", "get", "vpn", "--workspace", "Acme"],
         &[],
-        "not signed by an author the roster allows",
+        "the item's signature does not verify",
     );
 }
 

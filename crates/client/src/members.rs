@@ -415,6 +415,8 @@ pub struct Reencrypted {
     pub changed_meanwhile: usize,
     /// Secrets already under the current version.
     pub current: usize,
+    /// Stored items that do not check out (left as they are; `secret list` names them).
+    pub unreadable: usize,
 }
 
 /// Re-encrypts every secret that is under an older workspace-key version: each is opened,
@@ -436,9 +438,17 @@ pub async fn reencrypt(
     let mut outcome = Reencrypted::default();
     let mut stale = Vec::new();
     for view in views {
-        let item = SealedItem::from_bytes(&view.sealed.0).map_err(|e| integrity(e.to_string()))?;
-        if item.place.id.to_string() != view.id || item.place.revision != view.revision {
-            return Err(integrity("the server mislabelled a secret"));
+        // One bad item does not stop the others from moving to the new key.
+        let Ok(item) = SealedItem::from_bytes(&view.sealed.0) else {
+            outcome.unreadable += 1;
+            continue;
+        };
+        if item.place.id.to_string() != view.id
+            || item.place.revision != view.revision
+            || item.verify(&opened.roster).is_err()
+        {
+            outcome.unreadable += 1;
+            continue;
         }
         if item.place.key_version < version {
             stale.push(item);

@@ -367,33 +367,64 @@ impl Opened {
 }
 
 /// Decrypts every secret of the workspace.
-pub async fn secrets(client: &Client, opened: &Opened) -> Result<Vec<Secret>, FlowError> {
+pub async fn secrets(client: &Client, opened: &Opened) -> Result<Secrets, FlowError> {
     let ws = opened.roster.workspace;
+    // Without the current workspace key nothing opens: that is the account's state (or the
+    // server withholding shares), said once rather than once per item.
+    opened.current_key()?;
     let views: Vec<ItemView> = client
         .get_all(&format!("/v1/workspaces/{ws}/items"))
         .await?;
-    let mut out = Vec::with_capacity(views.len());
+    let mut out = Secrets::default();
     for view in views {
-        let item = SealedItem::from_bytes(&view.sealed.0).map_err(|e| integrity(e.to_string()))?;
-        if item.place.id.to_string() != view.id || item.place.revision != view.revision {
-            return Err(integrity("the server mislabelled a secret"));
+        match open_item(opened, &view) {
+            Ok(secret) => out.good.push(secret),
+            Err(reason) => out.bad.push(BadItem {
+                id: view.id,
+                reason,
+            }),
         }
-        let key = opened.keys.get(&item.place.key_version).ok_or_else(|| {
-            opened
-                .current_key()
-                .err()
-                .unwrap_or_else(|| integrity("a secret uses a key version this account lacks"))
-        })?;
-        let plain = item
-            .open(key, &opened.roster)
-            .map_err(|e| integrity(format!("secret {}: {e}", view.id)))?;
-        out.push(Secret {
-            id: item.place.id,
-            revision: item.place.revision,
-            plain,
-        });
     }
     Ok(out)
+}
+
+/// Opens one listed item, or says what is wrong with it.
+fn open_item(opened: &Opened, view: &ItemView) -> Result<Secret, String> {
+    let item = SealedItem::from_bytes(&view.sealed.0).map_err(|e| e.to_string())?;
+    if item.place.id.to_string() != view.id || item.place.revision != view.revision {
+        return Err("the server mislabelled a secret (its id or revision differs)".into());
+    }
+    let key = opened.keys.get(&item.place.key_version).ok_or_else(|| {
+        format!(
+            "a secret uses workspace key version {}, which this account cannot open",
+            item.place.key_version
+        )
+    })?;
+    let plain = item.open(key, &opened.roster).map_err(|e| e.to_string())?;
+    Ok(Secret {
+        id: item.place.id,
+        revision: item.place.revision,
+        plain,
+    })
+}
+
+/// A stored item that does not check out, by id, with what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadItem {
+    /// The item id the server listed.
+    pub id: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// The secrets of a workspace that opened, and the items that did not: one bad item does not
+/// hide the others.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    /// Opened and verified.
+    pub good: Vec<Secret>,
+    /// Refused, each named.
+    pub bad: Vec<BadItem>,
 }
 
 /// Encrypts, signs and stores a new secret.

@@ -109,7 +109,10 @@ pub enum ItemError {
     #[error("item belongs to another workspace")]
     WrongWorkspace,
     /// The author could not write items under this key version, or the signature is wrong.
-    #[error("item revision is not signed by an author the roster allows")]
+    #[error(
+        "the item's signature does not verify under any key the roster allows its author \
+         (changed after signing, or written by someone who may not)"
+    )]
     BadSignature,
     /// The item names a workspace-key version the roster has not reached.
     #[error("item is encrypted under an unknown workspace-key version")]

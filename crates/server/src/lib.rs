@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod devices;
 pub mod error;
+pub mod item_shape;
 pub mod mail;
 pub mod members;
 pub mod openapi;

@@ -401,6 +401,19 @@ async fn put_item(
             "the item must be 1 byte to 512 KiB".into(),
         ));
     }
+    // An envelope no client could parse (or one that names another place) would break every
+    // listing of the workspace: refused here.
+    let place = |id: &str| {
+        id.parse::<uuid::Uuid>()
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("a stored id is not a UUID: {id}")))
+    };
+    crate::item_shape::check(
+        &req.sealed.0,
+        place(&m.workspace_id)?,
+        place(&item)?,
+        req.revision,
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let row = ItemRow {
         id: item,
         revision,

@@ -418,6 +418,14 @@ async fn the_api_says_what_is_wrong() {
             "revision {revision}"
         );
     }
+    // An envelope no client could parse is refused (it would break every listing).
+    let (status, body, _) = call(&app, put("1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error(&body).message.contains("not a sealed item"),
+        "{}",
+        error(&body).message
+    );
     // A bad query string is named as one, not as a bad body.
     let (status, body, _) = call(
         &app,
