@@ -702,8 +702,25 @@ async fn endpoints_serve_owners_admins_and_the_account_itself() {
     });
     let (status, _) = call(&app, "POST", "/v1/workspaces", "alice", &body.to_string()).await;
     assert_eq!(status, StatusCode::CREATED);
-    let put = r#"{"revision":1,"sealed":"AQID"}"#;
-    let uri = format!("/v1/workspaces/{WS}/items/{}", item(1, 1).id);
+    // A sealed item of the right shape (the server checks shape, not signatures).
+    let item_id = item(1, 1).id;
+    let mut w = keyhaven_roster::codec::Writer::new();
+    w.u8(1)
+        .array(WS.parse::<uuid::Uuid>().unwrap().as_bytes())
+        .array(item_id.parse::<uuid::Uuid>().unwrap().as_bytes())
+        .u32(1)
+        .u64(1)
+        .u8(1)
+        .array(&[4; 16])
+        .u32(1);
+    w.str("title").bytes(&[5; 40]);
+    w.array(&[6; 64]);
+    let put = format!(
+        r#"{{"revision":1,"sealed":"{}"}}"#,
+        keyhaven_proto_bytes(&w.finish())
+    );
+    let put = put.as_str();
+    let uri = format!("/v1/workspaces/{WS}/items/{item_id}");
     assert_eq!(
         call(&app, "PUT", &uri, "alice", put).await.0,
         StatusCode::NO_CONTENT
