@@ -114,72 +114,40 @@ pub fn clear() -> Result<()> {
 
 /// Pinned roster heads, per workspace id: `{"<uuid>": {"seq": n, "hash": "<hex>"}}`.
 pub fn load_pins() -> Result<std::collections::BTreeMap<String, (u64, String)>> {
-    let path = dir()?.join("pins.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    load_json("pins.json")
 }
 
 /// Saves pinned roster heads (atomic replace).
 pub fn save_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Result<()> {
-    let dir = dir()?;
-    std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(".pins.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(pins)?)?;
-    std::fs::rename(&tmp, dir.join("pins.json"))?;
-    Ok(())
+    save_json("pins.json", &serde_json::to_vec_pretty(pins)?)
 }
 
 /// The verified roster name of each workspace this device has opened: `{"<uuid>": "Acme"}`.
 /// A workspace the device has never seen that takes one of these names is refused.
 pub fn load_names() -> Result<std::collections::BTreeMap<String, String>> {
-    let path = dir()?.join("workspace-names.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    load_json("workspace-names.json")
 }
 
 /// Saves the known workspace names (atomic replace).
 pub fn save_names(names: &std::collections::BTreeMap<String, String>) -> Result<()> {
-    let dir = dir()?;
-    std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(".workspace-names.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(names)?)?;
-    std::fs::rename(&tmp, dir.join("workspace-names.json"))?;
-    Ok(())
+    save_json("workspace-names.json", &serde_json::to_vec_pretty(names)?)
 }
 
 /// Workspaces this device's user consented to without having opened them yet: accepted
 /// invitations (`member accept`) and `workspace trust`. A workspace that is neither pinned nor
 /// consented to is refused on first contact.
 pub fn load_consents() -> Result<std::collections::BTreeSet<String>> {
-    let path = dir()?.join("consented-workspaces.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    load_json("consented-workspaces.json")
 }
 
 /// Records consent to the workspace `id` (atomic replace).
 pub fn add_consent(id: &str) -> Result<()> {
     let mut consents = load_consents()?;
     if consents.insert(id.to_owned()) {
-        let dir = dir()?;
-        std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join(".consented-workspaces.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&consents)?)?;
-        std::fs::rename(&tmp, dir.join("consented-workspaces.json"))?;
+        save_json(
+            "consented-workspaces.json",
+            &serde_json::to_vec_pretty(&consents)?,
+        )?;
     }
     Ok(())
 }
@@ -190,24 +158,12 @@ pub type ItemPins = std::collections::BTreeMap<String, std::collections::BTreeMa
 
 /// Loads [`ItemPins`].
 pub fn load_item_pins() -> Result<ItemPins> {
-    let path = dir()?.join("item-pins.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    load_json("item-pins.json")
 }
 
 /// Saves [`ItemPins`] (atomic replace).
 pub fn save_item_pins(pins: &ItemPins) -> Result<()> {
-    let dir = dir()?;
-    std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(".item-pins.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(pins)?)?;
-    std::fs::rename(&tmp, dir.join("item-pins.json"))?;
-    Ok(())
+    save_json("item-pins.json", &serde_json::to_vec(pins)?)
 }
 
 /// The prompts computed at the last sign-in (or after the last recovery-key command).
@@ -232,22 +188,32 @@ pub fn save_prompts(prompts: &[keyhaven_client::workspaces::Prompt]) -> Result<(
 /// Pinned audit-log heads, per chain: `{"workspace:<uuid>": [seq, "<hex>"]}`, like the roster
 /// pins.
 pub fn load_audit_pins() -> Result<std::collections::BTreeMap<String, (u64, String)>> {
-    let path = dir()?.join("audit-pins.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    load_json("audit-pins.json")
 }
 
 /// Saves pinned audit-log heads (atomic replace).
 pub fn save_audit_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Result<()> {
+    save_json("audit-pins.json", &serde_json::to_vec_pretty(pins)?)
+}
+
+/// A JSON file in the CLI's directory, or the default when there is none yet.
+fn load_json<T: serde::de::DeserializeOwned + Default>(name: &str) -> Result<T> {
+    let path = dir()?.join(name);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Replaces the file `name` in the CLI's directory with `bytes` (write, then rename).
+fn save_json(name: &str, bytes: &[u8]) -> Result<()> {
     let dir = dir()?;
     std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join(".audit-pins.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(pins)?)?;
-    std::fs::rename(&tmp, dir.join("audit-pins.json"))?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))?;
     Ok(())
 }

@@ -5,29 +5,7 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use support::{Db, Server, User, join, ok, run, sign_up, stderr, stdout};
-
-fn with_stdin(user: &User, args: &[&str], input: &str) -> std::process::Output {
-    let mut child = Command::new(support::BIN)
-        .args(args)
-        .env("KEYHAVEN_HOME", user.home.path())
-        .env("KEYHAVEN_SKIP_PROMPTS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use support::{Db, Server, join, ok, run, sign_up, stderr, stdout};
 
 const BAD: &str = "0badbad0-0000-4000-8000-000000000000";
 
@@ -36,7 +14,7 @@ fn story(db: Db) {
     let (alice, _) = sign_up(&server, "alice@example.com");
     ok(&alice, &["workspace", "create", "Acme"]);
     for name in ["prod-db", "stripe"] {
-        let out = with_stdin(&alice, &["secret", "add", name], "hunter2\n");
+        let out = run(&alice, &["secret", "add", name], &[], "hunter2\n");
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
     let ws: serde_json::Value =
@@ -91,7 +69,7 @@ fn story(db: Db) {
     assert!(!said.contains("password reset"), "{said}");
     let shown = ok(&alice, &["secret", "get", "stripe"]);
     assert!(shown.contains("hunter2"), "{shown}");
-    let out = with_stdin(&alice, &["secret", "add", "third"], "x\n");
+    let out = run(&alice, &["secret", "add", "third"], &[], "x\n");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // A removal with re-encryption moves every good secret and leaves the bad one.
     let (bob, _) = sign_up(&server, "bob@example.com");
