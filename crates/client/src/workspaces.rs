@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use keyhaven_core::account::AccountKeys;
 use keyhaven_core::ids::{AccountId, ItemId, RecoveryKeyId, WorkspaceId};
-use keyhaven_core::item::{ItemKind, ItemPlace, ItemPlain, SealedItem};
+use keyhaven_core::item::{self, ItemKind, ItemPlace, ItemPlain, SealedItem};
 use keyhaven_core::kit::{self, KitDetails};
 use keyhaven_core::recovery_key::{NewRecoveryKey, RecoveryKey, ValidationStatement};
 use keyhaven_core::roster::{
@@ -377,9 +377,36 @@ pub async fn secrets(client: &Client, opened: &Opened) -> Result<Secrets, FlowEr
     if !views.is_empty() {
         opened.current_key()?;
     }
+    // Parse and check the labels first; then every signature of the list is checked in
+    // batches and every item decrypted, spread over the cores (`item::open_many`).
+    let parsed: Vec<Result<SealedItem, String>> = keyhaven_crypto::par::map(&views, parse_item);
+    let (mut well_formed, mut positions) = (Vec::new(), Vec::new());
+    let mut verdicts: Vec<Option<Result<Secret, String>>> = Vec::with_capacity(views.len());
+    for (i, p) in parsed.into_iter().enumerate() {
+        match p {
+            Ok(item) => {
+                positions.push(i);
+                well_formed.push(item);
+                verdicts.push(None);
+            }
+            Err(reason) => verdicts.push(Some(Err(reason))),
+        }
+    }
+    let opened_items = item::open_many(&well_formed, &opened.keys, &opened.roster);
+    for ((i, item), result) in positions.into_iter().zip(well_formed).zip(opened_items) {
+        verdicts[i] = Some(
+            result
+                .map(|plain| Secret {
+                    id: item.place.id,
+                    revision: item.place.revision,
+                    plain,
+                })
+                .map_err(|e| e.to_string()),
+        );
+    }
     let mut out = Secrets::default();
-    for view in views {
-        match open_item(opened, &view) {
+    for (view, verdict) in views.into_iter().zip(verdicts) {
+        match verdict.expect("every item has a verdict") {
             Ok(secret) => out.good.push(secret),
             Err(reason) => out.bad.push(BadItem {
                 id: view.id,
@@ -390,24 +417,13 @@ pub async fn secrets(client: &Client, opened: &Opened) -> Result<Secrets, FlowEr
     Ok(out)
 }
 
-/// Opens one listed item, or says what is wrong with it.
-fn open_item(opened: &Opened, view: &ItemView) -> Result<Secret, String> {
+/// Decodes one listed item and checks the server labelled it as what it is.
+fn parse_item(view: &ItemView) -> Result<SealedItem, String> {
     let item = SealedItem::from_bytes(&view.sealed.0).map_err(|e| e.to_string())?;
     if item.place.id.to_string() != view.id || item.place.revision != view.revision {
         return Err("the server mislabelled a secret (its id or revision differs)".into());
     }
-    let key = opened.keys.get(&item.place.key_version).ok_or_else(|| {
-        format!(
-            "a secret uses workspace key version {}, which this account cannot open",
-            item.place.key_version
-        )
-    })?;
-    let plain = item.open(key, &opened.roster).map_err(|e| e.to_string())?;
-    Ok(Secret {
-        id: item.place.id,
-        revision: item.place.revision,
-        plain,
-    })
+    Ok(item)
 }
 
 /// A stored item that does not check out, by id, with what is wrong with it.

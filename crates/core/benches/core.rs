@@ -119,6 +119,95 @@ fn items(c: &mut Criterion) {
     group.finish();
 }
 
+/// Ed25519 one by one against the batch verifier (on every core), and a whole list of items
+/// opened one by one against `item::open_many`: what `secret list` does per item.
+fn signatures(c: &mut Criterion) {
+    use keyhaven_crypto::sign::{self, SignedMessage};
+
+    let mut group = c.benchmark_group("ed25519");
+    group.sample_size(20);
+    let keys: Vec<_> = (0..4u8)
+        .map(|n| keyhaven_crypto::sign::SigningKey::from_seed(&[n; 32]))
+        .collect();
+    let publics: Vec<_> = keys.iter().map(|k| k.verifying_key()).collect();
+    for n in [64usize, 1024] {
+        let messages: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; 100]).collect();
+        let sigs: Vec<_> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| keys[i % 4].sign(m))
+            .collect();
+        let items: Vec<SignedMessage<'_>> = messages
+            .iter()
+            .zip(&sigs)
+            .enumerate()
+            .map(|(i, (message, signature))| SignedMessage {
+                key: &publics[i % 4],
+                message,
+                signature,
+            })
+            .collect();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("one_by_one", n), &items, |b, items| {
+            b.iter(|| {
+                for i in items {
+                    i.key.verify(i.message, i.signature).unwrap();
+                }
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("batch", n), &items, |b, items| {
+            b.iter(|| {
+                let verdicts = sign::verify_batch(black_box(items));
+                assert!(verdicts.iter().all(Result::is_ok));
+            })
+        });
+    }
+    group.finish();
+
+    let f = fixture(1);
+    let wk = SymmetricKey::generate();
+    let n = 10_000;
+    let list: Vec<SealedItem> = (0..n)
+        .map(|i| {
+            let mut fields = BTreeMap::new();
+            fields.insert(
+                "title".to_string(),
+                SecretBytes::new(format!("secret {i}").into()),
+            );
+            fields.insert("password".to_string(), SecretBytes::new(vec![0x5a; 24]));
+            let place = ItemPlace {
+                workspace: f.workspace,
+                id: ItemId::generate(),
+                key_version: 1,
+                revision: 1,
+            };
+            let plain = ItemPlain {
+                kind: ItemKind::Login,
+                fields,
+            };
+            SealedItem::seal(&wk, place, &plain, f.owner, &f.owner_keys.signing)
+        })
+        .collect();
+    let keys = BTreeMap::from([(1, wk.clone())]);
+    let mut group = c.benchmark_group("item_list");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(BenchmarkId::new("open_one_by_one", n), |b| {
+        b.iter(|| {
+            for item in &list {
+                item.open(&wk, &f.state).unwrap();
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("open_many", n), |b| {
+        b.iter(|| {
+            let opened = keyhaven_core::item::open_many(black_box(&list), &keys, &f.state);
+            assert!(opened.iter().all(Result::is_ok));
+        })
+    });
+    group.finish();
+}
+
 fn recovery(c: &mut Criterion) {
     let key = RecoveryKey::generate();
     let workspace = WorkspaceId::generate();
@@ -184,5 +273,5 @@ fn rosters(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, items, recovery, shares, rosters);
+criterion_group!(benches, items, signatures, recovery, shares, rosters);
 criterion_main!(benches);

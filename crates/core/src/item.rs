@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use keyhaven_crypto::envelope::{self, EnvelopeError};
 use keyhaven_crypto::kdf::{self, Label};
+use keyhaven_crypto::par;
 use keyhaven_crypto::secret::SecretBytes;
-use keyhaven_crypto::sign::{Signature, SigningKey};
+use keyhaven_crypto::sign::{self, Signature, SignedMessage, SigningKey};
 use keyhaven_crypto::{Context, SymmetricKey};
 
 use crate::codec::{DecodeError, Reader, Writer};
@@ -103,7 +104,7 @@ pub struct SealedItem {
 }
 
 /// Why an item could not be opened.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
 pub enum ItemError {
     /// The item names another workspace than the roster's.
     #[error("item belongs to another workspace")]
@@ -120,6 +121,9 @@ pub enum ItemError {
     /// A field does not decrypt (wrong key, or moved from elsewhere).
     #[error("item could not be decrypted")]
     Decryption,
+    /// The item is encrypted under a workspace-key version the reader does not hold.
+    #[error("the item uses workspace key version {0}, which this account cannot open")]
+    KeyNotHeld(u32),
 }
 
 /// The item key for one workspace-key version.
@@ -172,11 +176,15 @@ impl SealedItem {
         roster: &RosterState,
     ) -> Result<ItemPlain, ItemError> {
         self.verify(roster)?;
-        let item_key = derive_item_key(workspace_key, self.place.workspace);
+        self.decrypt(&derive_item_key(workspace_key, self.place.workspace))
+    }
+
+    /// Decrypts every field with the item key (after the signature was checked).
+    fn decrypt(&self, item_key: &SymmetricKey) -> Result<ItemPlain, ItemError> {
         let mut fields = BTreeMap::new();
         for (name, sealed) in &self.fields {
             let ctx = field_context(&self.place, self.kind, name);
-            let value = envelope::open(&item_key, &ctx, sealed)
+            let value = envelope::open(item_key, &ctx, sealed)
                 .map_err(|_: EnvelopeError| ItemError::Decryption)?;
             fields.insert(name.clone(), value);
         }
@@ -188,12 +196,7 @@ impl SealedItem {
 
     /// Checks the workspace and the author's signature.
     pub fn verify(&self, roster: &RosterState) -> Result<(), ItemError> {
-        if self.place.workspace != roster.workspace {
-            return Err(ItemError::WrongWorkspace);
-        }
-        if self.place.key_version == 0 || self.place.key_version > roster.workspace_key_version {
-            return Err(ItemError::UnknownKeyVersion);
-        }
+        self.check_place(roster)?;
         let message = self.signed_message();
         let signed_by_writer = roster
             .item_author_keys(self.author, self.place.key_version)
@@ -203,6 +206,16 @@ impl SealedItem {
         } else {
             Err(ItemError::BadSignature)
         }
+    }
+
+    fn check_place(&self, roster: &RosterState) -> Result<(), ItemError> {
+        if self.place.workspace != roster.workspace {
+            return Err(ItemError::WrongWorkspace);
+        }
+        if self.place.key_version == 0 || self.place.key_version > roster.workspace_key_version {
+            return Err(ItemError::UnknownKeyVersion);
+        }
+        Ok(())
     }
 
     /// What the author signs: the revision's metadata and, per field, its name and the SHA-256
@@ -275,6 +288,76 @@ impl SealedItem {
             signature,
         })
     }
+}
+
+/// Checks many items at once: verdict `i` is exactly what `items[i].verify(roster)` says.
+///
+/// The signatures go to [`sign::verify_batch`] (batched, over every core on native targets)
+/// under each author's first key the roster allows; an item that fails there and whose author
+/// has other allowed keys (one per relink) is tried under those one by one.
+pub fn verify_many(items: &[SealedItem], roster: &RosterState) -> Vec<Result<(), ItemError>> {
+    let messages: Vec<Vec<u8>> = par::map(items, SealedItem::signed_message);
+    let mut verdicts: Vec<Result<(), ItemError>> =
+        items.iter().map(|i| i.check_place(roster)).collect();
+    let mut batched: Vec<usize> = Vec::new();
+    let mut checks: Vec<SignedMessage<'_>> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if verdicts[i].is_err() {
+            continue;
+        }
+        match roster
+            .item_author_keys(item.author, item.place.key_version)
+            .next()
+        {
+            Some(key) => {
+                batched.push(i);
+                checks.push(SignedMessage {
+                    key,
+                    message: &messages[i],
+                    signature: &item.signature,
+                });
+            }
+            None => verdicts[i] = Err(ItemError::BadSignature),
+        }
+    }
+    for (&i, verdict) in batched.iter().zip(sign::verify_batch(&checks)) {
+        if verdict.is_ok() {
+            continue;
+        }
+        let item = &items[i];
+        let other_key_signed = roster
+            .item_author_keys(item.author, item.place.key_version)
+            .skip(1)
+            .any(|key| key.verify(&messages[i], &item.signature).is_ok());
+        if !other_key_signed {
+            verdicts[i] = Err(ItemError::BadSignature);
+        }
+    }
+    verdicts
+}
+
+/// Verifies and decrypts many items, with the workspace key of each item's version from
+/// `keys`: result `i` is what `items[i].open(keys[version], roster)` says (or
+/// [`ItemError::KeyNotHeld`]). Checks run batched and, like decryption, on every core on
+/// native targets.
+pub fn open_many(
+    items: &[SealedItem],
+    keys: &BTreeMap<u32, SymmetricKey>,
+    roster: &RosterState,
+) -> Vec<Result<ItemPlain, ItemError>> {
+    let item_keys: BTreeMap<u32, SymmetricKey> = keys
+        .iter()
+        .map(|(&v, k)| (v, derive_item_key(k, roster.workspace)))
+        .collect();
+    let verdicts = verify_many(items, roster);
+    let work: Vec<(&SealedItem, Result<(), ItemError>)> = items.iter().zip(verdicts).collect();
+    par::map(&work, |(item, verdict)| {
+        verdict.clone()?;
+        let key = item_keys
+            .get(&item.place.key_version)
+            .ok_or(ItemError::KeyNotHeld(item.place.key_version))?;
+        item.decrypt(key)
+    })
 }
 
 fn field_context(place: &ItemPlace, kind: ItemKind, field: &str) -> Context {

@@ -976,6 +976,50 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `item::verify_many` and `item::open_many` (batched signatures, parallel decryption) give
+    /// every item of a mixed list exactly the verdict `verify` and `open` give it alone: the
+    /// fixture's items (several authors, both key versions) repeated, some with a flipped bit,
+    /// with or without the key of version 2 held.
+    #[test]
+    fn batched_items_agree_with_one_by_one(
+        picks in vec((any::<Index>(), proptest::option::weighted(0.3, any::<Index>())), 0..40),
+        hold_v2 in any::<bool>(),
+    ) {
+        let f = &*FIXTURE;
+        let state = f.final_state();
+        let items: Vec<SealedItem> = picks
+            .iter()
+            .filter_map(|(which, bit)| {
+                let case = which.get(&f.items);
+                let bytes = match bit {
+                    Some(bit) => flip(&case.encoded, bit.index(case.encoded.len() * 8)),
+                    None => case.encoded.clone(),
+                };
+                SealedItem::from_bytes(&bytes).ok()
+            })
+            .collect();
+        let mut keys = BTreeMap::new();
+        keys.insert(1, f.workspace_keys[0].clone());
+        if hold_v2 {
+            keys.insert(2, f.workspace_keys[1].clone());
+        }
+        let verified: Vec<_> = items.iter().map(|i| i.verify(state)).collect();
+        prop_assert_eq!(keyhaven_core::item::verify_many(&items, state), verified);
+        let opened: Vec<_> = items
+            .iter()
+            .map(|i| {
+                i.verify(state)?;
+                let v = i.place.key_version;
+                i.open(keys.get(&v).ok_or(ItemError::KeyNotHeld(v))?, state)
+            })
+            .collect();
+        prop_assert_eq!(keyhaven_core::item::open_many(&items, &keys, state), opened);
+    }
+}
+
+proptest! {
     // Verifying the whole chain costs one Ed25519 verification per entry up to the flipped one.
     #![proptest_config(ProptestConfig::with_cases(128))]
 

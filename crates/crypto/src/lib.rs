@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod hpke;
 pub mod kdf;
 pub mod opaque;
+pub mod par;
 pub mod secret;
 pub mod sign;
 

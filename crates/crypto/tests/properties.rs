@@ -13,7 +13,9 @@ use std::sync::LazyLock;
 
 use keyhaven_crypto::envelope::{self, EnvelopeError};
 use keyhaven_crypto::hpke::{self, RecipientSecretKey, SealedBoxError};
-use keyhaven_crypto::sign::{Signature, SignatureError, SigningKey, VerifyingKey};
+use keyhaven_crypto::sign::{
+    self, Signature, SignatureError, SignedMessage, SigningKey, VerifyingKey,
+};
 use keyhaven_crypto::{Context, SymmetricKey};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -360,6 +362,78 @@ proptest! {
             SIGNING_KEY.verifying_key().verify(message, &signature),
             Err(SignatureError::Invalid)
         );
+    }
+}
+
+/// Three signers' keys, for batches that mix keys.
+static BATCH_KEYS: LazyLock<Vec<SigningKey>> =
+    LazyLock::new(|| (1..=3u8).map(|n| SigningKey::from_seed(&[n; 32])).collect());
+
+/// How one signature of a batch is damaged (or not).
+#[derive(Clone, Debug)]
+enum Damage {
+    None,
+    /// One bit of the message flipped.
+    Message(Index),
+    /// One bit of the signature flipped.
+    Signature(Index),
+    /// Checked under another signer's key.
+    OtherKey,
+    /// The signature of another message.
+    Swapped,
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        6 => Just(Damage::None),
+        1 => any::<Index>().prop_map(Damage::Message),
+        1 => any::<Index>().prop_map(Damage::Signature),
+        1 => Just(Damage::OtherKey),
+        1 => Just(Damage::Swapped),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The batch verifier reaches, for every signature, the verdict of checking it alone,
+    /// whatever mix of good and tampered signatures, keys and batch sizes it is given.
+    #[test]
+    fn batch_and_one_by_one_agree(
+        cases in vec((0usize..3, vec(any::<u8>(), 0..80), damage()), 0..300),
+    ) {
+        let publics: Vec<VerifyingKey> = BATCH_KEYS.iter().map(SigningKey::verifying_key).collect();
+        let mut built: Vec<(usize, Vec<u8>, Signature)> = Vec::new();
+        let mut previous: Option<Signature> = None;
+        for (signer, message, damage) in &cases {
+            let mut signature = BATCH_KEYS[*signer].sign(message);
+            let mut message = message.clone();
+            let mut key = *signer;
+            match damage {
+                Damage::None => {}
+                Damage::Message(bit) if !message.is_empty() => {
+                    message = flip(&message, bit.index(message.len() * 8));
+                }
+                Damage::Message(_) => message.push(0),
+                Damage::Signature(bit) => {
+                    signature = Signature(flip(&signature.0, bit.index(512)).try_into().unwrap());
+                }
+                Damage::OtherKey => key = (key + 1) % 3,
+                Damage::Swapped => {
+                    if let Some(p) = previous {
+                        signature = p;
+                    }
+                }
+            }
+            previous = Some(BATCH_KEYS[*signer].sign(&message));
+            built.push((key, message, signature));
+        }
+        let items: Vec<SignedMessage<'_>> = built
+            .iter()
+            .map(|(key, message, signature)| SignedMessage { key: &publics[*key], message, signature })
+            .collect();
+        let one_by_one: Vec<_> = items.iter().map(|i| i.key.verify(i.message, i.signature)).collect();
+        prop_assert_eq!(sign::verify_batch(&items), one_by_one);
     }
 }
 

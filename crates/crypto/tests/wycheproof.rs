@@ -1,15 +1,17 @@
 //! Wycheproof known-answer and edge-case vectors for the primitives Keyhaven uses, exercised
-//! through the exact crates Keyhaven depends on (not through Keyhaven's own API).
+//! through the exact crates Keyhaven depends on (not through Keyhaven's own API), except for
+//! Ed25519 verification, which Keyhaven implements itself (decision 0011) and is checked here
+//! one signature at a time and in one batch.
 //!
 //! Source: the `wycheproof` crate (0.7, dev-dependency), which packages the JSON test sets of
 //! C2SP/wycheproof. Every test in each set is accounted for: each test function asserts that the
 //! number of cases it handled equals the set's `numberOfTests`, that at least one case was checked,
 //! and that there were zero mismatches (all mismatches are listed before the assertion fails).
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use keyhaven_crypto::aead;
+use keyhaven_crypto::sign::{self, Signature, SignedMessage, VerifyingKey};
 use sha2::Sha256;
 use wycheproof::TestResult;
 
@@ -265,14 +267,17 @@ fn wycheproof_x25519() {
 }
 
 #[test]
-fn wycheproof_ed25519_verify_strict() {
+fn wycheproof_ed25519_verify_single_and_batched() {
     use wycheproof::EdwardsCurve;
     use wycheproof::eddsa::{TestName, TestSet};
 
     let set = TestSet::load(TestName::Ed25519).expect("load ed25519");
-    let mut tally = Tally::new("Ed25519 verify_strict", set.number_of_tests);
+    let mut tally = Tally::new("Ed25519 verify", set.number_of_tests);
     let (mut valid_accepted, mut invalid_rejected) = (0usize, 0usize);
     let mut acceptable_cases: Vec<String> = Vec::new();
+    // Every well-formed (key, message, signature) of the whole set, with its one-by-one verdict,
+    // for the batch check at the end.
+    let mut batchable: Vec<(VerifyingKey, Vec<u8>, Signature, bool, usize)> = Vec::new();
 
     for group in &set.test_groups {
         assert_eq!(group.key.curve, EdwardsCurve::Ed25519);
@@ -282,8 +287,13 @@ fn wycheproof_ed25519_verify_strict() {
         for t in &group.tests {
             tally.handled += 1;
             let c = t.comment.as_str();
-            let verdict = match (&key, Signature::from_slice(&t.sig)) {
-                (Some(key), Ok(sig)) => key.verify_strict(&t.msg, &sig).is_ok(),
+            let signature = <[u8; 64]>::try_from(t.sig.as_slice()).ok().map(Signature);
+            let verdict = match (&key, &signature) {
+                (Some(key), Some(sig)) => {
+                    let ok = key.verify(&t.msg, sig).is_ok();
+                    batchable.push((*key, t.msg.to_vec(), *sig, ok, t.tc_id));
+                    ok
+                }
                 _ => false,
             };
             match t.result {
@@ -302,7 +312,7 @@ fn wycheproof_ed25519_verify_strict() {
                     }
                 }
                 TestResult::Acceptable => acceptable_cases.push(format!(
-                    "tcId {} ({c}, flags {:?}): verify_strict {}",
+                    "tcId {} ({c}, flags {:?}): verify {}",
                     t.tc_id,
                     t.flags,
                     if verdict { "accepts" } else { "rejects" }
@@ -311,13 +321,33 @@ fn wycheproof_ed25519_verify_strict() {
         }
     }
 
+    // The batch verifier, given every case at once (valid and invalid mixed, several keys),
+    // reaches each case's one-by-one verdict.
+    let items: Vec<SignedMessage<'_>> = batchable
+        .iter()
+        .map(|(key, msg, sig, _, _)| SignedMessage {
+            key,
+            message: msg,
+            signature: sig,
+        })
+        .collect();
+    let batched = sign::verify_batch(&items);
+    assert_eq!(batched.len(), batchable.len());
+    for ((_, _, _, single, tc_id), batch) in batchable.iter().zip(&batched) {
+        if batch.is_ok() != *single {
+            tally.mismatch(*tc_id, "batch", "batch verdict differs from one-by-one");
+        }
+    }
+    assert!(batched.iter().any(|r| r.is_ok()) && batched.iter().any(|r| r.is_err()));
+
     println!(
-        "[Ed25519 verify_strict] valid accepted: {valid_accepted}; invalid rejected: \
-         {invalid_rejected}; acceptable-flagged cases: {}",
-        acceptable_cases.len()
+        "[Ed25519 verify] valid accepted: {valid_accepted}; invalid rejected: \
+         {invalid_rejected}; acceptable-flagged cases: {}; batched alike: {}",
+        acceptable_cases.len(),
+        batched.len()
     );
     for a in &acceptable_cases {
-        println!("[Ed25519 verify_strict] acceptable: {a}");
+        println!("[Ed25519 verify] acceptable: {a}");
     }
     tally.finish();
 }
