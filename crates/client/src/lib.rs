@@ -81,15 +81,26 @@ impl Client {
                 "the server URL must start with http:// (got {base:?})"
             )));
         }
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .map_err(|e| ClientError::BadUrl(e.to_string()))?;
         Ok(Self {
             base,
-            http,
+            http: Self::http(None)?,
             token: None,
         })
+    }
+
+    fn http(local_address: Option<std::net::IpAddr>) -> Result<reqwest::Client, ClientError> {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .local_address(local_address)
+            .build()
+            .map_err(|e| ClientError::BadUrl(e.to_string()))
+    }
+
+    /// The same client, connecting from `address` (a machine with several addresses; the
+    /// benchmarks use it to sign in from many loopback addresses).
+    pub fn with_local_address(mut self, address: std::net::IpAddr) -> Result<Self, ClientError> {
+        self.http = Self::http(Some(address))?;
+        Ok(self)
     }
 
     /// The same client, sending `token` as its session.
