@@ -14,9 +14,10 @@ use crate::home::{self, SavedSession};
 /// Create an account: emails a verification code, then registers your password.
 #[derive(Debug, Args)]
 pub struct SignupArgs {
-    /// The server's URL, e.g. http://127.0.0.1:8200.
+    /// The server's URL, e.g. https://vault.example.com (remembered for later commands;
+    /// http:// only for this machine).
     #[arg(long, env = "KEYHAVEN_SERVER")]
-    server: String,
+    server: Option<String>,
     /// Your email address.
     #[arg(long)]
     email: String,
@@ -32,9 +33,10 @@ pub struct SignupArgs {
 /// Sign in with your email and password.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// The server's URL, e.g. http://127.0.0.1:8200.
+    /// The server's URL, e.g. https://vault.example.com (remembered for later commands;
+    /// http:// only for this machine).
     #[arg(long, env = "KEYHAVEN_SERVER")]
-    server: String,
+    server: Option<String>,
     /// Your email address.
     #[arg(long)]
     email: String,
@@ -52,7 +54,8 @@ pub struct WhoamiArgs {
 }
 
 pub async fn signup(args: SignupArgs) -> Result<()> {
-    let client = Client::new(&args.server)?;
+    let client = crate::connect::client(&crate::connect::server_url(args.server)?)?;
+    crate::connect::remember(client.base())?;
     let code = match args.code {
         Some(code) => code,
         None => {
@@ -71,20 +74,17 @@ pub async fn signup(args: SignupArgs) -> Result<()> {
         .await
         .map_err(explain)?;
     println!("Account created for {} (id {}).", account.email, account.id);
-    println!(
-        "Sign in with: keyhaven login --server {} --email {}",
-        client.base(),
-        account.email
-    );
+    println!("Sign in with: keyhaven login --email {}", account.email);
     Ok(())
 }
 
 pub async fn login(args: LoginArgs) -> Result<()> {
-    let client = Client::new(&args.server)?;
+    let client = crate::connect::client(&crate::connect::server_url(args.server)?)?;
     let password = read_password(args.password_stdin, false)?;
     let logged_in = flows::login(&client, &args.email, password)
         .await
         .map_err(explain)?;
+    crate::connect::remember(client.base())?;
     home::save(&SavedSession {
         server: client.base().to_owned(),
         email: logged_in.account.email.clone(),
@@ -107,7 +107,7 @@ pub async fn logout() -> Result<()> {
         println!("Not signed in.");
         return Ok(());
     };
-    let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
+    let client = crate::connect::client(&saved.server)?.with_session(saved.session_token.clone());
     // Forget the local session even if the server is unreachable; say so.
     let result = flows::logout(&client).await;
     home::clear()?;
@@ -121,7 +121,7 @@ pub async fn logout() -> Result<()> {
 pub async fn whoami(args: WhoamiArgs) -> Result<()> {
     let saved = signed_in()?;
     show_prompts();
-    let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
+    let client = crate::connect::client(&saved.server)?.with_session(saved.session_token.clone());
     let account = flows::whoami(&client).await.map_err(explain)?;
     if args.json {
         println!(
@@ -204,7 +204,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 /// The signed-in account with its keys, and a client carrying its session.
 pub fn me() -> Result<(keyhaven_client::workspaces::Me, Client, SavedSession)> {
     let saved = signed_in()?;
-    let client = Client::new(&saved.server)?.with_session(saved.session_token.clone());
+    let client = crate::connect::client(&saved.server)?.with_session(saved.session_token.clone());
     let raw = Zeroizing::new(
         (0..saved.account_keys.len() / 2)
             .map(|i| u8::from_str_radix(&saved.account_keys[2 * i..2 * i + 2], 16))

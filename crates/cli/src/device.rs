@@ -1,7 +1,7 @@
 //! `keyhaven device …` and `keyhaven escrow …`: device recovery keys kept in the workspace,
 //! sealed on this machine to the workspace escrow key.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -203,7 +203,7 @@ pub enum EscrowCommand {
     /// never read it back. The token comes from --token or KEYHAVEN_ESCROW_TOKEN; a typed key
     /// from KEYHAVEN_DEVICE_KEY or stdin.
     Submit {
-        /// The Keyhaven server, e.g. http://keyhaven.internal:8200.
+        /// The Keyhaven server, e.g. https://keyhaven.internal.
         #[arg(long, value_name = "URL")]
         server: String,
         /// The enrollment token (KHT2-…); prefer KEYHAVEN_ESCROW_TOKEN, which no process list shows.
@@ -573,39 +573,6 @@ fn describe(k: &DeviceKey) -> String {
     where_
 }
 
-/// A progress bar on stderr, drawn only on a terminal.
-struct Progress {
-    total: usize,
-    draw: bool,
-}
-
-impl Progress {
-    fn new(total: usize) -> Self {
-        Self {
-            total,
-            draw: total > 1 && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn update(&self, done: usize) {
-        if !self.draw {
-            return;
-        }
-        let width = 30;
-        let filled = done * width / self.total.max(1);
-        eprint!(
-            "\r[{}{}] {done}/{} keys",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            self.total
-        );
-        let _ = std::io::stderr().flush();
-        if done >= self.total {
-            eprintln!();
-        }
-    }
-}
-
 /// Runs a device command.
 pub async fn run(cmd: DeviceCommand) -> Result<()> {
     match cmd {
@@ -682,10 +649,13 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                 devices::Added::default()
             } else {
                 let (me, client, escrow) = open_escrow(workspace.as_deref()).await?;
-                let progress = Progress::new(plains.len());
-                devices::add(&client, &me, &escrow, &plains, |done| progress.update(done))
-                    .await
-                    .map_err(explain_flow)?
+                let total = plains.len();
+                let progress = crate::progress::Bar::new(total, "importing", "keys", false);
+                devices::add(&client, &me, &escrow, &plains, |done| {
+                    progress.update(done, total)
+                })
+                .await
+                .map_err(explain_flow)?
             };
             invalid.extend(added.conflicting.iter().map(|&i| {
                 device_files::Invalid {
@@ -1036,7 +1006,7 @@ pub async fn escrow(cmd: EscrowCommand) -> Result<()> {
             if plains.is_empty() {
                 bail!("the input holds no recovery key");
             }
-            let client = Client::new(&server)?;
+            let client = crate::connect::client(&server)?;
             let added = devices::submit(&client, &token, &plains)
                 .await
                 .map_err(explain_flow)?;

@@ -196,6 +196,27 @@ pub fn save_audit_pins(pins: &std::collections::BTreeMap<String, (u64, String)>)
     save_json("audit-pins.json", &serde_json::to_vec_pretty(pins)?)
 }
 
+/// What later commands fall back on: the server of the last sign-in and its CA file.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Defaults {
+    /// Server URL.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// PEM file of extra certificate authorities for it.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// The remembered defaults (`defaults.json`).
+pub fn load_defaults() -> Result<Defaults> {
+    load_json("defaults.json")
+}
+
+/// Saves the remembered defaults.
+pub fn save_defaults(defaults: &Defaults) -> Result<()> {
+    save_json("defaults.json", &serde_json::to_vec_pretty(defaults)?)
+}
+
 /// A JSON file in the CLI's directory, or the default when there is none yet.
 fn load_json<T: serde::de::DeserializeOwned + Default>(name: &str) -> Result<T> {
     let path = dir()?.join(name);

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod connect;
 mod device;
 mod device_export;
 mod device_files;
@@ -11,6 +12,7 @@ mod key;
 mod kit_pdf;
 mod member;
 mod password;
+mod progress;
 mod server;
 mod workspace;
 
@@ -32,6 +34,8 @@ Exit codes:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    transport: connect::TransportArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,12 +78,39 @@ enum Command {
     /// Work with recovery keys offline (no server needed).
     #[command(subcommand, after_help = AFTER_HELP)]
     Key(key::KeyCommand),
+    /// Print a shell completion script.
+    ///
+    /// bash:  keyhaven completions bash > ~/.local/share/bash-completion/completions/keyhaven
+    /// zsh:   keyhaven completions zsh > "${fpath[1]}/_keyhaven"
+    /// fish:  keyhaven completions fish > ~/.config/fish/completions/keyhaven.fish
+    /// PowerShell: keyhaven completions powershell >> $PROFILE
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    ///
+    /// keyhaven man | man -l -      (read it now)
+    /// keyhaven man --out-dir /usr/local/share/man/man1
+    Man {
+        /// Write keyhaven.1, keyhaven-server.1, … into this folder instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    connect::init(cli.transport);
     let result = match cli.command {
         Command::Key(cmd) => return key::run(cmd),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "keyhaven", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out_dir } => man(out_dir.as_deref()),
         Command::Server(args) => server::run(args),
         Command::Signup(args) => block_on(account::signup(args)),
         Command::Login(args) => block_on(account::login(args)),
@@ -104,6 +135,20 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `keyhaven man`: the top page on stdout, or every page into `out_dir`.
+fn man(out_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let command = <Cli as clap::CommandFactory>::command();
+    match out_dir {
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout())?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(command, dir)?;
+            println!("Manual pages written to {}.", dir.display());
+        }
+    }
+    Ok(())
 }
 
 /// Runs a client command on a small runtime (the CLI does one thing at a time).

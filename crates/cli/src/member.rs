@@ -490,9 +490,10 @@ async fn remove(
     // Reopen: the new workspace key's share is this account's now.
     let opened = open(client, me, Some(&opened.roster.workspace.to_string())).await?;
     let version = opened.roster.workspace_key_version;
-    let terminal = std::io::stderr().is_terminal();
+    let bar = std::cell::OnceCell::new();
     let done = members::reencrypt(client, me, &opened, |done, total| {
-        progress(terminal, done, total)
+        bar.get_or_init(|| crate::progress::Bar::new(total, "re-encrypting", "secrets", true))
+            .update(done, total)
     })
     .await
     .map_err(explain_flow)?;
@@ -514,27 +515,6 @@ async fn remove(
         );
     }
     Ok(())
-}
-
-/// A progress bar on a terminal, progress lines otherwise (stderr either way).
-fn progress(terminal: bool, done: usize, total: usize) {
-    if total == 0 {
-        return;
-    }
-    if terminal {
-        const WIDTH: usize = 30;
-        let filled = WIDTH * done / total;
-        eprint!(
-            "\rre-encrypting [{}{}] {done}/{total}",
-            "#".repeat(filled),
-            " ".repeat(WIDTH - filled)
-        );
-        if done == total {
-            eprintln!();
-        }
-    } else {
-        eprintln!("re-encrypting: {done}/{total}");
-    }
 }
 
 async fn relink(client: &Client, me: &Me, opened: &Opened, email: &str, yes: bool) -> Result<()> {

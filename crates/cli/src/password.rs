@@ -8,7 +8,6 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
-use keyhaven_client::Client;
 use keyhaven_client::flows::FlowError;
 use keyhaven_client::password as flows;
 use keyhaven_crypto::opaque::KsfParams;
@@ -51,9 +50,10 @@ pub enum PasswordCommand {
 /// Email an access code for a password reset.
 #[derive(Debug, Args)]
 pub struct ForgotArgs {
-    /// The server's URL, e.g. http://127.0.0.1:8200.
+    /// The server's URL, e.g. https://vault.example.com (remembered for later commands;
+    /// http:// only for this machine).
     #[arg(long, env = "KEYHAVEN_SERVER")]
-    server: String,
+    server: Option<String>,
     /// Your account's email address.
     #[arg(long)]
     email: String,
@@ -63,9 +63,10 @@ pub struct ForgotArgs {
 /// ask owners for the emergency reset code (the recovery key) and members to ask an owner.
 #[derive(Debug, Args)]
 pub struct ResetArgs {
-    /// The server's URL, e.g. http://127.0.0.1:8200.
+    /// The server's URL, e.g. https://vault.example.com (remembered for later commands;
+    /// http:// only for this machine).
     #[arg(long, env = "KEYHAVEN_SERVER")]
-    server: String,
+    server: Option<String>,
     /// Your account's email address.
     #[arg(long)]
     email: String,
@@ -92,7 +93,7 @@ pub async fn run(command: PasswordCommand) -> Result<()> {
 }
 
 async fn forgot(args: ForgotArgs) -> Result<()> {
-    let client = Client::new(&args.server)?;
+    let client = crate::connect::client(&crate::connect::server_url(args.server)?)?;
     let email = args.email.trim();
     flows::forgot(&client, email).await.map_err(explain)?;
     // The server answers alike for every address, so this cannot say more.
@@ -106,7 +107,7 @@ async fn forgot(args: ForgotArgs) -> Result<()> {
 }
 
 async fn reset(args: ResetArgs) -> Result<()> {
-    let client = Client::new(&args.server)?;
+    let client = crate::connect::client(&crate::connect::server_url(args.server)?)?;
     eprintln!("{WARNING}");
     let stdin = std::io::stdin();
     acknowledge(args.i_understand, stdin.is_terminal(), |question| {

@@ -57,49 +57,78 @@ impl ClientError {
     }
 }
 
+/// How a [`Client`] reaches servers.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// PEM certificates of authorities to trust beside the system's (a private CA).
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Allow plain `http://` to a host that is not this machine. Bearer tokens, access codes
+    /// and recovery keys then cross the network unencrypted.
+    pub dangerous_allow_http: bool,
+}
+
 /// A connection to one Keyhaven server, optionally signed in.
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
+    transport: Transport,
     http: reqwest::Client,
     token: Option<String>,
 }
 
 impl Client {
-    /// A client for the server at `base` (e.g. `http://127.0.0.1:8200`).
+    /// A client for the server at `base` (e.g. `https://vault.example.com` or
+    /// `http://127.0.0.1:8200`), trusting the system's certificate authorities.
     pub fn new(base: &str) -> Result<Self, ClientError> {
+        Self::connect(base, &Transport::default())
+    }
+
+    /// A client for the server at `base` over `transport`.
+    ///
+    /// `https://` is always accepted; `http://` only for this machine (`localhost`,
+    /// `127.0.0.0/8`, `::1`) unless [`Transport::dangerous_allow_http`] is set.
+    pub fn connect(base: &str, transport: &Transport) -> Result<Self, ClientError> {
         let base = base.trim().trim_end_matches('/').to_owned();
-        if base.starts_with("https://") {
-            return Err(ClientError::BadUrl(
-                "this build of keyhaven speaks plain http only; TLS support is not built yet \
-                 (put the server on a trusted network or a local TLS-terminating proxy)"
-                    .into(),
-            ));
-        }
-        if !base.starts_with("http://") {
-            return Err(ClientError::BadUrl(format!(
-                "the server URL must start with http:// (got {base:?})"
-            )));
-        }
+        check_server_url(&base, transport.dangerous_allow_http)?;
         Ok(Self {
+            http: Self::http(transport, None)?,
             base,
-            http: Self::http(None)?,
+            transport: transport.clone(),
             token: None,
         })
     }
 
-    fn http(local_address: Option<std::net::IpAddr>) -> Result<reqwest::Client, ClientError> {
-        reqwest::Client::builder()
+    fn http(
+        transport: &Transport,
+        local_address: Option<std::net::IpAddr>,
+    ) -> Result<reqwest::Client, ClientError> {
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
-            .local_address(local_address)
+            .local_address(local_address);
+        if let Some(pem) = &transport.extra_roots_pem {
+            let roots = reqwest::Certificate::from_pem_bundle(pem).map_err(|_| {
+                ClientError::BadUrl(
+                    "the CA certificate file is not PEM (expected -----BEGIN CERTIFICATE-----)"
+                        .into(),
+                )
+            })?;
+            if roots.is_empty() {
+                return Err(ClientError::BadUrl(
+                    "the CA certificate file holds no certificate".into(),
+                ));
+            }
+            builder = builder.tls_certs_merge(roots);
+        }
+        builder
             .build()
-            .map_err(|e| ClientError::BadUrl(e.to_string()))
+            .map_err(|e| ClientError::BadUrl(format!("cannot set up TLS: {}", without_url(&e))))
     }
 
     /// The same client, connecting from `address` (a machine with several addresses; the
     /// benchmarks use it to sign in from many loopback addresses).
     pub fn with_local_address(mut self, address: std::net::IpAddr) -> Result<Self, ClientError> {
-        self.http = Self::http(Some(address))?;
+        self.http = Self::http(&self.transport, Some(address))?;
         Ok(self)
     }
 
@@ -214,7 +243,7 @@ impl Client {
         };
         let response = request.send().await.map_err(|e| ClientError::Unreachable {
             url: self.base.clone(),
-            reason: without_url(&e),
+            reason: describe_send_error(&e),
         })?;
         let status = response.status();
         if status.is_success() {
@@ -321,4 +350,135 @@ fn without_url(err: &reqwest::Error) -> String {
         source = s.source();
     }
     deepest
+}
+
+/// Installs ring as rustls' process-wide provider (once; the client, the server and the mailer
+/// all use ring, never aws-lc-rs, which needs a C build).
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange;
+        // ring stays the choice until that exists without aws-lc-rs' C build (decision 0012).
+        // Err means another provider was installed first, which then serves as well.
+        #[allow(deprecated)]
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Whether `host` (as in a URL) is this machine: `localhost` or a loopback address.
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Refuses a server URL that is not `https://`, or `http://` to this machine (unless
+/// `allow_http`), or that carries a path, query or credentials.
+fn check_server_url(base: &str, allow_http: bool) -> Result<(), ClientError> {
+    let url = url::Url::parse(base).map_err(|e| {
+        ClientError::BadUrl(format!(
+            "the server URL {base:?} is not a URL ({e}); expected e.g. https://vault.example.com"
+        ))
+    })?;
+    let host = url
+        .host()
+        .ok_or_else(|| ClientError::BadUrl(format!("the server URL {base:?} has no host")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http || is_loopback_host(&host) => {}
+        "http" => {
+            return Err(ClientError::BadUrl(format!(
+                "refusing plain http:// to {host}, which is not this machine: the session token, \
+                 access codes and recovery keys would cross the network unencrypted\n\
+                 hint: use https://{rest}; for a private CA pass --ca-cert FILE (or set \
+                 KEYHAVEN_CA_CERT); --dangerous-allow-http overrides this on a network you trust",
+                rest = base.trim_start_matches("http://"),
+            )));
+        }
+        other => {
+            return Err(ClientError::BadUrl(format!(
+                "the server URL must start with https:// (or http:// for this machine), \
+                 not {other}://"
+            )));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ClientError::BadUrl(
+            "the server URL must not carry a user name or password".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ClientError::BadUrl(
+            "the server URL must not carry a query or a fragment".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What went wrong with a request, in words: certificate problems say which check failed.
+fn describe_send_error(err: &reqwest::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if let Some(tls) = as_rustls_error(current) {
+            return describe_tls_error(tls);
+        }
+        source = current.source();
+    }
+    without_url(err)
+}
+
+/// `err` as a rustls error, also when an `io::Error` wraps it (whose `source` skips the
+/// wrapped error).
+fn as_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    err.downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+fn describe_tls_error(err: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = err else {
+        return match err {
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+                "the server did not answer with TLS (is it serving plain http?)".into()
+            }
+            other => format!("TLS failed: {other}"),
+        };
+    };
+    let what = match cert {
+        C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".to_owned(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "the server's certificate is not valid yet (check this machine's clock)".to_owned()
+        }
+        C::NotValidForName => {
+            "the server's certificate is for another name than the one in the server URL".to_owned()
+        }
+        C::NotValidForNameContext { presented, .. } => format!(
+            "the server's certificate is not valid for the host in the server URL (it names {})",
+            if presented.is_empty() {
+                "no name".to_owned()
+            } else {
+                presented.join(", ")
+            }
+        ),
+        C::UnknownIssuer => "the server's certificate was issued by an authority this machine \
+                             does not trust (for a private CA, pass --ca-cert FILE or set \
+                             KEYHAVEN_CA_CERT)"
+            .to_owned(),
+        C::Revoked => "the server's certificate has been revoked".to_owned(),
+        C::BadSignature => "the server's certificate has a bad signature".to_owned(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "the server's certificate is not for TLS servers".to_owned()
+        }
+        other => format!("the server's certificate was refused: {other:?}"),
+    };
+    format!("certificate check failed: {what}")
 }

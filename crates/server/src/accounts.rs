@@ -19,6 +19,7 @@ use crate::app::{ApiJson, AppState, Routes, Session};
 use crate::config::SignupPolicy;
 use crate::error::ApiError;
 use crate::mail::Email;
+use crate::metrics::Event;
 use crate::store::{AccountRecord, CodeCheck};
 use crate::throttle::{self, ClientAddr};
 
@@ -150,6 +151,7 @@ async fn signup_start(
             ),
         }
     } else {
+        state.metrics().count(Event::SignupCodeSent);
         Email {
             to: email.clone(),
             subject: "Your Keyhaven verification code".into(),
@@ -288,7 +290,9 @@ async fn login_start(
     let now = state.now();
     // The answer lets the client test one password guess offline, so each start counts as a
     // guess until a sign-in finishes.
-    throttle::login_attempt(&state, &email, &client).await?;
+    throttle::login_attempt(&state, &email, &client)
+        .await
+        .inspect_err(|_| state.metrics().count(Event::FailedSignIn))?;
     let account = state.store().account_by_email(&email).await?;
     let ksf = account.as_ref().map_or_else(
         || from_crypto(CryptoKsf::default()),
@@ -329,15 +333,19 @@ async fn login_finish(
     ApiJson(req): ApiJson<LoginFinish>,
 ) -> Result<Json<LoginFinished>, ApiError> {
     let now = state.now();
+    let failed = |error: ApiError| {
+        state.metrics().count(Event::FailedSignIn);
+        error
+    };
     let (email, saved) = state
         .store()
         .take_pending_login(&req.login_id, now)
         .await?
-        .ok_or(ApiError::InvalidCredentials)?;
+        .ok_or_else(|| failed(ApiError::InvalidCredentials))?;
     let server_state = opaque::ServerLoginState::from_bytes(&saved)
         .map_err(|_| ApiError::Internal(anyhow::anyhow!("stored login state is corrupt")))?;
     opaque::server_login_finish(server_state, &req.credential_finalization.0)
-        .map_err(|_| ApiError::InvalidCredentials)?;
+        .map_err(|_| failed(ApiError::InvalidCredentials))?;
     // A fake record can never finish (the client cannot produce a valid finalization), so the
     // account exists here; still, answer the same way if it vanished meanwhile.
     let account = state
@@ -351,6 +359,7 @@ async fn login_finish(
         .store()
         .put_session(&sha256(token.as_bytes()), &account.id, now)
         .await?;
+    state.metrics().count(Event::SignIn);
     Ok(Json(LoginFinished {
         session_token: token.into(),
         account: account_info(&account),

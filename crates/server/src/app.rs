@@ -38,6 +38,7 @@ struct Inner {
     node_id: String,
     /// Wakes this node's outbox sender when a message is queued.
     mail_queued: tokio::sync::Notify,
+    metrics: crate::metrics::Metrics,
 }
 
 impl core::fmt::Debug for AppState {
@@ -77,6 +78,7 @@ impl AppState {
                 code_key,
                 node_id: uuid::Uuid::new_v4().to_string(),
                 mail_queued: tokio::sync::Notify::new(),
+                metrics: crate::metrics::Metrics::default(),
             }),
         })
     }
@@ -114,6 +116,11 @@ impl AppState {
         &self.inner.node_id
     }
 
+    /// This process's counters (served on the metrics listener).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
@@ -142,17 +149,74 @@ impl AppState {
 /// The router with every endpoint and the middleware around them.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
+    let headers = SecurityHeaders {
+        hsts: state.config().tls_cert.is_some()
+            || state.config().public_url.starts_with("https://"),
+    };
     api_routes()
         .into_router()
+        // A route layer sees the matched route template, the only path the metrics name.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers(headers, request, next)
+        }))
         .with_state(state)
+}
+
+/// Which optional security headers every response gets.
+#[derive(Debug, Clone, Copy)]
+struct SecurityHeaders {
+    /// `Strict-Transport-Security`: only when users reach the server over HTTPS (its own
+    /// listener, or a TLS-terminating proxy named by an https:// `public_url`).
+    hsts: bool,
+}
+
+/// Adds the security headers to every response (errors and 404s included). The API answers
+/// JSON only, so nothing may be framed, sniffed, cached or run as a document.
+async fn security_headers(
+    options: SecurityHeaders,
+    request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if options.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 /// Every route of the API, with its table.
 pub fn api_routes() -> Routes {
     Routes::new()
         .get("/healthz", healthz)
+        .get("/readyz", readyz)
         .get("/v1/openapi.json", openapi)
         .merge(accounts::routes())
         .merge(workspaces::routes())
@@ -272,6 +336,18 @@ struct Health {
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.store().ping().await?;
     Ok(Json(Health { status: "ok" }))
+}
+
+/// Ready for traffic: the database answers and has exactly this build's migrations. 503 with
+/// the reason otherwise (a load balancer takes the node out; nothing else changes).
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    match state.store().migrations_current().await {
+        Ok(true) => Ok(Json(Health { status: "ready" })),
+        Ok(false) => Err(ApiError::Unavailable(
+            "the database's migrations differ from this build's (another version ran last?)",
+        )),
+        Err(_) => Err(ApiError::Unavailable("the database does not answer")),
+    }
 }
 
 /// JSON body extractor whose refusals carry axum's explanation ("missing field `email`") in
@@ -410,24 +486,72 @@ pub struct ServeOptions {
     /// Start even if other users of the machine can read the data directory
     /// (`--dangerous-allow-readable-data-dir`).
     pub dangerous_allow_readable_data_dir: bool,
+    /// Start with an `http://` public URL on a listener other machines can reach
+    /// (`--dangerous-allow-http`).
+    pub dangerous_allow_http: bool,
+}
+
+/// Refuses a plain-HTTP public URL unless only this machine can reach the listener: users'
+/// tokens, access codes and the emailed temporary recovery key would cross the network in
+/// clear. Behind a TLS-terminating proxy the public URL is the proxy's `https://` one.
+fn check_public_url(config: &Config, options: ServeOptions) -> anyhow::Result<()> {
+    if config.public_url.starts_with("https://")
+        || config.listen.ip().is_loopback()
+        || options.dangerous_allow_http
+    {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the public URL {url} is plain http:// and the server listens on {listen}, which other \
+         machines can reach: sign-in tokens, access codes and recovery keys would cross the \
+         network unencrypted\n\
+         hint: serve HTTPS with --tls-cert FILE --tls-key FILE and --public-url https://…, or run \
+         behind a TLS proxy with --public-url https://… (and trusted_proxies); \
+         --dangerous-allow-http overrides this on a network you trust",
+        url = config.public_url,
+        listen = config.listen,
+    )
 }
 
 /// Binds `config.listen`, prints the address it got (tests start the server on port 0 and read
 /// it), and serves until SIGINT/SIGTERM, then finishes in-flight requests and closes the pool.
+/// With `tls_cert`/`tls_key` it speaks HTTPS only, reloading the files when they change.
 pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
+    check_public_url(&config, options)?;
+    // Read before anything is created, so a bad certificate leaves nothing behind.
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some((
+            crate::tls::server_config(cert, key)?,
+            cert.clone(),
+            key.clone(),
+        )),
+        _ => None,
+    };
     prepare_data_dir(&config.data_dir, options)?;
     let store = Store::connect(&config.database_url()).await?;
     if config.database.is_none() {
         restrict_database_files(&config.data_dir)?;
     }
     let mailer = Mailer::from_config(&config)?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
+    let listener = std::net::TcpListener::bind(config.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
+    let metrics_listener = match config.metrics_listen {
+        Some(metrics) => Some(
+            tokio::net::TcpListener::bind(metrics)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {metrics} for metrics: {e}"))?,
+        ),
+        None => None,
+    };
     let state = AppState::new(store.clone(), mailer, config).await?;
-    println!("keyhaven server listening on http://{address}");
-    tracing::info!(%address, backend = ?store.backend(), "listening");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("keyhaven server listening on {scheme}://{address}");
+    if let Some(metrics) = &metrics_listener {
+        println!("metrics on http://{}/metrics", metrics.local_addr()?);
+    }
+    tracing::info!(%address, backend = ?store.backend(), tls = tls.is_some(), "listening");
     let reminders = {
         let state = state.clone();
         supervise("reminders", move || crate::reminders::run(state.clone()))
@@ -440,13 +564,49 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
         let state = state.clone();
         supervise("sweeper", move || crate::sweeper::run(state.clone()))
     };
+    let metrics = metrics_listener.map(|listener| {
+        let router = crate::metrics::router(state.clone());
+        Supervised(tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        }))
+    });
     // With the peer address, which the throttles count by (crate::throttle).
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match tls {
+        Some((server_config, cert, key)) => {
+            let live = axum_server::tls_rustls::RustlsConfig::from_config(std::sync::Arc::new(
+                server_config,
+            ));
+            let reloader = {
+                let live = live.clone();
+                supervise("tls-reload", move || {
+                    crate::tls::reload_when_changed(live.clone(), cert.clone(), key.clone())
+                })
+            };
+            let handle = axum_server::Handle::new();
+            let stopper = {
+                let handle = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    handle.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+                })
+            };
+            axum_server::from_tcp_rustls(listener, live)?
+                .handle(handle)
+                .serve(app)
+                .await?;
+            stopper.abort();
+            drop(reloader);
+        }
+        None => {
+            axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+    }
+    drop(metrics);
     drop(reminders);
     drop(outbox);
     drop(sweeper);
@@ -458,7 +618,7 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
 /// Creates the data directory readable by its owner only (0700), and refuses one that other
 /// users can read: it holds the SQLite database (the OPAQUE server setup, the code key) and the
 /// outbox (access codes, temporary recovery keys).
-fn prepare_data_dir(dir: &std::path::Path, options: ServeOptions) -> anyhow::Result<()> {
+pub fn prepare_data_dir(dir: &std::path::Path, options: ServeOptions) -> anyhow::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 /// - `public_url` starts with `http://` or `https://`, has a host, and has no trailing `/`, so
 ///   links are built as `format!("{}/path", config.public_url)`;
 /// - `database`, when set, is a `postgres://`, `postgresql://` or `sqlite:` URL;
-/// - `smtp_url`, when set, is a plain `smtp://host[:port]` URL (see [`crate::mail::Mailer::smtp`]);
+/// - `smtp_url`, when set, is an `smtp://` or `smtps://` URL [`crate::mail::Mailer::smtp`]
+///   takes, and `smtp_password` is set when it names a user;
+/// - `tls_cert` and `tls_key` are both set or both unset;
 /// - when `database` is unset, `data_dir` is valid UTF-8 (it becomes part of a SQLite URL);
 /// - the day counts and `max_body_bytes` are at least 1.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,9 +38,24 @@ pub struct Config {
     /// Database URL; `None` means the SQLite file `<data_dir>/keyhaven.db`. Use
     /// [`Config::database_url`] rather than this field.
     pub database: Option<String>,
-    /// Plain SMTP relay URL (`smtp://host:port`); `None` means each message is written as an
-    /// `.eml` file into [`Config::outbox_dir`].
+    /// SMTP relay URL (`smtp://host:port`, `smtp://user@host:587?tls=required`,
+    /// `smtps://host`); `None` means each message is written as an `.eml` file into
+    /// [`Config::outbox_dir`].
     pub smtp_url: Option<String>,
+    /// File holding the SMTP AUTH password (`smtp_password_file`); only its contents are kept,
+    /// in `smtp_password`.
+    pub smtp_password_file: Option<PathBuf>,
+    /// The SMTP AUTH password: from `smtp_password_file`, else `KEYHAVEN_SMTP_PASSWORD`.
+    /// Never from a flag or the URL.
+    pub smtp_password: Option<SecretString>,
+    /// PEM file of certificate authorities to trust for the relay beside the system's.
+    pub smtp_ca_cert: Option<PathBuf>,
+    /// PEM certificate chain for HTTPS; with `tls_key`, the server speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Address of the Prometheus metrics listener (`/metrics`); `None`: no metrics.
+    pub metrics_listen: Option<SocketAddr>,
     /// The address users reach the server at, used to build links in mail. No trailing `/`.
     pub public_url: String,
     /// The `From` of outgoing mail. Default `Keyhaven <keyhaven@localhost>`; a real relay will
@@ -70,6 +87,37 @@ pub struct Config {
     pub max_devices_per_workspace: u32,
     /// Members plus open invitations of one workspace. Default 1,000.
     pub max_members_per_workspace: u32,
+}
+
+/// A secret read from a file or the environment: wiped when dropped, never shown by `Debug`,
+/// compared in constant time.
+#[derive(Clone)]
+pub struct SecretString(zeroize::Zeroizing<String>);
+
+impl SecretString {
+    /// Wraps `secret`.
+    pub fn new(secret: String) -> Self {
+        Self(zeroize::Zeroizing::new(secret))
+    }
+
+    /// The secret.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq for SecretString {
+    fn eq(&self, other: &Self) -> bool {
+        keyhaven_crypto::ct_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for SecretString {}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// Who may create an account (`signup`).
@@ -206,6 +254,12 @@ pub struct ConfigOverrides {
     pub smtp_url: Option<String>,
     /// `--public-url`.
     pub public_url: Option<String>,
+    /// `--tls-cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`.
+    pub tls_key: Option<PathBuf>,
+    /// `--metrics-listen`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Why a configuration could not be loaded.
@@ -309,6 +363,7 @@ impl Config {
         }
         config.apply_env(env)?;
         config.apply_flags(flags)?;
+        config.finish(env)?;
         if config.signup == SignupPolicy::Domains && config.signup_domains.is_empty() {
             return Err(ConfigError::Invalid {
                 key: Key::SignupDomains.name(),
@@ -317,6 +372,60 @@ impl Config {
             });
         }
         Ok(config)
+    }
+
+    /// Checks what involves several keys, and reads the SMTP password.
+    fn finish(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    key: Key::TlsCert.name(),
+                    origin: Origin::Default,
+                    reason: "`tls_cert` and `tls_key` go together: set both for HTTPS, or \
+                             neither for plain HTTP behind a TLS-terminating proxy"
+                        .to_owned(),
+                });
+            }
+            _ => {}
+        }
+        self.smtp_password = match &self.smtp_password_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                    key: Key::SmtpPasswordFile.name(),
+                    origin: Origin::Default,
+                    reason: format!("cannot read {}: {e}", path.display()),
+                })?;
+                // One trailing line end, as `echo` writes it, is not part of the password.
+                let trimmed = text
+                    .strip_suffix('\n')
+                    .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                    .unwrap_or(&text);
+                Some(SecretString::new(trimmed.to_owned()))
+            }
+            None => env(SMTP_PASSWORD_VAR)
+                .filter(|value| !value.is_empty())
+                .map(SecretString::new),
+        };
+        if let Some(url) = &self.smtp_url {
+            let endpoint =
+                crate::mail::SmtpEndpoint::parse(url).map_err(|error| ConfigError::Invalid {
+                    key: Key::SmtpUrl.name(),
+                    origin: Origin::Default,
+                    reason: error.to_string(),
+                })?;
+            if endpoint.has_user() && self.smtp_password.is_none() {
+                return Err(ConfigError::Invalid {
+                    key: Key::SmtpPasswordFile.name(),
+                    origin: Origin::Default,
+                    reason: format!(
+                        "`smtp_url` names a user, so a password is needed: put it in a file \
+                         named by `smtp_password_file` (readable by the server only), or in \
+                         {SMTP_PASSWORD_VAR}"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The URL to open the database with: the `database` setting, or
@@ -420,7 +529,27 @@ impl Config {
             database,
             smtp_url,
             public_url,
+            tls_cert,
+            tls_key,
+            metrics_listen,
         } = flags;
+        if metrics_listen.is_some() {
+            self.metrics_listen = metrics_listen;
+        }
+        for (key, value) in [(Key::TlsCert, tls_cert), (Key::TlsKey, tls_key)] {
+            if let Some(value) = value {
+                let text = value.to_str().ok_or_else(|| ConfigError::Invalid {
+                    key: key.name(),
+                    origin: Origin::Flag(key.flag()),
+                    reason: "must be valid UTF-8".to_owned(),
+                })?;
+                self.set(
+                    key,
+                    RawValue::Text(text.to_owned()),
+                    Origin::Flag(key.flag()),
+                )?;
+            }
+        }
         // `listen` and `data_dir` arrive already typed from the argument parser.
         if let Some(listen) = listen {
             self.listen = listen;
@@ -490,6 +619,28 @@ impl Config {
                 crate::mail::SmtpEndpoint::parse(&text)
                     .map_err(|error| invalid(error.to_string()))?;
                 self.smtp_url = Some(text);
+            }
+            (
+                key @ (Key::TlsCert | Key::TlsKey | Key::SmtpPasswordFile | Key::SmtpCaCert),
+                RawValue::Text(text),
+            ) => {
+                if text.trim().is_empty() {
+                    return Err(invalid("must not be empty".to_owned()));
+                }
+                let path = Some(PathBuf::from(text));
+                match key {
+                    Key::TlsCert => self.tls_cert = path,
+                    Key::TlsKey => self.tls_key = path,
+                    Key::SmtpPasswordFile => self.smtp_password_file = path,
+                    _ => self.smtp_ca_cert = path,
+                }
+            }
+            (Key::MetricsListen, RawValue::Text(text)) => {
+                self.metrics_listen = Some(text.trim().parse().map_err(|_| {
+                    invalid(format!(
+                        "expected an IP address and port such as 127.0.0.1:9200, found {text:?}"
+                    ))
+                })?);
             }
             (Key::PublicUrl, RawValue::Text(text)) => {
                 self.public_url = normalize_public_url(&text).map_err(invalid)?;
@@ -568,6 +719,12 @@ impl Default for Config {
             data_dir: PathBuf::from("./keyhaven-data"),
             database: None,
             smtp_url: None,
+            smtp_password_file: None,
+            smtp_password: None,
+            smtp_ca_cert: None,
+            tls_cert: None,
+            tls_key: None,
+            metrics_listen: None,
             public_url: "http://127.0.0.1:8200".to_owned(),
             mail_from: crate::mail::DEFAULT_FROM.to_owned(),
             temporary_key_days: 30,
@@ -593,6 +750,12 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database", &self.database.as_deref().map(redact_url))
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_password_file", &self.smtp_password_file)
+            .field("smtp_password", &self.smtp_password)
+            .field("smtp_ca_cert", &self.smtp_ca_cert)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("metrics_listen", &self.metrics_listen)
             .field("public_url", &self.public_url)
             .field("mail_from", &self.mail_from)
             .field("temporary_key_days", &self.temporary_key_days)
@@ -622,9 +785,15 @@ impl fmt::Debug for ConfigOverrides {
             .field("database", &self.database.as_deref().map(redact_url))
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("public_url", &self.public_url)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
+
+/// The environment variable with the SMTP password (when `smtp_password_file` is unset).
+pub const SMTP_PASSWORD_VAR: &str = "KEYHAVEN_SMTP_PASSWORD";
 
 /// Looks up a variable in the process environment; what `main` passes to [`Config::load`].
 ///
@@ -659,13 +828,38 @@ data_dir = "{data_dir}"
 # database = "postgres://keyhaven@localhost/keyhaven"
 # Environment: KEYHAVEN_DATABASE. Flag: --database.
 
-# SMTP relay for outgoing mail: plain smtp://host:port, for a relay on this host or a trusted
-# network (TLS is not supported yet). When unset, each message is written as an .eml file into
+# SMTP relay for outgoing mail. When unset, each message is written as an .eml file into
 # <data_dir>/outbox/ instead of being sent.
+#   smtp://host:25                          STARTTLS when the relay offers it
+#   smtp://host:25?tls=none                 plain text (a relay on this host)
+#   smtp://user@host:587?tls=required       STARTTLS, then AUTH PLAIN/LOGIN
+#   smtps://user@host:465                   TLS from the first byte, then AUTH
+# A user name that is a mail address is written percent-encoded: me%40example.com@host.
 # smtp_url = "smtp://127.0.0.1:25"
 # Environment: KEYHAVEN_SMTP_URL. Flag: --smtp-url.
 
-# The address users reach this server at, used to build links in mail. http:// or https://.
+# The AUTH password, read from this file (one line; keep it readable by the server only).
+# Without it, the environment variable KEYHAVEN_SMTP_PASSWORD is used. Never a flag.
+# smtp_password_file = "/etc/keyhaven/smtp-password"
+# Environment: KEYHAVEN_SMTP_PASSWORD_FILE.
+
+# PEM file of certificate authorities to trust for the relay beside the system's.
+# smtp_ca_cert = "/etc/keyhaven/relay-ca.pem"
+# Environment: KEYHAVEN_SMTP_CA_CERT.
+
+# HTTPS: a PEM certificate chain and its private key. With both set the server speaks HTTPS
+# only (HTTP/1.1 and HTTP/2), sends HSTS, and reloads both files when they change or on
+# SIGHUP (certbot renewals need no restart). Leave unset behind a TLS-terminating proxy.
+# tls_cert = "/etc/letsencrypt/live/vault.example.com/fullchain.pem"
+# tls_key = "/etc/letsencrypt/live/vault.example.com/privkey.pem"
+# Environment: KEYHAVEN_TLS_CERT, KEYHAVEN_TLS_KEY. Flags: --tls-cert, --tls-key.
+
+# Prometheus metrics (GET /metrics) on a listener of their own; unset: no metrics.
+# metrics_listen = "127.0.0.1:9200"
+# Environment: KEYHAVEN_METRICS_LISTEN. Flag: --metrics-listen.
+
+# The address users reach this server at, used to build links in mail. It must be https://
+# unless the server listens on loopback only (or starts with --dangerous-allow-http).
 # Environment: KEYHAVEN_PUBLIC_URL. Flag: --public-url.
 public_url = "{public_url}"
 
@@ -827,6 +1021,11 @@ enum Key {
     DataDir,
     Database,
     SmtpUrl,
+    SmtpPasswordFile,
+    SmtpCaCert,
+    TlsCert,
+    TlsKey,
+    MetricsListen,
     PublicUrl,
     MailFrom,
     TemporaryKeyDays,
@@ -857,11 +1056,16 @@ enum RawValue {
 }
 
 impl Key {
-    const ALL: [Key; 17] = [
+    const ALL: [Key; 22] = [
         Key::Listen,
         Key::DataDir,
         Key::Database,
         Key::SmtpUrl,
+        Key::SmtpPasswordFile,
+        Key::SmtpCaCert,
+        Key::TlsCert,
+        Key::TlsKey,
+        Key::MetricsListen,
         Key::PublicUrl,
         Key::MailFrom,
         Key::TemporaryKeyDays,
@@ -884,6 +1088,11 @@ impl Key {
             Key::DataDir => "data_dir",
             Key::Database => "database",
             Key::SmtpUrl => "smtp_url",
+            Key::SmtpPasswordFile => "smtp_password_file",
+            Key::SmtpCaCert => "smtp_ca_cert",
+            Key::TlsCert => "tls_cert",
+            Key::TlsKey => "tls_key",
+            Key::MetricsListen => "metrics_listen",
             Key::PublicUrl => "public_url",
             Key::MailFrom => "mail_from",
             Key::TemporaryKeyDays => "temporary_key_days",
@@ -906,6 +1115,11 @@ impl Key {
             Key::DataDir => "KEYHAVEN_DATA_DIR",
             Key::Database => "KEYHAVEN_DATABASE",
             Key::SmtpUrl => "KEYHAVEN_SMTP_URL",
+            Key::SmtpPasswordFile => "KEYHAVEN_SMTP_PASSWORD_FILE",
+            Key::SmtpCaCert => "KEYHAVEN_SMTP_CA_CERT",
+            Key::TlsCert => "KEYHAVEN_TLS_CERT",
+            Key::TlsKey => "KEYHAVEN_TLS_KEY",
+            Key::MetricsListen => "KEYHAVEN_METRICS_LISTEN",
             Key::PublicUrl => "KEYHAVEN_PUBLIC_URL",
             Key::MailFrom => "KEYHAVEN_MAIL_FROM",
             Key::TemporaryKeyDays => "KEYHAVEN_TEMPORARY_KEY_DAYS",
@@ -930,8 +1144,13 @@ impl Key {
             Key::Database => "--database",
             Key::SmtpUrl => "--smtp-url",
             Key::PublicUrl => "--public-url",
+            Key::TlsCert => "--tls-cert",
+            Key::TlsKey => "--tls-key",
+            Key::MetricsListen => "--metrics-listen",
             // No flags: set in the file or the environment.
-            Key::MailFrom
+            Key::SmtpPasswordFile
+            | Key::SmtpCaCert
+            | Key::MailFrom
             | Key::TemporaryKeyDays
             | Key::ValidationIntervalDays
             | Key::MaxBodyBytes

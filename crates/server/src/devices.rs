@@ -367,6 +367,9 @@ async fn reveal(
             e => e.into(),
         })?
         .ok_or(ApiError::NotFound("no such device key"))?;
+    if purpose != RevealPurpose::Index {
+        state.metrics().count(crate::metrics::Event::Reveal);
+    }
     Ok(Json(RevealedDeviceKey {
         secret: Bytes(secret),
     }))

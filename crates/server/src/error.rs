@@ -73,6 +73,9 @@ pub enum ApiError {
     /// The thing already exists.
     #[error("{0}")]
     Conflict(&'static str),
+    /// The node cannot serve now (`/readyz`); the message says why.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// Anything unexpected; details go to the log only.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -118,6 +121,7 @@ impl ApiError {
             ApiError::NeedsRelink => (StatusCode::FORBIDDEN, "needs_relink"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! A [`Mailer`] either writes each message as an `.eml` file into an outbox folder (the
 //! default, so a fresh install works without a mail server and an administrator can read or
-//! forward the files) or hands it to a plain SMTP relay.
+//! forward the files) or hands it to an SMTP relay: plain, STARTTLS or implicit TLS, with AUTH
+//! (PLAIN or LOGIN) when the URL names a user. The password never comes from the URL.
 //!
 //! Message bodies carry access codes and the emailed temporary recovery key, so they are never
 //! logged and [`Email`]'s `Debug` leaves the text out; the recipient and subject are logged.
@@ -44,10 +45,8 @@ pub struct Mailer {
 /// Why a message could not be sent, or a [`Mailer`] could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    /// The SMTP URL is not one this version can use. Only plain `smtp://host[:port]` without
-    /// credentials is supported, meant for a relay on the same host or a trusted network;
-    /// `smtps://`, STARTTLS and authentication come later (they need TLS, which lettre is not
-    /// built with yet). The message never repeats the URL, which may carry a password.
+    /// The SMTP URL is not one this version can use (see [`Mailer::smtp`] for the forms it
+    /// takes). The message never repeats the URL, which may carry a password.
     #[error("unsupported SMTP URL: {reason}")]
     UnsupportedUrl {
         /// What is wrong and what is expected.
@@ -78,6 +77,12 @@ pub enum MailError {
         /// What the operating system said.
         source: io::Error,
     },
+    /// The relay's TLS settings could not be built (a CA file that is not PEM).
+    #[error("cannot set up TLS for the SMTP relay: {reason}")]
+    Tls {
+        /// What is wrong.
+        reason: String,
+    },
     /// The SMTP relay could not be reached or did not accept the message.
     #[error("the SMTP relay {relay} did not accept the message: {source}")]
     Smtp {
@@ -102,24 +107,72 @@ impl Mailer {
         }
     }
 
-    /// A mailer that sends through the plain SMTP relay at `url` (`smtp://host[:port]`, port 25
-    /// if left out, IPv6 hosts in brackets).
+    /// A mailer that sends through the SMTP relay at `url`, without a password and trusting
+    /// the system's certificate authorities; see [`Mailer::smtp_with`].
+    pub fn smtp(url: &str) -> Result<Mailer, MailError> {
+        Mailer::smtp_with(url, &SmtpSecrets::default())
+    }
+
+    /// A mailer that sends through the SMTP relay at `url`:
+    ///
+    /// - `smtp://host[:port][?tls=none|opportunistic|required]`: port 25 unless given.
+    ///   `tls=required` sends only after STARTTLS; `opportunistic` uses STARTTLS when the relay
+    ///   offers it; `none` never does. The default is `opportunistic`, or `required` when a
+    ///   user is named.
+    /// - `smtps://host[:port]`: TLS from the first byte (RFC 8314), port 465 unless given.
+    /// - `user@` before the host (percent-encoded, `me%40example.com@host`) signs in with AUTH
+    ///   PLAIN or LOGIN, with the password from `secrets`. A password in the URL is refused, and
+    ///   so is AUTH without TLS to a relay that is not on this machine.
     ///
     /// No connection is made here: a relay that is down shows up as [`MailError::Smtp`] on
-    /// [`send`](Mailer::send). Anything but plain `smtp://` without credentials is
-    /// [`MailError::UnsupportedUrl`] for now.
-    pub fn smtp(url: &str) -> Result<Mailer, MailError> {
+    /// [`send`](Mailer::send).
+    pub fn smtp_with(url: &str, secrets: &SmtpSecrets) -> Result<Mailer, MailError> {
+        use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
         let endpoint = SmtpEndpoint::parse(url)?;
-        // "dangerous" in lettre's name means "no TLS": that is what a plain smtp:// URL asks
-        // for, and the only mode this version offers (see `MailError::UnsupportedUrl`).
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&endpoint.host)
+        let tls_parameters = || -> Result<TlsParameters, MailError> {
+            let mut builder = TlsParameters::builder(endpoint.host.clone());
+            if let Some(pem) = &secrets.extra_roots_pem {
+                for der in pem_certificates(pem)? {
+                    let certificate = Certificate::from_der(der).map_err(|e| MailError::Tls {
+                        reason: e.to_string(),
+                    })?;
+                    builder = builder.add_root_certificate(certificate);
+                }
+            }
+            builder.build_rustls().map_err(|e| MailError::Tls {
+                reason: e.to_string(),
+            })
+        };
+        let tls = match endpoint.security {
+            SmtpSecurity::None => Tls::None,
+            SmtpSecurity::Opportunistic => Tls::Opportunistic(tls_parameters()?),
+            SmtpSecurity::Required => Tls::Required(tls_parameters()?),
+            SmtpSecurity::Implicit => Tls::Wrapper(tls_parameters()?),
+        };
+        // "dangerous" in lettre's name only means "no TLS set up by the builder": `tls` below
+        // sets what the URL asks for.
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&endpoint.host)
             .port(endpoint.port)
-            .build();
+            .tls(tls);
+        if let Some(user) = &endpoint.user {
+            let Some(password) = &secrets.password else {
+                return Err(MailError::UnsupportedUrl {
+                    reason: format!(
+                        "the URL names the user {user:?} but no password was given: put it in \
+                         the file named by `smtp_password_file`, or in KEYHAVEN_SMTP_PASSWORD"
+                    ),
+                });
+            };
+            builder = builder
+                .credentials(Credentials::new(user.clone(), password.as_str().to_owned()))
+                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+        }
         Ok(Mailer {
             from: default_from(),
             transport: Transport::Smtp {
                 endpoint,
-                transport,
+                transport: builder.build(),
             },
         })
     }
@@ -128,7 +181,18 @@ impl Mailer {
     /// folder [`Config::outbox_dir`]; sending as `mail_from`.
     pub fn from_config(config: &Config) -> Result<Mailer, MailError> {
         let mailer = match &config.smtp_url {
-            Some(url) => Mailer::smtp(url)?,
+            Some(url) => Mailer::smtp_with(
+                url,
+                &SmtpSecrets {
+                    password: config.smtp_password.clone(),
+                    extra_roots_pem: match &config.smtp_ca_cert {
+                        Some(path) => Some(std::fs::read(path).map_err(|e| MailError::Tls {
+                            reason: format!("cannot read {}: {e}", path.display()),
+                        })?),
+                        None => None,
+                    },
+                },
+            )?,
             None => Mailer::outbox(config.outbox_dir()),
         };
         mailer.with_from(&config.mail_from)
@@ -229,7 +293,56 @@ pub(crate) fn parse_mailbox(address: &str) -> Result<Mailbox, lettre::address::A
     Mailbox::from_str(address.trim())
 }
 
-/// Host and port of a plain SMTP relay, parsed from `smtp://host[:port][/]`.
+/// What the relay needs beside its URL.
+#[derive(Default)]
+pub struct SmtpSecrets {
+    /// The AUTH password for the user the URL names.
+    pub password: Option<crate::config::SecretString>,
+    /// PEM certificates of authorities to trust beside the system's (a private CA).
+    pub extra_roots_pem: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for SmtpSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSecrets")
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("extra_roots_pem", &self.extra_roots_pem.is_some())
+            .finish()
+    }
+}
+
+/// The DER certificates in a PEM file.
+fn pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, MailError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .map(|der| der.map(|der| der.to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| MailError::Tls {
+            reason: format!("the CA file is not PEM: {e}"),
+        })?;
+    if certificates.is_empty() {
+        return Err(MailError::Tls {
+            reason: "the CA file holds no certificate".to_owned(),
+        });
+    }
+    Ok(certificates)
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SmtpSecurity {
+    /// Plain text (`?tls=none`).
+    None,
+    /// STARTTLS when offered (`?tls=opportunistic`).
+    Opportunistic,
+    /// STARTTLS or nothing is sent (`?tls=required`).
+    Required,
+    /// TLS from the first byte (`smtps://`).
+    Implicit,
+}
+
+/// An SMTP relay, parsed from `smtp[s]://[user@]host[:port][/][?tls=…]`.
 ///
 /// Shared with the configuration so that what `smtp_url` accepts is exactly what
 /// [`Mailer::smtp`] can use.
@@ -237,41 +350,60 @@ pub(crate) fn parse_mailbox(address: &str) -> Result<Mailbox, lettre::address::A
 pub(crate) struct SmtpEndpoint {
     host: String,
     port: u16,
+    security: SmtpSecurity,
+    user: Option<String>,
 }
 
 impl SmtpEndpoint {
-    /// The port of a `smtp://` URL that names none: plain SMTP's (RFC 5321 §4.5.4.2).
-    const DEFAULT_PORT: u16 = 25;
+    /// Whether the URL names a user, so a password must be given.
+    pub(crate) fn has_user(&self) -> bool {
+        self.user.is_some()
+    }
 
     pub(crate) fn parse(url: &str) -> Result<SmtpEndpoint, MailError> {
         let unsupported = |reason: &str| MailError::UnsupportedUrl {
             reason: reason.to_owned(),
         };
         let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(unsupported("expected smtp://host:port"));
+            return Err(unsupported(
+                "expected smtp://host:port, smtp://host:587?tls=required or smtps://host:465",
+            ));
         };
-        match scheme.to_ascii_lowercase().as_str() {
-            "smtp" => {}
-            "smtps" => {
+        let implicit = match scheme.to_ascii_lowercase().as_str() {
+            "smtp" => false,
+            "smtps" => true,
+            _ => {
                 return Err(unsupported(
-                    "smtps:// (TLS) is not supported yet; use a plain smtp://host:port relay \
-                     on this host or a trusted network",
+                    "expected smtp://host:port, smtp://host:587?tls=required or smtps://host:465",
                 ));
             }
-            _ => return Err(unsupported("expected smtp://host:port")),
-        }
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((rest, query)) => (rest, Some(query)),
+            None => (rest, None),
+        };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
-        if authority.contains('@') {
+        if authority.contains(['/', '#']) || query.is_some_and(|query| query.contains('#')) {
             return Err(unsupported(
-                "credentials in the URL are not supported yet: without TLS they would cross \
-                 the network in clear text",
+                "expected smtp://host:port with no path or fragment",
             ));
         }
-        if authority.contains(['/', '?', '#']) {
-            return Err(unsupported(
-                "expected smtp://host:port with no path, query or fragment",
-            ));
-        }
+        let (user, authority) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                if userinfo.contains(':') {
+                    return Err(unsupported(
+                        "a password in the URL is refused (it would show in process lists and \
+                         shell history): name only the user, and put the password in the file \
+                         named by `smtp_password_file` or in KEYHAVEN_SMTP_PASSWORD",
+                    ));
+                }
+                let user = percent_decode(userinfo)
+                    .filter(|user| !user.is_empty())
+                    .ok_or_else(|| unsupported("the user name in the URL is not valid"))?;
+                (Some(user), host)
+            }
+            None => (None, authority),
+        };
         let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
             // An IPv6 literal: `[::1]` or `[::1]:2525`.
             let Some((host, after)) = bracketed.split_once(']') else {
@@ -294,25 +426,102 @@ impl SmtpEndpoint {
             return Err(unsupported("the URL has no host"));
         }
         let port = match port {
-            None => Self::DEFAULT_PORT,
+            // RFC 5321 §4.5.4.2 and RFC 8314 §7.3.
+            None if implicit => 465,
+            None => 25,
             Some(port) => match port.parse::<u16>() {
                 Ok(port) if port != 0 => port,
                 _ => return Err(unsupported("the port must be a number from 1 to 65535")),
             },
         };
+        let mut tls: Option<SmtpSecurity> = None;
+        for pair in query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            match pair.split_once('=') {
+                Some(("tls", value)) => {
+                    tls = Some(match value {
+                        "none" => SmtpSecurity::None,
+                        "opportunistic" => SmtpSecurity::Opportunistic,
+                        "required" => SmtpSecurity::Required,
+                        _ => {
+                            return Err(unsupported("tls= takes none, opportunistic or required"));
+                        }
+                    });
+                }
+                _ => {
+                    return Err(unsupported(
+                        "the only query setting is tls=none|opportunistic|required",
+                    ));
+                }
+            }
+        }
+        let security = match (implicit, tls) {
+            (true, None) => SmtpSecurity::Implicit,
+            (true, Some(_)) => {
+                return Err(unsupported(
+                    "smtps:// is TLS from the first byte; tls= is for smtp:// (STARTTLS)",
+                ));
+            }
+            (false, Some(tls)) => tls,
+            (false, None) if user.is_some() => SmtpSecurity::Required,
+            (false, None) => SmtpSecurity::Opportunistic,
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if user.is_some()
+            && matches!(security, SmtpSecurity::None | SmtpSecurity::Opportunistic)
+            && !loopback
+        {
+            return Err(unsupported(
+                "AUTH would send the password in clear text (or after a STARTTLS an attacker \
+                 can strip): use ?tls=required or smtps://",
+            ));
+        }
         Ok(SmtpEndpoint {
             host: host.to_owned(),
             port,
+            security,
+            user,
         })
     }
 }
 
+/// Decodes `%XX` escapes; `None` for a broken escape or bytes that are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 impl fmt::Display for SmtpEndpoint {
+    /// `host:port`, then the protection when there is any (`smtp.example.com:587 (STARTTLS)`).
+    /// Never the user name, which is often a mail address.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
+            write!(f, "[{}]:{}", self.host, self.port)?;
         } else {
-            write!(f, "{}:{}", self.host, self.port)
+            write!(f, "{}:{}", self.host, self.port)?;
+        }
+        match self.security {
+            SmtpSecurity::None | SmtpSecurity::Opportunistic => Ok(()),
+            SmtpSecurity::Required => f.write_str(" (STARTTLS)"),
+            SmtpSecurity::Implicit => f.write_str(" (TLS)"),
         }
     }
 }
@@ -423,8 +632,34 @@ mod tests {
         );
         assert_eq!(parse("smtp://[::1]:2525").unwrap(), "[::1]:2525");
         assert_eq!(parse("smtp://[::1]").unwrap(), "[::1]:25");
+        assert_eq!(
+            parse("smtp://relay.example.com:587?tls=required").unwrap(),
+            "relay.example.com:587 (STARTTLS)"
+        );
+        assert_eq!(
+            parse("smtps://relay.example.com").unwrap(),
+            "relay.example.com:465 (TLS)"
+        );
+        assert_eq!(
+            parse("smtp://me%40example.com@relay.example.com:587").unwrap(),
+            "relay.example.com:587 (STARTTLS)",
+            "a user means STARTTLS is required"
+        );
+        let endpoint = SmtpEndpoint::parse("smtp://me%40example.com@127.0.0.1:2525?tls=none")
+            .expect("AUTH without TLS to this machine");
+        assert_eq!(endpoint.user.as_deref(), Some("me@example.com"));
+        assert_eq!(endpoint.security, SmtpSecurity::None);
+        assert_eq!(
+            SmtpEndpoint::parse("smtp://relay:25").unwrap().security,
+            SmtpSecurity::Opportunistic
+        );
         for bad in [
-            "smtps://mail.example.com:465",
+            "smtps://mail.example.com:465?tls=required",
+            "smtp://me@relay.example.com?tls=none",
+            "smtp://me@relay.example.com?tls=opportunistic",
+            "smtp://relay.example.com?tls=maybe",
+            "smtp://relay.example.com?starttls=1",
+            "smtp://%zz@relay.example.com",
             "http://mail.example.com",
             "mail.example.com:25",
             "smtp://",
@@ -433,7 +668,6 @@ mod tests {
             "smtp://host:99999",
             "smtp://host:port",
             "smtp://host:25/ehlo-name",
-            "smtp://host:25?tls=required",
             "smtp://[::1",
             "smtp://[::1]x",
         ] {
@@ -453,8 +687,13 @@ mod tests {
         assert!(matches!(error, MailError::UnsupportedUrl { .. }));
         assert!(!error.to_string().contains("hunter2"), "{error}");
         let error = Mailer::smtp("smtps://user:hunter2@mail.example.com").unwrap_err();
-        assert!(error.to_string().contains("smtps://"), "{error}");
+        assert!(
+            error.to_string().contains("KEYHAVEN_SMTP_PASSWORD"),
+            "{error}"
+        );
         assert!(!error.to_string().contains("hunter2"), "{error}");
+        let error = Mailer::smtp("smtps://user@mail.example.com").unwrap_err();
+        assert!(error.to_string().contains("no password"), "{error}");
     }
 
     #[test]

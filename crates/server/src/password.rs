@@ -62,6 +62,7 @@ async fn forgot(
     if state.store().account_by_email(&email).await?.is_none() {
         return Ok(StatusCode::ACCEPTED);
     }
+    state.metrics().count(crate::metrics::Event::ResetCodeSent);
     let public_url = &state.config().public_url;
     let message = Email {
         to: email.clone(),

@@ -238,8 +238,14 @@ fn flags_override_the_environment_and_the_file() {
         database: Some("sqlite:///flag/kh.db?mode=rwc".to_owned()),
         smtp_url: Some("smtp://relay.flag:26".to_owned()),
         public_url: Some("http://flag.example:8080/".to_owned()),
+        tls_cert: Some(PathBuf::from("/flag/cert.pem")),
+        tls_key: Some(PathBuf::from("/flag/key.pem")),
+        metrics_listen: Some(addr("127.0.0.1:9300")),
     };
     let config = load(Some(&path), &environment, flags).unwrap();
+    assert_eq!(config.tls_cert, Some(PathBuf::from("/flag/cert.pem")));
+    assert_eq!(config.tls_key, Some(PathBuf::from("/flag/key.pem")));
+    assert_eq!(config.metrics_listen, Some(addr("127.0.0.1:9300")));
     assert_eq!(config.listen, addr("127.0.0.2:9200"));
     assert_eq!(config.data_dir, PathBuf::from("/flag/data"));
     assert_eq!(config.database_url(), "sqlite:///flag/kh.db?mode=rwc");
@@ -358,7 +364,7 @@ fn bad_file_values_name_the_key_and_the_file() {
         ),
         ("max_body_bytes = 1.5", "max_body_bytes"),
         ("public_url = \"vault.example\"", "public_url"),
-        ("smtp_url = \"smtps://relay:465\"", "smtp_url"),
+        ("smtp_url = \"smtps://relay:465?tls=none\"", "smtp_url"),
         ("database = \"mysql://db\"", "database"),
         ("mail_from = \"nobody\"", "mail_from"),
         ("log = \"\"", "log"),
@@ -551,4 +557,89 @@ fn data_dir_must_be_utf8_for_the_default_sqlite_url() {
     };
     let config = load(None, &no_env(), flags).unwrap();
     assert_eq!(config.outbox_dir(), not_utf8.join("outbox"));
+}
+
+#[test]
+fn tls_cert_and_key_go_together() {
+    let error = load(
+        None,
+        &env(&[("KEYHAVEN_TLS_CERT", "/etc/cert.pem")]),
+        Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("`tls_cert` and `tls_key` go together"),
+        "{error}"
+    );
+    let config = load(
+        None,
+        &env(&[
+            ("KEYHAVEN_TLS_CERT", "/etc/cert.pem"),
+            ("KEYHAVEN_TLS_KEY", "/etc/key.pem"),
+        ]),
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(config.tls_key, Some(PathBuf::from("/etc/key.pem")));
+}
+
+#[test]
+fn the_smtp_password_comes_from_a_file_or_the_environment_never_the_url() {
+    let user_url = "smtp://me%40example.com@relay.example.com:587?tls=required";
+    let error = load(
+        None,
+        &env(&[("KEYHAVEN_SMTP_URL", user_url)]),
+        Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("smtp_password_file"), "{error}");
+
+    let config = load(
+        None,
+        &env(&[
+            ("KEYHAVEN_SMTP_URL", user_url),
+            ("KEYHAVEN_SMTP_PASSWORD", "from-env"),
+        ]),
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.smtp_password.as_ref().map(|p| p.as_str()),
+        Some("from-env")
+    );
+    assert!(
+        !format!("{config:?}").contains("from-env"),
+        "Debug shows no password"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("smtp-password");
+    std::fs::write(&file, "from-file\n").unwrap();
+    let config = load(
+        None,
+        &env(&[
+            ("KEYHAVEN_SMTP_URL", user_url),
+            ("KEYHAVEN_SMTP_PASSWORD_FILE", file.to_str().unwrap()),
+            ("KEYHAVEN_SMTP_PASSWORD", "from-env"),
+        ]),
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.smtp_password.as_ref().map(|p| p.as_str()),
+        Some("from-file"),
+        "the file wins, without its line end"
+    );
+
+    let error = load(
+        None,
+        &env(&[("KEYHAVEN_SMTP_URL", "smtps://me:hunter2@relay.example.com")]),
+        Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("password in the URL is refused"), "{error}");
+    assert!(!error.contains("hunter2"), "{error}");
 }

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use keyhaven_server::mail::{Email, MailError, Mailer};
-use keyhaven_server::smtp_sink::SmtpSink;
+use keyhaven_server::config::SecretString;
+use keyhaven_server::mail::{Email, MailError, Mailer, SmtpSecrets};
+use keyhaven_testkit::pki::TestCa;
+use keyhaven_testkit::smtp_sink::{SinkOptions, SinkTls, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -101,8 +103,154 @@ async fn unreachable_relay_is_an_smtp_error() {
     assert!(!error.to_string().contains("87654321"), "{error}");
 }
 
+fn email(text: &str) -> Email {
+    Email {
+        to: "alice@example.com".to_owned(),
+        subject: "Your Keyhaven access code".to_owned(),
+        text: text.to_owned(),
+    }
+}
+
+/// A sink with a certificate from a CA made here, and the secrets a mailer needs to trust it.
+fn tls_setup(password: &str) -> (keyhaven_testkit::pki::Leaf, SmtpSecrets) {
+    let ca = TestCa::new("Keyhaven test CA");
+    let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+    let secrets = SmtpSecrets {
+        password: Some(SecretString::new(password.to_owned())),
+        extra_roots_pem: Some(ca.pem().as_bytes().to_vec()),
+    };
+    (leaf, secrets)
+}
+
+fn auth() -> Option<(String, String)> {
+    Some((
+        "relay-user@example.com".to_owned(),
+        "s3cret-relay".to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn starttls_then_auth_delivers_over_tls() {
+    let (leaf, secrets) = tls_setup("s3cret-relay");
+    let sink = SmtpSink::start_with(SinkOptions {
+        tls: SinkTls::StartTls {
+            config: leaf.server_config(),
+            required: true,
+        },
+        auth: auth(),
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "smtp://relay-user%40example.com@127.0.0.1:{}?tls=required",
+        sink.addr().port()
+    );
+    let mailer = Mailer::smtp_with(&url, &secrets).expect("STARTTLS URL");
+    mailer.send(&email("code 12345678\n")).await.expect("send");
+    let received = sink.wait_for(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    assert!(received[0].tls, "the message came after STARTTLS");
+    assert_eq!(received[0].user.as_deref(), Some("relay-user@example.com"));
+}
+
+#[tokio::test]
+async fn implicit_tls_with_auth_delivers() {
+    let (leaf, secrets) = tls_setup("s3cret-relay");
+    let sink = SmtpSink::start_with(SinkOptions {
+        tls: SinkTls::Implicit(leaf.server_config()),
+        auth: auth(),
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "smtps://relay-user%40example.com@localhost:{}",
+        sink.addr().port()
+    );
+    let mailer = Mailer::smtp_with(&url, &secrets).expect("smtps URL");
+    mailer.send(&email("hello\n")).await.expect("send");
+    let received = sink.wait_for(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    assert!(received[0].tls);
+    assert_eq!(received[0].user.as_deref(), Some("relay-user@example.com"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_not_repeated() {
+    let (leaf, secrets) = tls_setup("not-the-password");
+    let sink = SmtpSink::start_with(SinkOptions {
+        tls: SinkTls::StartTls {
+            config: leaf.server_config(),
+            required: true,
+        },
+        auth: auth(),
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "smtp://relay-user%40example.com@127.0.0.1:{}?tls=required",
+        sink.addr().port()
+    );
+    let error = Mailer::smtp_with(&url, &secrets)
+        .unwrap()
+        .send(&email("x\n"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, MailError::Smtp { .. }), "{error}");
+    assert!(!error.to_string().contains("not-the-password"), "{error}");
+    assert!(sink.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_relay_certificate_from_an_unknown_authority_is_refused() {
+    let (leaf, mut secrets) = tls_setup("s3cret-relay");
+    secrets.extra_roots_pem = None;
+    let sink = SmtpSink::start_with(SinkOptions {
+        tls: SinkTls::Implicit(leaf.server_config()),
+        auth: auth(),
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "smtps://relay-user%40example.com@localhost:{}",
+        sink.addr().port()
+    );
+    let error = Mailer::smtp_with(&url, &secrets)
+        .unwrap()
+        .send(&email("x\n"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, MailError::Smtp { .. }), "{error}");
+    assert!(
+        sink.messages().is_empty(),
+        "nothing is sent to an unverified relay"
+    );
+}
+
+#[tokio::test]
+async fn tls_required_never_falls_back_to_plain_text() {
+    // This relay offers no STARTTLS: with tls=required nothing may be sent.
+    let sink = SmtpSink::start().await.unwrap();
+    let url = format!("{}?tls=required", sink.url());
+    let error = Mailer::smtp(&url)
+        .unwrap()
+        .send(&email("code 12345678\n"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, MailError::Smtp { .. }), "{error}");
+    assert!(sink.messages().is_empty());
+}
+
 #[test]
-fn tls_urls_are_not_supported_yet() {
-    let error = Mailer::smtp("smtps://mail.example.com:465").unwrap_err();
-    assert!(matches!(error, MailError::UnsupportedUrl { .. }), "{error}");
+fn bad_tls_urls_are_refused() {
+    for url in [
+        "smtps://mail.example.com:465?tls=none",
+        "smtp://user@mail.example.com:25?tls=none",
+        "smtp://user:pw@mail.example.com:587",
+    ] {
+        let error = Mailer::smtp(url).unwrap_err();
+        assert!(
+            matches!(error, MailError::UnsupportedUrl { .. }),
+            "{url}: {error}"
+        );
+    }
 }

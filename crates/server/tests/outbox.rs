@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use keyhaven_server::mail::{Email, Mailer};
 use keyhaven_server::outbox::{LEASE_SECS, backoff_secs, deliver_due};
-use keyhaven_server::smtp_sink::SmtpSink;
 use keyhaven_server::store::Store;
+use keyhaven_testkit::smtp_sink::SmtpSink;
 
 const T: i64 = 1_800_000_000;
 

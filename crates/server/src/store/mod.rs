@@ -97,6 +97,23 @@ pub struct Store {
     backend: Backend,
 }
 
+/// What [`Store::inspect_sqlite`] found in a database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteSummary {
+    /// `PRAGMA integrity_check` said `ok`.
+    pub intact: bool,
+    /// Migrations applied.
+    pub migrations: i64,
+    /// Accounts.
+    pub accounts: i64,
+    /// Workspaces.
+    pub workspaces: i64,
+    /// Items (secrets).
+    pub items: i64,
+    /// Device key records (current and history).
+    pub device_keys: i64,
+}
+
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRecord {
@@ -222,6 +239,78 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Whether every migration this build knows has been applied (and none it does not know):
+    /// what `/readyz` reports beside the database answering.
+    pub async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut applied = rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        applied.sort_unstable();
+        let mut known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        known.sort_unstable();
+        Ok(applied == known)
+    }
+
+    /// Writes a consistent copy of the SQLite database at `url` into `out` (which must not
+    /// exist) with `VACUUM INTO`, while servers keep using it: the copy is one read
+    /// transaction's snapshot, compacted. Opens the file read-only, applies no migration.
+    pub async fn backup_sqlite(url: &str, out: &std::path::Path) -> Result<(), StoreError> {
+        use sqlx::ConnectOptions as _;
+        use std::str::FromStr as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+            .read_only(true)
+            .create_if_missing(false)
+            .busy_timeout(std::time::Duration::from_secs(30));
+        let mut conn = options.connect().await?;
+        let out = out.to_str().ok_or(StoreError::UnsupportedUrl)?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(out)
+            .execute(&mut conn)
+            .await?;
+        sqlx::Connection::close(conn).await?;
+        Ok(())
+    }
+
+    /// Checks that the SQLite file at `path` is whole (`PRAGMA integrity_check`) and is a
+    /// Keyhaven database: the number of migrations applied, and of accounts, workspaces, items
+    /// and device records in it.
+    pub async fn inspect_sqlite(path: &std::path::Path) -> Result<SqliteSummary, StoreError> {
+        use sqlx::ConnectOptions as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false);
+        let mut conn = options.connect().await?;
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut conn)
+            .await?;
+        let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM _sqlx_migrations), (SELECT COUNT(*) FROM accounts), \
+             (SELECT COUNT(*) FROM workspaces), (SELECT COUNT(*) FROM items), \
+             (SELECT COUNT(*) FROM device_keys)",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        let summary = SqliteSummary {
+            intact: check == "ok",
+            migrations: counts.0,
+            accounts: counts.1,
+            workspaces: counts.2,
+            items: counts.3,
+            device_keys: counts.4,
+        };
+        sqlx::Connection::close(conn).await?;
+        Ok(summary)
     }
 
     /// Closes the pool (graceful shutdown).

@@ -1,23 +1,19 @@
-//! A tiny in-process SMTP server that keeps what it receives: a **test helper**.
+//! A small in-process SMTP server that keeps what it receives, for tests.
 //!
-//! Tests (this crate's and other crates' end-to-end tests) start an [`SmtpSink`], point the
-//! server at [`SmtpSink::url`] and read the mail it sent with [`SmtpSink::wait_for`]. It speaks
-//! just enough SMTP (RFC 5321) for lettre and similar clients: `EHLO`/`HELO`, `MAIL FROM`,
-//! `RCPT TO`, `DATA` (with dot-unstuffing), `RSET`, `NOOP`, `QUIT`. No TLS, no authentication,
-//! no relaying; it listens on 127.0.0.1 only.
-//!
-//! Why this module is always compiled rather than behind a cargo feature: integration tests in
-//! `tests/` build against the library without `cfg(test)`, so a feature would have to be passed
-//! on every `cargo test` command line (a crate cannot reliably enable its own feature for its
-//! tests). The module adds no dependency (only tokio's `net`, `io-util` and `sync`, which the
-//! server uses anyway), about 250 lines, and does nothing unless [`SmtpSink::start`] is called;
-//! the server never calls it.
+//! Tests start an [`SmtpSink`], point the server at [`SmtpSink::url`] and read the mail it sent
+//! with [`SmtpSink::wait_for`]. It speaks enough SMTP (RFC 5321) for lettre and similar clients:
+//! `EHLO`/`HELO`, `MAIL FROM`, `RCPT TO`, `DATA` (with dot-unstuffing), `RSET`, `NOOP`, `QUIT`;
+//! with [`SinkOptions`] also `STARTTLS` (RFC 3207) or implicit TLS (RFC 8314), and `AUTH PLAIN`
+//! / `AUTH LOGIN` (RFC 4954) against one user name and password. Each message records whether
+//! it came over TLS and which user had signed in. No relaying; it listens on 127.0.0.1 only.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -32,6 +28,10 @@ pub struct ReceivedMail {
     /// The message (headers, blank line, body) as transferred: CRLF line ends, dots
     /// unstuffed, the final `.` line removed, bodies not decoded (7bit text arrives as is).
     pub data: String,
+    /// Whether the message came over TLS (after STARTTLS, or on an implicit-TLS port).
+    pub tls: bool,
+    /// The user that signed in with AUTH before sending, if any.
+    pub user: Option<String>,
 }
 
 impl ReceivedMail {
@@ -65,19 +65,67 @@ impl ReceivedMail {
     }
 }
 
+/// How the sink speaks TLS.
+#[derive(Debug, Clone, Default)]
+pub enum SinkTls {
+    /// Plain text only.
+    #[default]
+    None,
+    /// Plain text, with `STARTTLS` offered (and required before `MAIL` when `required`).
+    StartTls {
+        /// The certificate it presents.
+        config: Arc<rustls::ServerConfig>,
+        /// Refuse `MAIL` and `AUTH` before `STARTTLS`.
+        required: bool,
+    },
+    /// TLS from the first byte (`smtps://`).
+    Implicit(Arc<rustls::ServerConfig>),
+}
+
+/// What a sink offers and requires.
+#[derive(Clone, Default)]
+pub struct SinkOptions {
+    /// TLS.
+    pub tls: SinkTls,
+    /// With `Some((user, password))`, `AUTH PLAIN`/`LOGIN` is offered (over TLS only, when
+    /// TLS is on) and `MAIL` is refused until a client signed in with these.
+    pub auth: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for SinkOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tls = match &self.tls {
+            SinkTls::None => "none",
+            SinkTls::StartTls { required: true, .. } => "starttls (required)",
+            SinkTls::StartTls { .. } => "starttls",
+            SinkTls::Implicit(_) => "implicit",
+        };
+        f.debug_struct("SinkOptions")
+            .field("tls", &tls)
+            .field("auth", &self.auth.as_ref().map(|(user, _)| user))
+            .finish()
+    }
+}
+
 /// A running SMTP sink. It stops when dropped.
 #[derive(Debug)]
 pub struct SmtpSink {
     addr: SocketAddr,
+    implicit_tls: bool,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
     count: watch::Receiver<usize>,
     acceptor: JoinHandle<()>,
 }
 
 impl SmtpSink {
-    /// Starts a sink on 127.0.0.1 with a free port, serving connections in the background on
-    /// the current tokio runtime.
+    /// Starts a plain-text sink on 127.0.0.1 with a free port, serving connections in the
+    /// background on the current tokio runtime.
     pub async fn start() -> std::io::Result<SmtpSink> {
+        SmtpSink::start_with(SinkOptions::default()).await
+    }
+
+    /// Starts a sink that offers what `options` says.
+    pub async fn start_with(options: SinkOptions) -> std::io::Result<SmtpSink> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -86,27 +134,33 @@ impl SmtpSink {
             received: Arc::clone(&received),
             count: Arc::new(count_tx),
         };
+        let implicit_tls = matches!(options.tls, SinkTls::Implicit(_));
+        let options = Arc::new(options);
         let acceptor = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let store = store.clone();
+                let options = Arc::clone(&options);
                 // A broken connection only loses that client's unfinished message, which is
                 // what a real server would do too.
                 tokio::spawn(async move {
-                    let _ = serve(stream, store).await;
+                    let _ = serve_connection(stream, store, &options).await;
                 });
             }
         });
         Ok(SmtpSink {
             addr,
+            implicit_tls,
             received,
             count,
             acceptor,
         })
     }
 
-    /// `smtp://127.0.0.1:PORT`, for `Mailer::smtp` or the server's `--smtp-url`.
+    /// `smtp://127.0.0.1:PORT` (or `smtps://` for implicit TLS), for the server's `smtp_url`;
+    /// add `?tls=required` or a user name as the test needs.
     pub fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
+        let scheme = if self.implicit_tls { "smtps" } else { "smtp" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The address the sink listens on.
@@ -167,33 +221,103 @@ fn lock(received: &Mutex<Vec<ReceivedMail>>) -> std::sync::MutexGuard<'_, Vec<Re
 /// The sink's name in its greeting and replies.
 const NAME: &str = "keyhaven-smtp-sink";
 
-/// Serves one SMTP session.
-async fn serve(stream: TcpStream, store: Store) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
+/// Serves one connection: plain, upgraded by STARTTLS, or TLS from the start.
+async fn serve_connection(
+    stream: TcpStream,
+    store: Store,
+    options: &SinkOptions,
+) -> std::io::Result<()> {
+    match &options.tls {
+        SinkTls::Implicit(config) => {
+            let tls = tokio_rustls::TlsAcceptor::from(Arc::clone(config))
+                .accept(stream)
+                .await?;
+            serve(tls, true, &store, options).await.map(drop)
+        }
+        SinkTls::StartTls { config, .. } => {
+            if let Some(plain) = serve(stream, false, &store, options).await? {
+                let tls = tokio_rustls::TlsAcceptor::from(Arc::clone(config))
+                    .accept(plain)
+                    .await?;
+                serve(tls, true, &store, options).await?;
+            }
+            Ok(())
+        }
+        SinkTls::None => serve(stream, false, &store, options).await.map(drop),
+    }
+}
+
+/// Serves one SMTP session on `stream`. Returns the stream when the client asked for
+/// `STARTTLS` (to be upgraded and served again, as RFC 3207 §4.2 says: all state is reset).
+async fn serve<S>(
+    stream: S,
+    tls: bool,
+    store: &Store,
+    options: &SinkOptions,
+) -> std::io::Result<Option<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut conn = BufReader::new(stream);
     let mut line = String::new();
     // The transaction under way: the envelope sender and its recipients so far.
     let mut from: Option<String> = None;
     let mut to: Vec<String> = Vec::new();
+    let mut user: Option<String> = None;
+    let starttls = matches!(options.tls, SinkTls::StartTls { .. }) && !tls;
+    let tls_required = matches!(options.tls, SinkTls::StartTls { required: true, .. });
+    // AUTH is only offered where the password cannot be read on the wire.
+    let auth_offered = options.auth.is_some() && (tls || matches!(options.tls, SinkTls::None));
 
-    write
-        .write_all(format!("220 {NAME} ESMTP ready\r\n").as_bytes())
-        .await?;
+    if !tls || matches!(options.tls, SinkTls::Implicit(_)) {
+        conn.write_all(format!("220 {NAME} ESMTP ready\r\n").as_bytes())
+            .await?;
+    }
     loop {
         line.clear();
-        if lines.read_line(&mut line).await? == 0 {
-            return Ok(()); // The client hung up.
+        if conn.read_line(&mut line).await? == 0 {
+            return Ok(None); // The client hung up.
         }
-        let command = line.trim_end_matches(['\r', '\n']);
+        let command = line.trim_end_matches(['\r', '\n']).to_owned();
         let verb = command
             .split_once(' ')
-            .map_or(command, |(verb, _)| verb)
+            .map_or(command.as_str(), |(verb, _)| verb)
             .to_ascii_uppercase();
+        let needs_tls = tls_required && !tls;
+        let needs_auth = options.auth.is_some() && user.is_none();
         let reply: String = match verb.as_str() {
             // 8BITMIME and SMTPUTF8 so that clients send UTF-8 text as is.
-            "EHLO" => format!("250-{NAME}\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"),
+            "EHLO" => {
+                let mut reply = format!("250-{NAME}\r\n250-8BITMIME\r\n");
+                if starttls {
+                    reply.push_str("250-STARTTLS\r\n");
+                }
+                if auth_offered {
+                    reply.push_str("250-AUTH PLAIN LOGIN\r\n");
+                }
+                reply.push_str("250 SMTPUTF8\r\n");
+                reply
+            }
             "HELO" => format!("250 {NAME}\r\n"),
-            "MAIL" => match path_argument(command, "MAIL FROM:") {
+            "STARTTLS" if starttls => {
+                conn.write_all(b"220 Ready to start TLS\r\n").await?;
+                conn.flush().await?;
+                // The client waits for the reply before its handshake, so nothing is buffered.
+                return Ok(Some(conn.into_inner()));
+            }
+            "AUTH" if !auth_offered => {
+                "503 AUTH is not offered here (STARTTLS first?)\r\n".to_owned()
+            }
+            "AUTH" => match authenticate(&mut conn, &command, options).await? {
+                Some(name) => {
+                    user = Some(name);
+                    "235 Authentication succeeded\r\n".to_owned()
+                }
+                None => "535 Authentication credentials invalid\r\n".to_owned(),
+            },
+            "MAIL" if needs_tls => "530 Must issue a STARTTLS command first\r\n".to_owned(),
+            "MAIL" if needs_auth => "530 Authentication required\r\n".to_owned(),
+            "MAIL" => match path_argument(&command, "MAIL FROM:") {
                 Some(sender) => {
                     from = Some(sender);
                     to.clear();
@@ -201,7 +325,7 @@ async fn serve(stream: TcpStream, store: Store) -> std::io::Result<()> {
                 }
                 None => "501 Syntax: MAIL FROM:<address>\r\n".to_owned(),
             },
-            "RCPT" => match (&from, path_argument(command, "RCPT TO:")) {
+            "RCPT" => match (&from, path_argument(&command, "RCPT TO:")) {
                 (None, _) => "503 MAIL first\r\n".to_owned(),
                 (Some(_), Some(recipient)) => {
                     to.push(recipient);
@@ -211,14 +335,15 @@ async fn serve(stream: TcpStream, store: Store) -> std::io::Result<()> {
             },
             "DATA" => match from.take() {
                 Some(sender) if !to.is_empty() => {
-                    write
-                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    conn.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
-                    let data = read_data(&mut lines).await?;
+                    let data = read_data(&mut conn).await?;
                     store.push(ReceivedMail {
                         from: sender,
                         to: std::mem::take(&mut to),
                         data,
+                        tls,
+                        user: user.clone(),
                     });
                     "250 OK: queued\r\n".to_owned()
                 }
@@ -234,15 +359,74 @@ async fn serve(stream: TcpStream, store: Store) -> std::io::Result<()> {
             }
             "NOOP" => "250 OK\r\n".to_owned(),
             "QUIT" => {
-                write
-                    .write_all(format!("221 {NAME} closing\r\n").as_bytes())
+                conn.write_all(format!("221 {NAME} closing\r\n").as_bytes())
                     .await?;
-                return Ok(());
+                conn.flush().await?;
+                return Ok(None);
             }
             _ => "502 Command not implemented\r\n".to_owned(),
         };
-        write.write_all(reply.as_bytes()).await?;
+        conn.write_all(reply.as_bytes()).await?;
+        conn.flush().await?;
     }
+}
+
+/// Runs `AUTH PLAIN [initial]` or `AUTH LOGIN`; the user name when the credentials match.
+async fn authenticate<S>(
+    conn: &mut BufReader<S>,
+    command: &str,
+    options: &SinkOptions,
+) -> std::io::Result<Option<String>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some((want_user, want_password)) = &options.auth else {
+        return Ok(None);
+    };
+    let mut words = command.split_whitespace().skip(1);
+    let mechanism = words.next().unwrap_or_default().to_ascii_uppercase();
+    let initial = words.next().map(str::to_owned);
+    let (user, password) = match mechanism.as_str() {
+        "PLAIN" => {
+            let response = match initial {
+                Some(response) => response,
+                None => challenge(conn, "").await?,
+            };
+            let decoded = BASE64.decode(response.trim()).unwrap_or_default();
+            // authzid NUL authcid NUL password (RFC 4616).
+            let mut parts = decoded.split(|&byte| byte == 0).skip(1);
+            let user = parts.next().unwrap_or_default().to_vec();
+            let password = parts.next().unwrap_or_default().to_vec();
+            (user, password)
+        }
+        "LOGIN" => {
+            let user = challenge(conn, "VXNlcm5hbWU6").await?;
+            let password = challenge(conn, "UGFzc3dvcmQ6").await?;
+            (
+                BASE64.decode(user.trim()).unwrap_or_default(),
+                BASE64.decode(password.trim()).unwrap_or_default(),
+            )
+        }
+        _ => return Ok(None),
+    };
+    if user == want_user.as_bytes() && password == want_password.as_bytes() {
+        Ok(Some(want_user.clone()))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Sends `334 <prompt>` and reads the client's one-line answer.
+async fn challenge<S>(conn: &mut BufReader<S>, prompt: &str) -> std::io::Result<String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    conn.write_all(format!("334 {prompt}\r\n").as_bytes())
+        .await?;
+    conn.flush().await?;
+    let mut answer = String::new();
+    conn.read_line(&mut answer).await?;
+    Ok(answer.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// The address in `MAIL FROM:<a@b> [params]` or `RCPT TO:<a@b> [params]`, without brackets.
@@ -322,6 +506,8 @@ mod tests {
             to: vec!["d@e.f".to_owned()],
             data: "From: a@b.c\r\nSubject: a long\r\n subject\r\nTo: d@e.f\r\n\r\nHello\r\n"
                 .to_owned(),
+            tls: false,
+            user: None,
         };
         assert_eq!(mail.header("subject").as_deref(), Some("a long subject"));
         assert_eq!(mail.header("TO").as_deref(), Some("d@e.f"));
@@ -373,6 +559,8 @@ mod tests {
                 from: "me@y.z".to_owned(),
                 to: vec!["you@y.z".to_owned(), "them@y.z".to_owned()],
                 data: "Subject: hi\r\n\r\n.dot\r\n".to_owned(),
+                tls: false,
+                user: None,
             }]
         );
     }
