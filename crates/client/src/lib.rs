@@ -435,12 +435,16 @@ fn describe_send_error(err: &reqwest::Error) -> String {
 /// `err` as a rustls error, also when an `io::Error` wraps it (whose `source` skips the
 /// wrapped error).
 fn as_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-        return Some(tls);
+    let mut current = err;
+    // io::Errors may wrap io::Errors (hyper-rustls and tokio-rustls both wrap).
+    for _ in 0..8 {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let inner = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+        current = inner;
     }
-    err.downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    None
 }
 
 fn describe_tls_error(err: &rustls::Error) -> String {

@@ -547,10 +547,11 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
     };
     let state = AppState::new(store.clone(), mailer, config).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("keyhaven server listening on {scheme}://{address}");
+    // The metrics line first: the "listening" line is the last one tests wait for.
     if let Some(metrics) = &metrics_listener {
         println!("metrics on http://{}/metrics", metrics.local_addr()?);
     }
+    println!("keyhaven server listening on {scheme}://{address}");
     tracing::info!(%address, backend = ?store.backend(), tls = tls.is_some(), "listening");
     let reminders = {
         let state = state.clone();

@@ -25,6 +25,16 @@ pub struct Server {
     pub url: String,
     pub data_dir: tempfile::TempDir,
     pg_database: Option<String>,
+    options: Options,
+    /// What the server printed before its "listening on" line (e.g. the metrics address).
+    pub banner: Vec<String>,
+}
+
+/// Extra flags and environment for `keyhaven server`, kept across restarts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
 }
 
 /// A data directory as an operator prepares it: readable by the server's user only (the server
@@ -38,19 +48,65 @@ pub fn private_dir() -> tempfile::TempDir {
 
 impl Server {
     pub fn start(db: Db) -> Self {
+        Self::start_with(db, Options::default())
+    }
+
+    /// A server with extra flags and environment.
+    pub fn start_with(db: Db, options: Options) -> Self {
         let data_dir = private_dir();
         let pg_database = (db == Db::Postgres).then(|| {
             let name = format!("keyhaven_e2e_{}_{}", std::process::id(), nanos());
             psql(&format!("CREATE DATABASE {name}"));
             name
         });
-        let (child, url) = spawn(data_dir.path(), pg_database.as_deref(), 0);
+        let (child, url, banner) = spawn(data_dir.path(), pg_database.as_deref(), 0, &options);
         Self {
             child,
             url,
             data_dir,
             pg_database,
+            options,
+            banner,
         }
+    }
+
+    /// A SQLite server on an existing data directory (a restored backup).
+    pub fn start_on(data_dir: tempfile::TempDir) -> Self {
+        let options = Options::default();
+        let (child, url, banner) = spawn(data_dir.path(), None, 0, &options);
+        Self {
+            child,
+            url,
+            data_dir,
+            pg_database: None,
+            options,
+            banner,
+        }
+    }
+
+    /// A server on an existing PostgreSQL database (a restored dump); it is dropped with it.
+    pub fn start_on_postgres(name: &str) -> Self {
+        let data_dir = private_dir();
+        let options = Options::default();
+        let (child, url, banner) = spawn(data_dir.path(), Some(name), 0, &options);
+        Self {
+            child,
+            url,
+            data_dir,
+            pg_database: Some(name.to_owned()),
+            options,
+            banner,
+        }
+    }
+
+    /// The PostgreSQL database's name, for a PostgreSQL server.
+    pub fn pg_database(&self) -> Option<&str> {
+        self.pg_database.as_deref()
+    }
+
+    /// The server's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// A second server process on the same PostgreSQL database (its own data directory, so its
@@ -61,7 +117,7 @@ impl Server {
             .as_deref()
             .expect("a second node shares a PostgreSQL database");
         let dir = private_dir();
-        let (child, url) = spawn(dir.path(), Some(name), 0);
+        let (child, url, _) = spawn(dir.path(), Some(name), 0, &self.options);
         (child, url, dir)
     }
 
@@ -69,13 +125,15 @@ impl Server {
     /// `offset_days` ahead (the binary must be built with the `test-clock` feature).
     pub fn restart(&mut self, offset_days: u64) {
         terminate(&mut self.child);
-        let (child, url) = spawn(
+        let (child, url, banner) = spawn(
             self.data_dir.path(),
             self.pg_database.as_deref(),
             offset_days,
+            &self.options,
         );
         self.child = child;
         self.url = url;
+        self.banner = banner;
     }
 
     pub fn outbox(&self) -> PathBuf {
@@ -161,7 +219,12 @@ impl Drop for Server {
 }
 
 /// Starts `keyhaven server` on 127.0.0.1:0 and waits for the address it prints.
-fn spawn(data_dir: &Path, pg_database: Option<&str>, offset_days: u64) -> (Child, String) {
+fn spawn(
+    data_dir: &Path,
+    pg_database: Option<&str>,
+    offset_days: u64,
+    options: &Options,
+) -> (Child, String, Vec<String>) {
     let mut cmd = Command::new(BIN);
     cmd.args([
         "server",
@@ -175,6 +238,8 @@ fn spawn(data_dir: &Path, pg_database: Option<&str>, offset_days: u64) -> (Child
     .env_remove("KEYHAVEN_DATABASE")
     .env("KEYHAVEN_LOG", "warn")
     .env("KEYHAVEN_CLOCK_OFFSET_DAYS", offset_days.to_string())
+    .args(&options.args)
+    .envs(options.env.iter().map(|(k, v)| (k, v)))
     .stdout(Stdio::piped())
     .stderr(Stdio::inherit());
     if let Some(name) = pg_database {
@@ -184,6 +249,7 @@ fn spawn(data_dir: &Path, pg_database: Option<&str>, offset_days: u64) -> (Child
     let mut child = cmd.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
     let url = loop {
         let line = lines
             .next()
@@ -192,10 +258,11 @@ fn spawn(data_dir: &Path, pg_database: Option<&str>, offset_days: u64) -> (Child
         if let Some(rest) = line.strip_prefix("keyhaven server listening on ") {
             break rest.trim().to_owned();
         }
+        banner.push(line);
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    (child, url, banner)
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
