@@ -41,7 +41,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Server(server::ServerArgs),
+    Server(Box<server::ServerArgs>),
     /// Create an account (emails a verification code first).
     Signup(account::SignupArgs),
     /// Sign in.
@@ -111,7 +111,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Man { out_dir } => man(out_dir.as_deref()),
-        Command::Server(args) => server::run(args),
+        Command::Server(args) => server::run(*args),
         Command::Signup(args) => block_on(account::signup(args)),
         Command::Login(args) => block_on(account::login(args)),
         Command::Logout => block_on(account::logout()),

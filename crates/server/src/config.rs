@@ -1016,6 +1016,8 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// The keys that the file and the environment can set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Named after the settings (`tls_key` is a key like the others).
+#[allow(clippy::enum_variant_names)]
 enum Key {
     Listen,
     DataDir,

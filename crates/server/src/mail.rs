@@ -172,7 +172,7 @@ impl Mailer {
             from: default_from(),
             transport: Transport::Smtp {
                 endpoint,
-                transport: builder.build(),
+                transport: Box::new(builder.build()),
             },
         })
     }
@@ -532,7 +532,8 @@ enum Transport {
     },
     Smtp {
         endpoint: SmtpEndpoint,
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        // Boxed: a TLS configuration makes it ten times the size of the outbox variant.
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
     },
 }
 

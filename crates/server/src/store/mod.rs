@@ -313,6 +313,19 @@ impl Store {
         Ok(summary)
     }
 
+    /// Whether this connection to PostgreSQL is encrypted (`pg_stat_ssl`); always `false`
+    /// for SQLite, which has no connection.
+    pub async fn connection_is_encrypted(&self) -> Result<bool, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(false);
+        }
+        let encrypted: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(encrypted)
+    }
+
     /// Closes the pool (graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
