@@ -39,6 +39,29 @@ async fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
     );
     store.close().await;
 
+    // verify-full with the server's own certificate as the root (Debian's snakeoil is
+    // self-signed, named after the host it was made on: localhost or the machine's name) and
+    // the name it holds: accepted, encrypted.
+    let snakeoil = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    let subject = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in", snakeoil])
+        .output()
+        .expect("openssl runs");
+    let subject = String::from_utf8_lossy(&subject.stdout).into_owned();
+    let name = subject
+        .rsplit("CN")
+        .next()
+        .map(|rest| rest.trim_start_matches([' ', '=']).trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| panic!("a CN in {subject:?}"));
+    let store = Store::connect(&format!(
+        "postgres://postgres@{name}:5432/postgres?sslmode=verify-full&sslrootcert={snakeoil}"
+    ))
+    .await
+    .expect("verify-full against the server's own certificate");
+    assert!(store.connection_is_encrypted().await.unwrap());
+    store.close().await;
+
     // verify-full against a CA that did not issue the server's certificate: refused.
     let dir = tempfile::tempdir().unwrap();
     let ca = keyhaven_testkit::pki::TestCa::new("not PostgreSQL's CA");

@@ -47,7 +47,10 @@ impl Tamper {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let shared = Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            http: {
+                keyhaven_client::install_crypto_provider();
+                reqwest::Client::new()
+            },
             rules: Arc::clone(&rules),
             seen: Arc::clone(&seen),
         };
