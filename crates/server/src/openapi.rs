@@ -53,6 +53,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "get",
+        "/readyz",
+        "Readiness: the database answers and its migrations are this build's (else 503)",
+        false,
+        None,
+        Some("Health"),
+    ),
+    e(
+        "get",
         "/v1/openapi.json",
         "This document",
         false,
@@ -526,7 +534,7 @@ fn schemas() -> Value {
     let map = all.as_object_mut().expect("an object of schemas");
     map.insert(
         "Health".into(),
-        json!({ "type": "object", "properties": { "status": { "type": "string", "enum": ["ok"] } },
+        json!({ "type": "object", "properties": { "status": { "type": "string", "enum": ["ok", "ready"] } },
                 "required": ["status"], "additionalProperties": false }),
     );
     for (name, of) in LISTS {
