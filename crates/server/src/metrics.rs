@@ -67,14 +67,12 @@ impl Metrics {
         self.events[event as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn observe(&self, method: String, route: String, status: u16, seconds: f64) {
         let mut requests = self
             .requests
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = requests
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default();
+        let entry = requests.entry((route, method, status)).or_default();
         entry.count += 1;
         entry.sum += seconds;
         if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
@@ -188,8 +186,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
     state.metrics().observe(
-        &method,
-        &route,
+        method,
+        route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
@@ -224,9 +222,12 @@ mod tests {
     #[test]
     fn render_counts_and_accumulates_buckets() {
         let metrics = Metrics::default();
-        metrics.observe("GET", "/healthz", 200, 0.001);
-        metrics.observe("GET", "/healthz", 200, 0.2);
-        metrics.observe("GET", "/healthz", 503, 20.0);
+        let get = |route: &str, status, seconds| {
+            metrics.observe("GET".to_owned(), route.to_owned(), status, seconds);
+        };
+        get("/healthz", 200, 0.001);
+        get("/healthz", 200, 0.2);
+        get("/healthz", 503, 20.0);
         metrics.count(Event::SignIn);
         metrics.count(Event::Reveal);
         metrics.count(Event::Reveal);
