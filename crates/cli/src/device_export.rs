@@ -5,7 +5,7 @@
 //!
 //! Every output holds the key, so it is built in zeroizing buffers sized up front (growing a
 //! buffer would leave copies behind). The PDF is the exception: printpdf keeps its own copies
-//! of the page text, as in the recovery kit (`kit_pdf`).
+//! of the page text, as in the recovery kit (`keyhaven_kit::pdf`).
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -14,10 +14,7 @@ use std::str::FromStr;
 use keyhaven_core::device::{BitLockerRecoveryFile, BitLockerRecoveryPassword, ProtectorId};
 use keyhaven_core::escrow::{DeviceKind, DeviceMeta, VolumeType};
 use keyhaven_core::kit;
-use printpdf::{
-    BuiltinFont, Color, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
-    Rect, Rgb, TextItem,
-};
+use printpdf::{BuiltinFont, Color, Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect, Rgb};
 use zeroize::Zeroizing;
 
 /// The formats `device export` writes.
@@ -343,7 +340,7 @@ fn render_pdf(
         }),
     }];
     let title = title(meta.kind);
-    pdf_text(
+    keyhaven_kit::pdf::text(
         &mut ops,
         BuiltinFont::HelveticaBold,
         20.0,
@@ -351,7 +348,7 @@ fn render_pdf(
         Mm(277.0),
         &[title],
     );
-    pdf_text(
+    keyhaven_kit::pdf::text(
         &mut ops,
         BuiltinFont::Helvetica,
         13.0,
@@ -366,7 +363,7 @@ fn render_pdf(
         .map(|line| line.iter().collect())
         .collect();
     let key_refs: Vec<&str> = key_lines.iter().map(String::as_str).collect();
-    pdf_text(
+    keyhaven_kit::pdf::text(
         &mut ops,
         BuiltinFont::CourierBold,
         15.0,
@@ -412,7 +409,7 @@ fn render_pdf(
     lines.push(String::new());
     lines.extend(SAFETY_NOTE.iter().map(|l| (*l).to_owned()));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    pdf_text(
+    keyhaven_kit::pdf::text(
         &mut ops,
         BuiltinFont::Courier,
         9.0,
@@ -428,28 +425,6 @@ fn render_pdf(
             .with_pages(vec![page])
             .save(options, &mut warnings),
     )
-}
-
-/// Lines of text from (`x`, `y`) down, as in `kit_pdf`.
-fn pdf_text(ops: &mut Vec<Op>, font: BuiltinFont, size: f32, x: Mm, y: Mm, lines: &[&str]) {
-    ops.push(Op::StartTextSection);
-    ops.push(Op::SetTextCursor {
-        pos: Point::new(x, y),
-    });
-    ops.push(Op::SetFont {
-        font: PdfFontHandle::Builtin(font),
-        size: Pt(size),
-    });
-    ops.push(Op::SetLineHeight {
-        lh: Pt(size * 1.25),
-    });
-    for line in lines {
-        ops.push(Op::ShowText {
-            items: vec![TextItem::Text((*line).to_owned())],
-        });
-        ops.push(Op::AddLineBreak);
-    }
-    ops.push(Op::EndTextSection);
 }
 
 // --- JSON --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ mod device_export;
 mod device_files;
 mod home;
 mod key;
-mod kit_pdf;
 mod member;
 mod password;
 mod progress;

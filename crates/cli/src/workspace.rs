@@ -837,9 +837,10 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
                 let bytes: Zeroizing<Vec<u8>> = match format {
                     KitFormat::Txt => Zeroizing::new(prepared.kit.as_bytes().to_vec()),
                     KitFormat::Html => Zeroizing::new(prepared.kit_html.as_bytes().to_vec()),
-                    KitFormat::Pdf => {
-                        crate::kit_pdf::render(&prepared.kit, prepared.key.encode().as_str())
-                    }
+                    KitFormat::Pdf => keyhaven_kit::pdf::recovery_kit(
+                        &prepared.kit,
+                        prepared.key.encode().as_str(),
+                    ),
                 };
                 write_private(path, &bytes)?;
                 println!("Recovery kit written to {}.", path.display());

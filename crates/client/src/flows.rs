@@ -95,11 +95,10 @@ pub async fn signup_finish(
         .await?;
     // Argon2id takes most of a second and 64 MiB: run it off the async executor.
     let response = started.registration_response.0;
-    let (upload, export_key) = tokio::task::spawn_blocking(move || {
+    let (upload, export_key) = crate::off_executor(move || {
         opaque::client_registration_finish(state, password.as_bytes(), &response, ksf)
     })
-    .await
-    .map_err(|e| FlowError::Integrity(e.to_string()))?
+    .await?
     .map_err(|e| FlowError::Integrity(e.to_string()))?;
 
     // The client picks the account id: the wrapped keys are bound to it, so a server that
@@ -150,11 +149,10 @@ pub async fn login(
     // Checked before the password is stretched and before the finalization exists.
     ksf.check()?;
     let response = started.credential_response.0;
-    let (finalization, _session_key, export_key) = tokio::task::spawn_blocking(move || {
+    let (finalization, _session_key, export_key) = crate::off_executor(move || {
         opaque::client_login_finish(state, password.as_bytes(), &response, ksf)
     })
-    .await
-    .map_err(|e| FlowError::Integrity(e.to_string()))?
+    .await?
     .map_err(|e| match e {
         opaque::OpaqueError::Params(p) => FlowError::Ksf(p),
         _ => FlowError::InvalidCredentials,
@@ -212,7 +210,8 @@ pub(crate) fn encode_public(public: &AccountPublicKeys) -> Vec<u8> {
     w.finish()
 }
 
-pub(crate) fn decode_public(bytes: &[u8]) -> Option<AccountPublicKeys> {
+/// The account public keys in their wire encoding (as `AccountInfo::public_keys` carries them).
+pub fn decode_public(bytes: &[u8]) -> Option<AccountPublicKeys> {
     let mut r = Reader::new(bytes);
     let public = AccountPublicKeys::decode(&mut r).ok()?;
     r.finish().ok()?;

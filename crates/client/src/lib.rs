@@ -8,9 +8,20 @@ pub mod audit;
 pub mod clock;
 pub mod devices;
 pub mod flows;
+pub mod local;
 pub mod members;
 pub mod password;
 pub mod workspaces;
+
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "native.rs"]
+mod platform;
+#[cfg(target_arch = "wasm32")]
+#[path = "browser.rs"]
+mod platform;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use platform::install_crypto_provider;
 
 use keyhaven_proto::ErrorBody;
 use serde::Serialize;
@@ -71,6 +82,7 @@ pub struct Transport {
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     transport: Transport,
     http: reqwest::Client,
     token: Option<String>,
@@ -102,31 +114,12 @@ impl Client {
         transport: &Transport,
         local_address: Option<std::net::IpAddr>,
     ) -> Result<reqwest::Client, ClientError> {
-        install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .local_address(local_address);
-        if let Some(pem) = &transport.extra_roots_pem {
-            let roots = reqwest::Certificate::from_pem_bundle(pem).map_err(|_| {
-                ClientError::BadUrl(
-                    "the CA certificate file is not PEM (expected -----BEGIN CERTIFICATE-----)"
-                        .into(),
-                )
-            })?;
-            if roots.is_empty() {
-                return Err(ClientError::BadUrl(
-                    "the CA certificate file holds no certificate".into(),
-                ));
-            }
-            builder = builder.tls_certs_merge(roots);
-        }
-        builder
-            .build()
-            .map_err(|e| ClientError::BadUrl(format!("cannot set up TLS: {}", without_url(&e))))
+        platform::http(transport, local_address)
     }
 
     /// The same client, connecting from `address` (a machine with several addresses; the
     /// benchmarks use it to sign in from many loopback addresses).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn with_local_address(mut self, address: std::net::IpAddr) -> Result<Self, ClientError> {
         self.http = Self::http(&self.transport, Some(address))?;
         Ok(self)
@@ -243,7 +236,7 @@ impl Client {
         };
         let response = request.send().await.map_err(|e| ClientError::Unreachable {
             url: self.base.clone(),
-            reason: describe_send_error(&e),
+            reason: platform::describe_send_error(&e),
         })?;
         let status = response.status();
         if status.is_success() {
@@ -352,19 +345,6 @@ fn without_url(err: &reqwest::Error) -> String {
     deepest
 }
 
-/// Installs ring as rustls' process-wide provider (once; the client, the server and the mailer
-/// all use ring, never aws-lc-rs, which needs a C build).
-pub fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange;
-        // ring stays the choice until that exists without aws-lc-rs' C build (decision 0012).
-        // Err means another provider was installed first, which then serves as well.
-        #[allow(deprecated)]
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 /// Whether `host` (as in a URL) is this machine: `localhost` or a loopback address.
 pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
@@ -420,69 +400,20 @@ fn check_server_url(base: &str, allow_http: bool) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// What went wrong with a request, in words: certificate problems say which check failed.
-fn describe_send_error(err: &reqwest::Error) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(current) = source {
-        if let Some(tls) = as_rustls_error(current) {
-            return describe_tls_error(tls);
-        }
-        source = current.source();
-    }
-    without_url(err)
+/// Runs `work` (Argon2id: most of a second and 64 MiB) off the async executor: on tokio's
+/// blocking pool natively. In the browser the whole client runs in a Web Worker, so the work
+/// runs right there, blocking that worker and never the page.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, flows::FlowError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| flows::FlowError::Integrity(e.to_string()))
 }
 
-/// `err` as a rustls error, also when an `io::Error` wraps it (whose `source` skips the
-/// wrapped error).
-fn as_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current = err;
-    // io::Errors may wrap io::Errors (hyper-rustls and tokio-rustls both wrap).
-    for _ in 0..8 {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        let inner = current.downcast_ref::<std::io::Error>()?.get_ref()?;
-        current = inner;
-    }
-    None
-}
-
-fn describe_tls_error(err: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    let rustls::Error::InvalidCertificate(cert) = err else {
-        return match err {
-            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
-                "the server did not answer with TLS (is it serving plain http?)".into()
-            }
-            other => format!("TLS failed: {other}"),
-        };
-    };
-    let what = match cert {
-        C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".to_owned(),
-        C::NotValidYet | C::NotValidYetContext { .. } => {
-            "the server's certificate is not valid yet (check this machine's clock)".to_owned()
-        }
-        C::NotValidForName => {
-            "the server's certificate is for another name than the one in the server URL".to_owned()
-        }
-        C::NotValidForNameContext { presented, .. } => format!(
-            "the server's certificate is not valid for the host in the server URL (it names {})",
-            if presented.is_empty() {
-                "no name".to_owned()
-            } else {
-                presented.join(", ")
-            }
-        ),
-        C::UnknownIssuer => "the server's certificate was issued by an authority this machine \
-                             does not trust (for a private CA, pass --ca-cert FILE or set \
-                             KEYHAVEN_CA_CERT)"
-            .to_owned(),
-        C::Revoked => "the server's certificate has been revoked".to_owned(),
-        C::BadSignature => "the server's certificate has a bad signature".to_owned(),
-        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-            "the server's certificate is not for TLS servers".to_owned()
-        }
-        other => format!("the server's certificate was refused: {other:?}"),
-    };
-    format!("certificate check failed: {what}")
+/// See the native version: in the browser's worker, the work runs in place.
+#[cfg(target_arch = "wasm32")]
+pub(crate) async fn off_executor<T>(work: impl FnOnce() -> T) -> Result<T, flows::FlowError> {
+    Ok(work())
 }

@@ -86,11 +86,10 @@ pub async fn reset(
         .await?;
     // Argon2id takes most of a second and 64 MiB: run it off the async executor.
     let response = started.registration_response.0;
-    let (upload, export_key) = tokio::task::spawn_blocking(move || {
+    let (upload, export_key) = crate::off_executor(move || {
         opaque::client_registration_finish(state, new_password.as_bytes(), &response, ksf)
     })
-    .await
-    .map_err(|e| FlowError::Integrity(e.to_string()))?
+    .await?
     .map_err(|e| FlowError::Integrity(e.to_string()))?;
 
     // "Generate a new encryption key": new pairs, bound to the unchanged account id.
@@ -147,11 +146,10 @@ pub async fn change(
         )
         .await?;
     let response = started.registration_response.0;
-    let (upload, export_key) = tokio::task::spawn_blocking(move || {
+    let (upload, export_key) = crate::off_executor(move || {
         opaque::client_registration_finish(state, new_password.as_bytes(), &response, ksf)
     })
-    .await
-    .map_err(|e| FlowError::Integrity(e.to_string()))?
+    .await?
     .map_err(|e| FlowError::Integrity(e.to_string()))?;
     let wrapped = keys.wrap(&export_key, account_id);
     client

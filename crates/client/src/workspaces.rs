@@ -270,6 +270,20 @@ pub async fn list(client: &Client) -> Result<Vec<WorkspaceSummary>, FlowError> {
     Ok(client.get("/v1/workspaces").await?)
 }
 
+/// Fetches a workspace and verifies its roster (against `pinned`, when this device saw it
+/// before), without opening any key.
+pub async fn verified_roster(
+    client: &Client,
+    ws: WorkspaceId,
+    pinned: Option<&RosterHead>,
+) -> Result<(WorkspaceView, RosterState), FlowError> {
+    let view: WorkspaceView = client.get(&format!("/v1/workspaces/{ws}")).await?;
+    let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
+    let state =
+        roster::verify_encoded(ws, &entries, pinned).map_err(|e| integrity(e.to_string()))?;
+    Ok((view, state))
+}
+
 /// Fetches and verifies a workspace's roster (against `pinned`, when this device saw it
 /// before), then opens every workspace-key and escrow-key share addressed to `me` that the
 /// roster allows.
@@ -279,10 +293,7 @@ pub async fn open(
     ws: WorkspaceId,
     pinned: Option<&RosterHead>,
 ) -> Result<Opened, FlowError> {
-    let view: WorkspaceView = client.get(&format!("/v1/workspaces/{ws}")).await?;
-    let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
-    let state =
-        roster::verify_encoded(ws, &entries, pinned).map_err(|e| integrity(e.to_string()))?;
+    let (view, state) = verified_roster(client, ws, pinned).await?;
     let linked = state
         .members
         .get(&me.id)
@@ -850,11 +861,68 @@ pub struct Prompt {
     pub message: String,
 }
 
+/// A recovery-key chore of a workspace (DESIGN.md: temporary key, validation due, emergency
+/// reset needed), decided from the signed roster and the signed validation statement: a server
+/// cannot switch these prompts off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chore {
+    /// The account's password was reset and it is an owner: the emergency reset code (the
+    /// recovery key) relinks it.
+    EmergencyReset,
+    /// The account's password was reset: an owner must relink it.
+    AskOwnerToRelink,
+    /// No valid recovery key (the temporary key expired unreplaced): generate one now.
+    NoValidKey,
+    /// The recovery key is the emailed temporary one, which stops working at `expires_at`.
+    TemporaryKey {
+        /// Unix seconds.
+        expires_at: u64,
+    },
+    /// The last validation is older than the server's interval.
+    ValidationDue {
+        /// Unix seconds.
+        due_at: u64,
+    },
+}
+
+/// The chore a password reset left in a workspace, from the server's summary (which cannot hide
+/// it for long: the account's keys no longer open anything until relinked).
+pub fn relink_chore(summary: &WorkspaceSummary) -> Option<Chore> {
+    summary.needs_relink.then(|| {
+        if summary.role == "owner" {
+            Chore::EmergencyReset
+        } else {
+            Chore::AskOwnerToRelink
+        }
+    })
+}
+
+/// The recovery-key chore of a workspace an owner sees, from its verified `roster`;
+/// `validation_interval_days` is the server's (`/v1/server-info`).
+pub fn recovery_chore(
+    roster: &RosterState,
+    served: Option<&keyhaven_proto::RecoveryStatus>,
+    validation_interval_days: u32,
+    now: u64,
+) -> Option<Chore> {
+    match recovery_facts(roster, served, now) {
+        None => Some(Chore::NoValidKey),
+        Some(RecoveryFacts {
+            expires_at: Some(expires_at),
+            ..
+        }) => Some(Chore::TemporaryKey { expires_at }),
+        Some(facts) => {
+            let due_at = facts.last_validated_at + u64::from(validation_interval_days) * 86_400;
+            (now >= due_at).then_some(Chore::ValidationDue { due_at })
+        }
+    }
+}
+
 /// The pending prompts of the signed-in account, from the server's view of each workspace.
 /// Owners see recovery-key chores; every member sees a pending relink.
 pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> {
     let info: ServerInfo = client.get("/v1/server-info").await?;
-    let now = now_unix() as i64;
+    let now = now_unix();
     let mut prompts = Vec::new();
     for w in list(client).await? {
         let name = w.name.clone();
@@ -864,64 +932,52 @@ pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> 
                 message,
             })
         };
-        if w.needs_relink {
-            if w.role == "owner" {
-                say(format!(
-                    "your password was reset: enter the emergency reset code (the recovery key) with \
-                     `keyhaven recovery-key use --workspace \"{}\"`",
-                    w.name
-                ));
-            } else {
-                say("your password was reset: ask an owner to relink you".into());
-            }
-            continue;
-        }
-        if w.role != "owner" {
-            continue;
-        }
-        let view: WorkspaceView = client.get(&format!("/v1/workspaces/{}", w.id)).await?;
-        // Kind, expiry and the last validation come from the signed roster and the signed
-        // validation statement: a server cannot switch these prompts off.
-        let Ok(ws) = w.id.parse().map(WorkspaceId) else {
-            say("the server listed a workspace with a malformed id".into());
-            continue;
-        };
-        let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
-        let roster = match roster::verify_encoded(ws, &entries, None) {
-            Ok(roster) => roster,
-            Err(e) => {
-                say(format!(
-                    "the server's roster of this workspace does not verify: {e}"
-                ));
+        let chore = if w.needs_relink || w.role != "owner" {
+            relink_chore(&w)
+        } else {
+            let view: WorkspaceView = client.get(&format!("/v1/workspaces/{}", w.id)).await?;
+            let Ok(ws) = w.id.parse().map(WorkspaceId) else {
+                say("the server listed a workspace with a malformed id".into());
                 continue;
+            };
+            let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
+            match roster::verify_encoded(ws, &entries, None) {
+                Ok(roster) => recovery_chore(
+                    &roster,
+                    view.recovery.as_ref(),
+                    info.validation_interval_days,
+                    now,
+                ),
+                Err(e) => {
+                    say(format!(
+                        "the server's roster of this workspace does not verify: {e}"
+                    ));
+                    continue;
+                }
             }
         };
-        match recovery_facts(&roster, view.recovery.as_ref(), now as u64) {
-            None => say(format!(
-                "there is no valid recovery key (the temporary key expired): generate one now with \
-                 `keyhaven recovery-key generate --workspace \"{}\"`",
-                w.name
+        let quoted = &w.name;
+        match chore {
+            None => {}
+            Some(Chore::EmergencyReset) => say(format!(
+                "your password was reset: enter the emergency reset code (the recovery key) with \
+                 `keyhaven recovery-key use --workspace \"{quoted}\"`"
             )),
-            Some(RecoveryFacts {
-                expires_at: Some(expires_at),
-                ..
-            }) => say(format!(
-                "the recovery key is temporary and expires on {}: generate a permanent one with \
-                 `keyhaven recovery-key generate --workspace \"{}\"`",
-                kit::format_date(expires_at),
-                w.name
-            )),
-            Some(r)
-                if now
-                    >= r.last_validated_at as i64
-                        + i64::from(info.validation_interval_days) * 86_400 =>
-            {
-                say(format!(
-                    "recovery key validation is due: `keyhaven recovery-key validate --workspace \"{}\"`",
-                    w.name
-                ))
+            Some(Chore::AskOwnerToRelink) => {
+                say("your password was reset: ask an owner to relink you".into())
             }
-            Some(_) => {}
+            Some(Chore::NoValidKey) => say(format!(
+                "there is no valid recovery key (the temporary key expired): generate one now with \
+                 `keyhaven recovery-key generate --workspace \"{quoted}\"`"
+            )),
+            Some(Chore::TemporaryKey { expires_at }) => say(format!(
+                "the recovery key is temporary and expires on {}: generate a permanent one with \
+                 `keyhaven recovery-key generate --workspace \"{quoted}\"`",
+                kit::format_date(expires_at),
+            )),
+            Some(Chore::ValidationDue { .. }) => say(format!(
+                "recovery key validation is due: `keyhaven recovery-key validate --workspace \"{quoted}\"`"
+            )),
         }
     }
     Ok(prompts)

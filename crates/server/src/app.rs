@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::metrics::track,
         ))
+        .merge(crate::web::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .layer(middleware::from_fn(move |request, next| {
@@ -177,7 +178,8 @@ struct SecurityHeaders {
 }
 
 /// Adds the security headers to every response (errors and 404s included). The API answers
-/// JSON only, so nothing may be framed, sniffed, cached or run as a document.
+/// JSON only, so nothing may be framed, sniffed, cached or run as a document; the web vault's
+/// files (`crate::web`) bring their own Content-Security-Policy and caching, and keep them.
 async fn security_headers(
     options: SecurityHeaders,
     request: Request,
@@ -201,7 +203,10 @@ async fn security_headers(
         ),
     ];
     for (name, value) in fixed {
-        headers.insert(name, HeaderValue::from_static(value));
+        // The web vault's files set their own policy and caching (`crate::web`).
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     }
     if options.hsts {
         headers.insert(

@@ -28,4 +28,5 @@ pub mod store;
 pub mod sweeper;
 pub mod throttle;
 pub mod tls;
+pub mod web;
 pub mod workspaces;

@@ -1,4 +1,5 @@
-//! The recovery kit as a one-page PDF: the key in large digits, its QR code, and the text kit.
+//! The recovery kit as a one-page PDF: the key in large digits, its QR code, and the text kit;
+//! and the text helper other one-page documents (device-key exports) draw with.
 
 use printpdf::{
     BuiltinFont, Color, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
@@ -6,9 +7,10 @@ use printpdf::{
 };
 use zeroize::Zeroizing;
 
-/// Renders the kit. `text_kit` is the text kit (it names the workspace, server, key ID, kind,
-/// dates and instructions); `key` is the 48-digit key shown large and encoded in the QR code.
-pub fn render(text_kit: &str, key: &str) -> Zeroizing<Vec<u8>> {
+/// Renders the recovery kit. `text_kit` is the text kit (it names the workspace, server, key ID,
+/// kind, dates and instructions); `key` is the 48-digit key shown large and encoded in the QR
+/// code.
+pub fn recovery_kit(text_kit: &str, key: &str) -> Zeroizing<Vec<u8>> {
     render_with(text_kit, key, &PdfSaveOptions::default())
 }
 
@@ -76,7 +78,8 @@ fn render_with(text_kit: &str, key: &str, options: &PdfSaveOptions) -> Zeroizing
     Zeroizing::new(bytes)
 }
 
-fn text(ops: &mut Vec<Op>, font: BuiltinFont, size: f32, x: Mm, y: Mm, lines: &[&str]) {
+/// Lines of text from (`x`, `y`) down, in a built-in font (no font file is embedded).
+pub fn text(ops: &mut Vec<Op>, font: BuiltinFont, size: f32, x: Mm, y: Mm, lines: &[&str]) {
     ops.push(Op::StartTextSection);
     ops.push(Op::SetTextCursor {
         pos: Point::new(x, y),
@@ -105,7 +108,7 @@ mod tests {
 
     #[test]
     fn a_complete_pdf() {
-        let pdf = render("KEYHAVEN RECOVERY KIT\nWorkspace: Acme", KEY);
+        let pdf = recovery_kit("KEYHAVEN RECOVERY KIT\nWorkspace: Acme", KEY);
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.windows(5).any(|w| w == b"%%EOF"), "complete");
     }

@@ -1,0 +1,7 @@
+//! Keyhaven's printable documents, rendered to bytes. The text and HTML recovery kits are in
+//! `keyhaven_core::kit`; the PDF is here, apart from the core crate because printpdf is large.
+//! Nothing here touches files: the CLI writes the bytes, the web vault offers them as a
+//! download.
+#![forbid(unsafe_code)]
+
+pub mod pdf;
