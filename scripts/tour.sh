@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Keyhaven's main job and its tour: starts the server on the embedded SQLite default
-# (./keyhaven-data, mail to ./keyhaven-data/outbox), walks through the CLI, then keeps the
-# server running until Ctrl-C.
+# Keyhaven's main job and its tour: builds the web vault and the server (one binary), starts
+# the server on the embedded SQLite default (./keyhaven-data, mail to ./keyhaven-data/outbox),
+# walks through the CLI, then keeps the server running until Ctrl-C, with the web vault at the
+# printed URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/build-web.sh
 cargo build --release -q -p keyhaven-cli
 KH=./target/release/keyhaven
 export KEYHAVEN_HOME="${KEYHAVEN_HOME:-$PWD/keyhaven-data/tour-home}"
@@ -11,7 +13,11 @@ kh() { echo; echo "\$ keyhaven $*"; "$KH" "$@" || echo "(exit code $?)"; }
 
 # The data directory holds the server's secrets: owner only (the server refuses it otherwise).
 mkdir -p ./keyhaven-data && chmod 700 ./keyhaven-data
-"$KH" server --listen 127.0.0.1:0 --data-dir ./keyhaven-data > keyhaven-data.server.log 2>&1 &
+# 127.0.0.1:8200 when free (the browser keeps its pins per address), else any free port.
+LISTEN=127.0.0.1:8200
+python3 -c 'import socket; socket.create_server(("127.0.0.1", 8200)).close()' 2>/dev/null \
+  || LISTEN=127.0.0.1:0
+"$KH" server --listen "$LISTEN" --data-dir ./keyhaven-data > keyhaven-data.server.log 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
@@ -92,4 +98,6 @@ kh logout
 if [ -n "${KEYHAVEN_TOUR_EXIT:-}" ]; then exit 0; fi
 echo
 echo "== The server keeps running at $URL (log: keyhaven-data.server.log). Ctrl-C stops it."
+echo "== Open the web vault in a browser: $URL/"
+echo "   (sign-up and reset codes arrive as .eml files in ./keyhaven-data/outbox)"
 wait $SERVER_PID

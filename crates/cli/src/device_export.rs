@@ -4,8 +4,8 @@
 //! `keyhaven device import` reads back.
 //!
 //! Every output holds the key, so it is built in zeroizing buffers sized up front (growing a
-//! buffer would leave copies behind). The PDF is the exception: printpdf keeps its own copies
-//! of the page text, as in the recovery kit (`keyhaven_kit::pdf`).
+//! buffer would leave copies behind); the PDF is drawn by `keyhaven_kit::pdf`, whose buffers
+//! zeroize too (a growing one may leave copies of what it held before it grew).
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -14,7 +14,7 @@ use std::str::FromStr;
 use keyhaven_core::device::{BitLockerRecoveryFile, BitLockerRecoveryPassword, ProtectorId};
 use keyhaven_core::escrow::{DeviceKind, DeviceMeta, VolumeType};
 use keyhaven_core::kit;
-use printpdf::{BuiltinFont, Color, Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect, Rgb};
+use keyhaven_kit::pdf::{Font, Page};
 use zeroize::Zeroizing;
 
 /// The formats `device export` writes.
@@ -100,12 +100,7 @@ pub fn render(
             let mut html = render_html(meta, secret, record_id);
             Ok(Zeroizing::new(std::mem::take(&mut *html).into_bytes()))
         }
-        ExportFormat::Pdf => Ok(render_pdf(
-            meta,
-            secret,
-            record_id,
-            &PdfSaveOptions::default(),
-        )),
+        ExportFormat::Pdf => Ok(render_pdf(meta, secret, record_id)),
         ExportFormat::Json => render_json(meta, secret, record_id),
     }
 }
@@ -325,76 +320,27 @@ fn escape(text: &str) -> String {
 /// Characters of the key per line in the PDF: a BitLocker key (55) fits one line at 15 pt.
 const PDF_KEY_LINE_CHARS: usize = 55;
 
-fn render_pdf(
-    meta: &DeviceMeta,
-    secret: &str,
-    record_id: &uuid::Uuid,
-    options: &PdfSaveOptions,
-) -> Zeroizing<Vec<u8>> {
-    let mut ops = vec![Op::SetFillColor {
-        col: Color::Rgb(Rgb {
-            r: 0.0,
-            g: 0.0,
-            b: 0.0,
-            icc_profile: None,
-        }),
-    }];
+fn render_pdf(meta: &DeviceMeta, secret: &str, record_id: &uuid::Uuid) -> Zeroizing<Vec<u8>> {
+    let mut page = Page::new();
     let title = title(meta.kind);
-    keyhaven_kit::pdf::text(
-        &mut ops,
-        BuiltinFont::HelveticaBold,
-        20.0,
-        Mm(20.0),
-        Mm(277.0),
-        &[title],
-    );
-    keyhaven_kit::pdf::text(
-        &mut ops,
-        BuiltinFont::Helvetica,
-        13.0,
-        Mm(20.0),
-        Mm(268.0),
-        &[&meta.device],
-    );
+    page.text(Font::HelveticaBold, 20.0, 20.0, 277.0, &[title]);
+    page.text(Font::Helvetica, 13.0, 20.0, 268.0, &[&meta.device]);
 
     let chars: Vec<char> = secret.chars().collect();
-    let key_lines: Vec<String> = chars
+    let key_lines: Vec<Zeroizing<String>> = chars
         .chunks(PDF_KEY_LINE_CHARS)
-        .map(|line| line.iter().collect())
+        .map(|line| Zeroizing::new(line.iter().collect()))
         .collect();
-    let key_refs: Vec<&str> = key_lines.iter().map(String::as_str).collect();
-    keyhaven_kit::pdf::text(
-        &mut ops,
-        BuiltinFont::CourierBold,
-        15.0,
-        Mm(20.0),
-        Mm(255.0),
-        &key_refs,
-    );
+    let key_refs: Vec<&str> = key_lines.iter().map(|l| l.as_str()).collect();
+    page.text(Font::CourierBold, 15.0, 20.0, 255.0, &key_refs);
     // 15 pt × 1.25 line height ≈ 6.6 mm a line.
     let mut top = 255.0 - 6.6 * key_lines.len() as f32 - 2.0;
 
     if secret.len() <= QR_MAX_BYTES {
         let modules = kit::qr_modules(secret);
         // 1.6 mm modules (as on the recovery kit), smaller for big codes: at most 60 mm wide.
-        let module = Mm((60.0 / modules.len() as f32).min(1.6));
-        for (row, cells) in modules.iter().enumerate() {
-            for (col, dark) in cells.iter().enumerate() {
-                if *dark {
-                    let x = Mm(20.0 + module.0 * col as f32);
-                    let y = Mm(top - module.0 * (row as f32 + 1.0));
-                    ops.push(Op::DrawRectangle {
-                        rectangle: Rect::from_xywh(
-                            Pt::from(x),
-                            Pt::from(y),
-                            Pt::from(module),
-                            Pt::from(module),
-                        ),
-                    });
-                }
-            }
-        }
-        top -= module.0 * modules.len() as f32 + 10.0;
+        let module = (60.0 / modules.len() as f32).min(1.6);
+        top -= page.qr(&modules, 20.0, top, module) + 10.0;
     } else {
         top -= 4.0;
     }
@@ -409,22 +355,8 @@ fn render_pdf(
     lines.push(String::new());
     lines.extend(SAFETY_NOTE.iter().map(|l| (*l).to_owned()));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    keyhaven_kit::pdf::text(
-        &mut ops,
-        BuiltinFont::Courier,
-        9.0,
-        Mm(20.0),
-        Mm(top),
-        &refs,
-    );
-
-    let page = PdfPage::new(Mm(210.0), Mm(297.0), ops);
-    let mut warnings = Vec::new();
-    Zeroizing::new(
-        PdfDocument::new(title)
-            .with_pages(vec![page])
-            .save(options, &mut warnings),
-    )
+    page.text(Font::Courier, 9.0, 20.0, top, &refs);
+    page.finish(title)
 }
 
 // --- JSON --------------------------------------------------------------------------------
@@ -630,11 +562,7 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.windows(5).any(|w| w == b"%%EOF"), "complete");
 
-        let options = PdfSaveOptions {
-            optimize: false,
-            ..PdfSaveOptions::default()
-        };
-        let pdf = render_pdf(&meta(), KEY, &record(), &options);
+        let pdf = render_pdf(&meta(), KEY, &record());
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains(KEY), "the key in large digits");
         assert!(text.contains("FIN-LAPTOP-07"));
@@ -643,10 +571,7 @@ mod tests {
             .flatten()
             .filter(|d| **d)
             .count();
-        let rectangles = text
-            .lines()
-            .filter(|l| l.trim_end().ends_with(" re"))
-            .count();
+        let rectangles = text.lines().filter(|l| l.ends_with(" re f")).count();
         assert_eq!(rectangles, dark, "one filled rectangle per dark module");
     }
 
