@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use keyhaven_client::local::{Local, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in session, as saved between commands.
@@ -112,58 +113,30 @@ pub fn clear() -> Result<()> {
     }
 }
 
-/// Pinned roster heads, per workspace id: `{"<uuid>": {"seq": n, "hash": "<hex>"}}`.
-pub fn load_pins() -> Result<std::collections::BTreeMap<String, (u64, String)>> {
-    load_json("pins.json")
-}
+/// The CLI's [`Store`]: files in [`dir`], each replaced atomically (write, then rename). The
+/// device's memory ([`keyhaven_client::local`]: roster pins, workspace names, consents, item
+/// revisions seen) is kept in it, in the same files the web vault keeps in IndexedDB.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HomeStore;
 
-/// Saves pinned roster heads (atomic replace).
-pub fn save_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Result<()> {
-    save_json("pins.json", &serde_json::to_vec_pretty(pins)?)
-}
-
-/// The verified roster name of each workspace this device has opened: `{"<uuid>": "Acme"}`.
-/// A workspace the device has never seen that takes one of these names is refused.
-pub fn load_names() -> Result<std::collections::BTreeMap<String, String>> {
-    load_json("workspace-names.json")
-}
-
-/// Saves the known workspace names (atomic replace).
-pub fn save_names(names: &std::collections::BTreeMap<String, String>) -> Result<()> {
-    save_json("workspace-names.json", &serde_json::to_vec_pretty(names)?)
-}
-
-/// Workspaces this device's user consented to without having opened them yet: accepted
-/// invitations (`member accept`) and `workspace trust`. A workspace that is neither pinned nor
-/// consented to is refused on first contact.
-pub fn load_consents() -> Result<std::collections::BTreeSet<String>> {
-    load_json("consented-workspaces.json")
-}
-
-/// Records consent to the workspace `id` (atomic replace).
-pub fn add_consent(id: &str) -> Result<()> {
-    let mut consents = load_consents()?;
-    if consents.insert(id.to_owned()) {
-        save_json(
-            "consented-workspaces.json",
-            &serde_json::to_vec_pretty(&consents)?,
-        )?;
+impl Store for HomeStore {
+    async fn load(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = dir().map_err(|e| StoreError(e.to_string()))?.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError(format!("cannot read {}: {e}", path.display()))),
+        }
     }
-    Ok(())
+
+    async fn save(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        save_json(name, bytes).map_err(|e| StoreError(format!("cannot save {name}: {e:#}")))
+    }
 }
 
-/// The highest revision this device has seen of each item, per workspace:
-/// `{"<workspace>": {"<item>": 3}}`.
-pub type ItemPins = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;
-
-/// Loads [`ItemPins`].
-pub fn load_item_pins() -> Result<ItemPins> {
-    load_json("item-pins.json")
-}
-
-/// Saves [`ItemPins`] (atomic replace).
-pub fn save_item_pins(pins: &ItemPins) -> Result<()> {
-    save_json("item-pins.json", &serde_json::to_vec(pins)?)
+/// This device's memory, in [`HomeStore`].
+pub fn local() -> Local<HomeStore> {
+    Local::new(HomeStore)
 }
 
 /// The prompts computed at the last sign-in (or after the last recovery-key command).

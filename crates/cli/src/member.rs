@@ -161,7 +161,7 @@ pub async fn run(cmd: MemberCommand) -> Result<()> {
             let changed = members::change_role(&client, &me, &opened, &email, role.into())
                 .await
                 .map_err(explain_flow)?;
-            pin(opened.roster.workspace, &changed.head)?;
+            pin(opened.roster.workspace, &changed.head, &opened.roster.name).await?;
             println!(
                 "{} is now {} in {}.",
                 email.trim(),
@@ -280,7 +280,7 @@ async fn invite(
     let head = members::add(client, me, opened, &invitee, role)
         .await
         .map_err(explain_flow)?;
-    pin(opened.roster.workspace, &head)?;
+    pin(opened.roster.workspace, &head, &opened.roster.name).await?;
     println!("Added {email} to {name} as {}.", role_name(role));
     Ok(())
 }
@@ -323,7 +323,12 @@ async fn accept(client: &Client, me: &Me, wanted: &str) -> Result<()> {
         .await
         .map_err(explain_flow)?;
     // Accepting is this device's consent: the workspace opens here once they have added you.
-    crate::home::add_consent(&invitation.workspace_id)?;
+    let ws = invitation
+        .workspace_id
+        .parse()
+        .map(keyhaven_core::ids::WorkspaceId)
+        .context("the server sent a malformed workspace id")?;
+    crate::home::local().consent(ws).await?;
     println!(
         "Accepted the invitation to {} ({} invited you as {}).",
         invitation.workspace_name, invitation.invited_by, invitation.role
@@ -467,7 +472,7 @@ async fn remove(
         let changed = members::remove(client, me, &opened, &email)
             .await
             .map_err(explain_flow)?;
-        pin(opened.roster.workspace, &changed.head)?;
+        pin(opened.roster.workspace, &changed.head, &opened.roster.name).await?;
         println!("Removed {email} from {}.", opened.roster.name);
         say_rotations(&changed);
         if changed.workspace_key_version.is_some() && !reencrypt {
@@ -544,7 +549,7 @@ async fn relink(client: &Client, me: &Me, opened: &Opened, email: &str, yes: boo
     let head = members::relink(client, me, opened, &member)
         .await
         .map_err(explain_flow)?;
-    pin(opened.roster.workspace, &head)?;
+    pin(opened.roster.workspace, &head, &opened.roster.name).await?;
     println!(
         "Relinked {email}: their new key opens {} again.",
         opened.roster.name

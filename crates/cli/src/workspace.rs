@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use keyhaven_client::Client;
+use keyhaven_client::local::{AdmitError, FirstContact};
 use keyhaven_client::workspaces::{self, Me, Opened};
 use keyhaven_core::ids::WorkspaceId;
 use keyhaven_core::item::ItemKind;
@@ -269,8 +270,7 @@ async fn create(
     let created = workspaces::create(client, me, name, !no_email)
         .await
         .map_err(explain_flow)?;
-    pin(created.id, &created.head)?;
-    remember_name(created.id, name)?;
+    pin(created.id, &created.head, name).await?;
     if let Some(path) = &kit_out {
         write_private(path, created.kit.as_bytes())?;
         println!("Recovery kit written to {}.", path.display());
@@ -313,27 +313,9 @@ pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> 
     Ok(())
 }
 
-pub(crate) fn pin(ws: WorkspaceId, head: &RosterHead) -> Result<()> {
-    let mut pins = home::load_pins()?;
-    pins.insert(ws.to_string(), (head.seq, hex(&head.hash)));
-    home::save_pins(&pins)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn pinned(ws: WorkspaceId) -> Result<Option<RosterHead>> {
-    let pins = home::load_pins()?;
-    let Some((seq, hash)) = pins.get(&ws.to_string()) else {
-        return Ok(None);
-    };
-    let bytes: Vec<u8> = (0..hash.len() / 2)
-        .map(|i| u8::from_str_radix(&hash[2 * i..2 * i + 2], 16))
-        .collect::<Result<_, _>>()
-        .context("pins.json is damaged")?;
-    let hash: [u8; 32] = bytes.try_into().ok().context("pins.json is damaged")?;
-    Ok(Some(RosterHead { seq: *seq, hash }))
+/// Pins `head` as the roster head of `ws` on this device, and remembers its verified `name`.
+pub(crate) async fn pin(ws: WorkspaceId, head: &RosterHead, name: &str) -> Result<()> {
+    Ok(home::local().pin(ws, head, name).await?)
 }
 
 /// The secrets of a workspace that check out, and the items that do not.
@@ -384,60 +366,18 @@ async fn fetch_secrets(client: &Client, opened: &Opened) -> Result<Fetched> {
             eprintln!("  {}: {}", bad.id, bad.reason);
         }
     }
-    let ws = opened.roster.workspace;
-    let pins = home::load_item_pins()?;
-    if let Some(seen) = pins.get(&ws.to_string()) {
-        for secret in &secrets {
-            if let Some(&pinned) = seen.get(&secret.id.to_string())
-                && secret.revision < pinned
-            {
-                bail!(
-                    "the server rolled back the secret {:?} of {} to revision {} (this device \
-                     has seen revision {pinned}); refusing it. This is the server's doing: tell \
-                     its operator",
-                    secret.name(),
-                    opened.roster.name,
-                    secret.revision
-                );
-            }
-        }
-    }
-    pin_items(ws, secrets.iter().map(|s| (s.id, s.revision)))?;
+    home::local()
+        .check_revisions(
+            opened.roster.workspace,
+            &opened.roster.name,
+            secrets.iter().map(|s| (s.id, s.revision, s.name_str())),
+        )
+        .await
+        .map_err(explain_flow)?;
     Ok(Fetched {
         secrets,
         bad: listed.bad,
     })
-}
-
-/// Moves the highest revision this device has seen of each item forward.
-fn pin_items(
-    ws: WorkspaceId,
-    seen: impl IntoIterator<Item = (keyhaven_core::ids::ItemId, u64)>,
-) -> Result<()> {
-    let mut pins = home::load_item_pins()?;
-    let mine = pins.entry(ws.to_string()).or_default();
-    let mut changed = false;
-    for (id, revision) in seen {
-        let entry = mine.entry(id.to_string()).or_insert(0);
-        if revision > *entry {
-            *entry = revision;
-            changed = true;
-        }
-    }
-    if changed {
-        home::save_item_pins(&pins)?;
-    }
-    Ok(())
-}
-
-/// Records the verified roster name of `ws` (see [`home::load_names`]).
-fn remember_name(ws: WorkspaceId, name: &str) -> Result<()> {
-    let mut names = home::load_names()?;
-    if names.get(&ws.to_string()).map(String::as_str) != Some(name) {
-        names.insert(ws.to_string(), name.to_owned());
-        home::save_names(&names)?;
-    }
-    Ok(())
 }
 
 /// Finds the workspace by name or id (default: the only one). A name this device already knows
@@ -446,7 +386,7 @@ pub(crate) async fn choose(client: &Client, wanted: Option<&str>) -> Result<Work
     let list = workspaces::list(client).await.map_err(explain_flow)?;
     match wanted {
         Some(w) => {
-            let known = home::load_names()?;
+            let known = home::local().names().await?;
             let mut mine = known.iter().filter(|(_, name)| name.as_str() == w);
             if let (Some((id, _)), None) = (mine.next(), mine.next()) {
                 return list.into_iter().find(|s| &s.id == id).with_context(|| {
@@ -495,58 +435,83 @@ async fn open_as(client: &Client, me: &Me, wanted: Option<&str>, entry: Entry) -
             .parse()
             .context("the server sent a malformed workspace id")?,
     );
-    let pinned_head = pinned(ws)?;
-    let opened = workspaces::open(client, me, ws, pinned_head.as_ref())
+    let local = home::local();
+    let pinned = local.pinned(ws).await?;
+    let opened = workspaces::open(client, me, ws, pinned.as_ref())
         .await
         .map_err(explain_flow)?;
     let name = opened.roster.name.as_str();
-    if pinned_head.is_none() {
-        let known = home::load_names()?;
-        let by_id = wanted.is_some_and(|w| w.eq_ignore_ascii_case(&ws.to_string()));
-        let namesake = known
-            .iter()
-            .find(|(id, known)| **id != ws.to_string() && known.eq_ignore_ascii_case(name));
-        if let (Some((other, _)), false) = (namesake, by_id) {
-            bail!(
-                "refusing workspace {name:?} ({ws}): this device has never opened it, and the \
-                 {name:?} you use here is another workspace ({other}). The server may be \
-                 redirecting you to a workspace it controls; nothing was written to it. If \
-                 this really is a second workspace with that name, open it by id once you have \
-                 checked its owner's fingerprint with them: keyhaven workspace show {ws}"
-            );
-        }
+    if entry == Entry::Trusting {
+        local.consent(ws).await?;
+    }
+    let by_id = wanted.is_some_and(|w| w.eq_ignore_ascii_case(&ws.to_string()));
+    match local.admit(&opened.roster, pinned.as_ref(), by_id).await {
+        Ok(()) => {}
+        Err(AdmitError::FirstContact(FirstContact {
+            namesake: Some(other),
+            ..
+        })) if !by_id => bail!(
+            "refusing workspace {name:?} ({ws}): this device has never opened it, and the \
+             {name:?} you use here is another workspace ({other}). The server may be \
+             redirecting you to a workspace it controls; nothing was written to it. If \
+             this really is a second workspace with that name, open it by id once you have \
+             checked its owner's fingerprint with them: keyhaven workspace show {ws}"
+        ),
+        Err(AdmitError::FirstContact(contact)) => bail!(
+            "this device has never opened workspace {name:?} ({ws}), and you did not accept \
+             an invitation to it here. A server can list a workspace you never joined, so \
+             nothing was shown or written. Its owners:\n{}\nIf you did join it, check a \
+             fingerprint with its owner, then run: keyhaven workspace trust {ws}",
+            owner_lines(&contact).join("\n")
+        ),
+        Err(AdmitError::Store(e)) => return Err(e.into()),
+    }
+    if pinned.is_none() {
+        // Admitted on first contact (consented): say whose workspace this is.
+        let namesake = local
+            .names()
+            .await?
+            .into_iter()
+            .find(|(id, known)| *id != ws.to_string() && known.eq_ignore_ascii_case(name));
         if let Some((other, _)) = namesake {
             eprintln!(
                 "warning: {name:?} ({ws}) has the name of another workspace you use here \
                  ({other}); name them apart by id"
             );
         }
-        let owners: Vec<String> = opened
-            .roster
-            .members
-            .iter()
-            .filter(|(_, m)| m.role == keyhaven_core::roster::Role::Owner)
-            .map(|(id, m)| format!("  {}  {id}  fingerprint {}", m.email, m.keys.fingerprint()))
-            .collect();
-        let consented = home::load_consents()?.contains(&ws.to_string());
-        if !consented && entry == Entry::Normal {
-            bail!(
-                "this device has never opened workspace {name:?} ({ws}), and you did not accept \
-                 an invitation to it here. A server can list a workspace you never joined, so \
-                 nothing was shown or written. Its owners:\n{}\nIf you did join it, check a \
-                 fingerprint with its owner, then run: keyhaven workspace trust {ws}",
-                owners.join("\n")
-            );
-        }
         eprintln!("First contact with workspace {name:?} ({ws}) on this device. Its owners:");
-        for owner in &owners {
+        let contact = FirstContact {
+            workspace: ws,
+            name: name.to_owned(),
+            owners: opened
+                .roster
+                .members
+                .iter()
+                .filter(|(_, m)| m.role == keyhaven_core::roster::Role::Owner)
+                .map(|(id, m)| {
+                    (
+                        m.email.clone(),
+                        id.to_string(),
+                        m.keys.fingerprint().to_string(),
+                    )
+                })
+                .collect(),
+            namesake: None,
+        };
+        for owner in owner_lines(&contact) {
             eprintln!("{owner}");
         }
         eprintln!("Check a fingerprint with its owner before you trust this workspace.");
     }
-    pin(ws, &opened.roster.head)?;
-    remember_name(ws, name)?;
     Ok(opened)
+}
+
+fn owner_lines(contact: &FirstContact) -> Vec<String> {
+    contact
+        .owners
+        .iter()
+        .map(|(email, id, fingerprint)| format!("  {email}  {id}  fingerprint {fingerprint}"))
+        .collect()
 }
 
 fn read_secret(prompt: &str) -> Result<Zeroizing<String>> {
@@ -681,7 +646,15 @@ pub async fn secret(cmd: SecretCommand) -> Result<()> {
             workspaces::edit_secret(&client, &me, &opened, secret, changes)
                 .await
                 .map_err(explain_flow)?;
-            pin_items(opened.roster.workspace, [(secret.id, secret.revision + 1)])?;
+            // The new revision is the one to expect from now on.
+            home::local()
+                .check_revisions(
+                    opened.roster.workspace,
+                    &opened.roster.name,
+                    [(secret.id, secret.revision + 1, secret.name_str())],
+                )
+                .await
+                .map_err(explain_flow)?;
             println!("Updated {name:?} (revision {}).", secret.revision + 1);
             Ok(())
         }
@@ -853,7 +826,7 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             let head = workspaces::generate_commit(client, &opened, &prepared, current.as_ref())
                 .await
                 .map_err(explain_flow)?;
-            pin(opened.roster.workspace, &head)?;
+            pin(opened.roster.workspace, &head, &opened.roster.name).await?;
             println!(
                 "This is now the recovery key of {}; the previous key no longer works.",
                 opened.roster.name
@@ -884,7 +857,12 @@ async fn recovery_command(cmd: RecoveryCommand, me: &Me, client: &Client) -> Res
             let recovered = workspaces::recovery_use(client, me, &opened, &key)
                 .await
                 .map_err(explain_flow)?;
-            pin(opened.roster.workspace, &recovered.head)?;
+            pin(
+                opened.roster.workspace,
+                &recovered.head,
+                &opened.roster.name,
+            )
+            .await?;
             if recovered.escrow_missing.is_empty() {
                 println!(
                     "Your link to {} is restored; its secrets and device keys are readable again.",

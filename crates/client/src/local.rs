@@ -148,6 +148,11 @@ impl<S: Store> Local<S> {
         Ok(())
     }
 
+    /// The verified name of every workspace this device opened, by workspace id.
+    pub async fn names(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        self.read(names::NAMES).await
+    }
+
     /// Records the user's consent to `ws` (an accepted invitation, or fingerprints compared).
     pub async fn consent(&self, ws: WorkspaceId) -> Result<(), StoreError> {
         let mut consents: BTreeSet<String> = self.read(names::CONSENTS).await?;

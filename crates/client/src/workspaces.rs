@@ -89,6 +89,15 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// The secret's name (its `title` field) as stored, or `""` when it is not UTF-8.
+    pub fn name_str(&self) -> &str {
+        self.plain
+            .fields
+            .get("title")
+            .and_then(|t| std::str::from_utf8(t.expose()).ok())
+            .unwrap_or("")
+    }
+
     /// The secret's name (its `title` field).
     pub fn name(&self) -> String {
         self.plain

@@ -477,8 +477,17 @@ impl Vault {
                     "another secret is named {name:?}; pick another name"
                 )));
             }
-            changes.insert("title".into(), SecretBytes::new(name.into_bytes()));
+            changes.insert("title".into(), SecretBytes::new(name.clone().into_bytes()));
             workspaces::edit_secret(&client, &me, &opened, secret, changes).await?;
+            // The new revision is the one to expect from now on.
+            let (_, _, local) = signed_in(&state)?;
+            local
+                .check_revisions(
+                    ws,
+                    &opened.roster.name,
+                    [(id, secret.revision + 1, name.as_str())],
+                )
+                .await?;
             forget_secrets(&state, ws);
             Ok(JsValue::UNDEFINED)
         })
