@@ -324,21 +324,27 @@ impl Vault {
             let mut out = Vec::new();
             for summary in workspaces::list(&client).await? {
                 let mut banners = Vec::new();
-                if let Some(chore) = workspaces::relink_chore(&summary) {
-                    banners.push(views::banner(chore, "", now));
-                } else if summary.role == "owner" {
+                if summary.role == "owner" {
+                    // From the verified roster: the recovery-key chores, and the key ID the
+                    // emergency reset page asks for.
                     let ws = workspace_id(&summary.id)?;
                     let pinned = local.pinned(ws).await?;
                     let (view, roster) =
                         workspaces::verified_roster(&client, ws, pinned.as_ref()).await?;
-                    if let Some(chore) = workspaces::recovery_chore(
-                        &roster,
-                        view.recovery.as_ref(),
-                        info.validation_interval_days,
-                        now,
-                    ) {
-                        banners.push(views::banner(chore, "", now));
+                    let short = roster.recovery.map(|r| r.id.short()).unwrap_or_default();
+                    let chore = workspaces::relink_chore(&summary).or_else(|| {
+                        workspaces::recovery_chore(
+                            &roster,
+                            view.recovery.as_ref(),
+                            info.validation_interval_days,
+                            now,
+                        )
+                    });
+                    if let Some(chore) = chore {
+                        banners.push(views::banner(chore, &short, now));
                     }
+                } else if let Some(chore) = workspaces::relink_chore(&summary) {
+                    banners.push(views::banner(chore, "", now));
                 }
                 out.push(views::summary(&summary, banners));
             }

@@ -1,0 +1,195 @@
+// The contract between the page and the vault worker. The worker runs Keyhaven's Rust client
+// (crates/web, compiled to WebAssembly): every key is made and used there and never leaves it.
+// The page sees only what it must show; it holds no key and no session token.
+
+/** The signed-in account. */
+export interface Account {
+  id: string;
+  email: string;
+  /** The account key fingerprint: 16 groups of 4 hex digits, space separated. */
+  fingerprint: string;
+}
+
+/** Something an owner (or member) should do, shown on every page until it is done. */
+export type Banner =
+  | { kind: 'temporary_key'; expiresAt: number; daysLeft: number }
+  | { kind: 'validation_due'; dueAt: number }
+  | { kind: 'no_valid_key' }
+  | { kind: 'emergency_reset'; shortKeyId: string }
+  | { kind: 'relink_by_owner' };
+
+export interface WorkspaceSummary {
+  id: string;
+  name: string;
+  role: 'owner' | 'admin' | 'member' | 'read-only' | 'helpdesk' | string;
+  banners: Banner[];
+}
+
+export interface RecoveryInfo {
+  /** The full key ID, upper case. */
+  keyId: string;
+  /** Its first 8 characters, as the emergency reset page shows them. */
+  shortKeyId: string;
+  kind: 'temporary' | 'permanent';
+  /** Unix seconds; temporary keys only. */
+  expiresAt: number | null;
+  /** Unix seconds: the key's setting or its last validation, whichever is later. */
+  lastValidatedAt: number;
+  /** Unix seconds. */
+  validationDueAt: number;
+}
+
+export interface Workspace {
+  id: string;
+  name: string;
+  role: string;
+  /** False after a password reset, until the emergency reset code relinks the account. */
+  linked: boolean;
+  /** Null when the workspace has no valid recovery key (its temporary key expired). */
+  recovery: RecoveryInfo | null;
+  /** The first 8 characters of the ID of the roster's recovery key, valid or not (''). */
+  shortKeyId: string;
+  banners: Banner[];
+}
+
+export type SecretKind = 'login' | 'note' | 'api-key';
+
+/** A secret as listed: never its secret field (password, text or key). */
+export interface SecretSummary {
+  id: string;
+  name: string;
+  kind: SecretKind;
+  /** Login secrets: the user name, if any. */
+  username: string | null;
+  /** Login secrets: the URL, if any. */
+  url: string | null;
+  revision: number;
+}
+
+export interface BadItem {
+  id: string;
+  reason: string;
+}
+
+export interface SecretList {
+  items: SecretSummary[];
+  /** Stored items that do not check out (named; one bad item hides nothing else). */
+  bad: BadItem[];
+}
+
+/**
+ * The fields of a secret. Login: `username`, `password`, `url`; note: `text`; API key: `key`;
+ * any kind may have `notes`.
+ */
+export type Fields = Record<string, string>;
+
+export interface Created {
+  id: string;
+  name: string;
+  recoveryKeyId: string;
+  /** Temporary key (emailed): its expiry, Unix seconds. Null for a permanent key. */
+  expiresAt: number | null;
+  /** Permanent key made at creation: the 8 groups of 6 digits, shown once. */
+  recoveryKeyGroups: string[] | null;
+}
+
+export interface Prepared {
+  keyId: string;
+  /** The new key: 8 groups of 6 digits. */
+  groups: string[];
+  /** Whether the current (still valid) key must be entered to replace it. */
+  needsCurrent: boolean;
+  /** The two groups (1-based) the user must re-type to confirm. */
+  confirm: [number, number];
+  /** Escrow-key versions the new key cannot open (have them reshared, then generate again). */
+  escrowMissing: number[];
+}
+
+export type KitFormat = 'txt' | 'html' | 'pdf';
+
+export interface Kit {
+  filename: string;
+  mime: string;
+  bytes: Uint8Array;
+}
+
+export interface Owner {
+  email: string;
+  id: string;
+  fingerprint: string;
+}
+
+/** Every failure the worker reports. `message` is written for the user. */
+export interface VaultError {
+  kind:
+    | 'invalid_credentials'
+    | 'api'
+    | 'integrity'
+    | 'recovery'
+    | 'refused'
+    | 'unreachable'
+    | 'ksf'
+    | 'first_contact'
+    | 'locked'
+    | 'input';
+  message: string;
+  /** The server's error code (kind 'api'). */
+  code?: string;
+  status?: number;
+  /** The 1-based group of a mistyped recovery key (kind 'input' or 'recovery'). */
+  group?: number;
+  /** kind 'first_contact': the workspace's owners, to compare fingerprints with. */
+  owners?: Owner[];
+}
+
+/** Progress of a long step (password stretching), sent by the worker while it works. */
+export interface Progress {
+  step: 'stretching' | 'unwrapping' | 'fetching' | 'opening';
+  message: string;
+}
+
+export interface Vault {
+  signupStart(email: string): Promise<void>;
+  signupFinish(email: string, code: string, password: string): Promise<Account>;
+  login(email: string, password: string): Promise<Account>;
+  logout(): Promise<void>;
+  /** Wipes every key and the session token held by the worker (no server call). */
+  lock(): Promise<void>;
+  whoami(): Promise<Account | null>;
+
+  forgotStart(email: string): Promise<void>;
+  /**
+   * Access code → new password → new encryption key. Cuts the account off from its workspaces
+   * until the emergency reset code relinks them. Returns the new fingerprint; sign in after.
+   */
+  forgotFinish(email: string, code: string, newPassword: string): Promise<{ fingerprint: string }>;
+
+  workspaces(): Promise<WorkspaceSummary[]>;
+  createWorkspace(name: string, temporaryByEmail: boolean): Promise<Created>;
+  /** Throws kind 'first_contact' (with owners) for a workspace this browser never opened. */
+  openWorkspace(id: string): Promise<Workspace>;
+  /** Consents to a workspace after its owners' fingerprints were compared. */
+  trustWorkspace(id: string): Promise<void>;
+
+  secrets(workspaceId: string): Promise<SecretList>;
+  reveal(workspaceId: string, itemId: string): Promise<Fields>;
+  addSecret(workspaceId: string, kind: SecretKind, name: string, fields: Fields): Promise<string>;
+  /** Replaces the given fields (others kept); `name` renames. */
+  editSecret(workspaceId: string, itemId: string, name: string, fields: Fields): Promise<void>;
+  deleteSecret(workspaceId: string, itemId: string): Promise<void>;
+
+  /** Checks a typed recovery key's format (names a mistyped group); no server call. */
+  checkRecoveryKey(typed: string): Promise<void>;
+  /** The emergency reset code: relinks this account with the recovery key. */
+  useRecoveryKey(workspaceId: string, typed: string): Promise<{ escrowMissing: number[] }>;
+  generatePrepare(workspaceId: string): Promise<Prepared>;
+  /** The prepared (or, right after creation, the permanent) key's kit. */
+  kit(workspaceId: string, format: KitFormat): Promise<Kit>;
+  generateCommit(
+    workspaceId: string,
+    confirm: [string, string],
+    current: string | null,
+  ): Promise<Workspace>;
+  generateCancel(workspaceId: string): Promise<void>;
+  validateRecoveryKey(workspaceId: string, typed: string): Promise<Workspace>;
+}

@@ -1,0 +1,150 @@
+// What a person does in the web vault, step by step, for the specs to share.
+
+import type { Download, Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { DAY_MS, expect, type KeyhavenServer, type MailSink, PASSWORD, RESET_CODE, SIGNUP_CODE } from './harness';
+
+export async function goTo(page: Page, server: KeyhavenServer, hash: string): Promise<void> {
+  await page.goto(`${server.url}/${hash}`);
+}
+
+/** Sign up through the page (the code from the sink); returns the fingerprint shown. */
+export async function signUp(page: Page, server: KeyhavenServer, sink: MailSink, email: string, password = PASSWORD) {
+  await goTo(page, server, '#/signup');
+  await expect(page.getByRole('heading', { level: 1, name: 'Create an account' })).toBeVisible();
+  const since = sink.count();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the verification code' }).click();
+  await expect(page.getByText(`A verification code was sent to ${email}`)).toBeVisible();
+  const [, code] = await sink.waitForMail(email, SIGNUP_CODE, since);
+  await page.getByLabel('Verification code').fill(code!);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Create the account' }).click();
+  await expect(page.getByRole('heading', { name: 'Account created' })).toBeVisible({ timeout: 30_000 });
+  return (await page.locator('.fingerprint').textContent())!.trim();
+}
+
+/** Sign in from wherever the page is; ends on the workspaces list. */
+export async function signIn(page: Page, server: KeyhavenServer, email: string, password = PASSWORD) {
+  if (!(await page.getByRole('heading', { level: 1, name: 'Sign in' }).isVisible())) {
+    await goTo(page, server, '#/signin');
+  }
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Workspaces' })).toBeVisible({ timeout: 30_000 });
+}
+
+export async function signOut(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+  await expect(page.getByText('You are signed out.')).toBeVisible();
+}
+
+/** Creates a workspace from the workspaces list; returns its id. */
+export async function createWorkspace(page: Page, name: string, temporaryByEmail = true): Promise<string> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
+  await page.getByLabel('Workspace name').fill(name);
+  await page
+    .getByLabel(temporaryByEmail ? 'Email me a temporary recovery key (expires in 30 days)' : 'Generate a permanent recovery key now')
+    .check();
+  await page.getByRole('button', { name: 'Create the workspace' }).click();
+  if (temporaryByEmail) {
+    await expect(page.getByText(`Workspace “${name}” created.`)).toBeVisible({ timeout: 30_000 });
+  } else {
+    await expect(page.getByRole('heading', { name: `The recovery key of “${name}”` })).toBeVisible({ timeout: 30_000 });
+  }
+  const link = page.getByRole('table').getByRole('link', { name, exact: true });
+  await expect(link).toBeVisible();
+  const href = (await link.getAttribute('href'))!;
+  return decodeURIComponent(href.replace('#/w/', ''));
+}
+
+export async function openWorkspace(page: Page, name: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workspaces' }).click();
+  await page.getByRole('table').getByRole('link', { name, exact: true }).click();
+}
+
+export type SecretInput =
+  | { kind: 'login'; name: string; username?: string; password: string; url?: string; notes?: string }
+  | { kind: 'note'; name: string; text: string; notes?: string }
+  | { kind: 'api-key'; name: string; key: string; notes?: string };
+
+/** Adds a secret on the workspace's secrets page. */
+export async function addSecret(page: Page, secret: SecretInput) {
+  await page.getByRole('button', { name: 'Add a secret' }).click();
+  await page.getByLabel('Kind').selectOption(secret.kind);
+  await page.getByLabel('Name', { exact: true }).fill(secret.name);
+  const fill = async (label: string, value: string | undefined) => {
+    if (value !== undefined) await page.getByLabel(label, { exact: true }).fill(value);
+  };
+  if (secret.kind === 'login') {
+    await fill('User name', secret.username);
+    await fill('Password', secret.password);
+    await fill('URL', secret.url);
+  } else if (secret.kind === 'note') {
+    await fill('Text', secret.text);
+  } else {
+    await fill('API key', secret.key);
+  }
+  await fill('Notes (optional)', secret.notes);
+  await page.getByRole('button', { name: 'Add the secret' }).click();
+  await expect(page.getByText(`“${secret.name}” was added.`)).toBeVisible({ timeout: 30_000 });
+}
+
+/** Opens a secret from the list, reveals it and shows `field`; returns its value. */
+export async function revealField(page: Page, name: string, field: string, label: string): Promise<string> {
+  await page.getByRole('table').getByRole('button', { name, exact: true }).click();
+  const details = page.getByRole('region', { name: `Secret ${name}` });
+  await details.getByRole('button', { name: 'Reveal' }).click();
+  const show = details.getByRole('button', { name: `Show ${label}` });
+  if (await show.count()) await show.click();
+  const value = details.locator(`[data-field="${field}"]`);
+  await expect(value).toBeVisible();
+  return (await value.textContent()) ?? '';
+}
+
+/** Forgot password through to the new password, with both acknowledgements. */
+export async function forgotPassword(page: Page, server: KeyhavenServer, sink: MailSink, email: string, newPassword: string) {
+  await goTo(page, server, '#/forgot');
+  const since = sink.count();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the access code' }).click();
+  const [, code] = await sink.waitForMail(email, RESET_CODE, since);
+  await page.getByLabel('Access code').fill(code!);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByRole('heading', { name: 'Retrieve recovery key' })).toBeVisible();
+  const generate = page.getByRole('button', { name: 'Generate a new encryption key' });
+  await expect(generate).toBeDisabled();
+  await page
+    .getByLabel('I understand that without my recovery key, I will no longer be able to access the workspace')
+    .check();
+  await generate.click();
+  await page.getByLabel('I understand and accept the risks').check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('Repeat the new password').fill(newPassword);
+  await page.getByRole('button', { name: 'Update my password' }).click();
+  await expect(page.getByRole('heading', { name: 'Your password was updated' })).toBeVisible({ timeout: 30_000 });
+}
+
+/** Moves the server's clock (a restart on the same port) and the page's to `days` ahead of
+ * now. The page must be signed out: the sign-in that follows runs at the new time. */
+export async function moveClocks(page: Page, server: KeyhavenServer, days: number) {
+  await server.restart(days);
+  await page.clock.setSystemTime(new Date(Date.now() + days * DAY_MS));
+}
+
+/** The text of a download. */
+export async function downloaded(download: Download): Promise<Buffer> {
+  return readFile((await download.path())!);
+}
+
+/** Another recovery key with group `group` (1-based) off by one: no longer a multiple of 11. */
+export function mistype(key: string, group: number): string {
+  const groups = key.split('-');
+  const value = Number(groups[group - 1]);
+  groups[group - 1] = String(value >= 720_885 ? value - 1 : value + 1).padStart(6, '0');
+  return groups.join('-');
+}
