@@ -16,7 +16,9 @@ export type Banner =
   | { kind: 'validation_due'; dueAt: number }
   | { kind: 'no_valid_key' }
   | { kind: 'emergency_reset'; shortKeyId: string }
-  | { kind: 'relink_by_owner' };
+  | { kind: 'relink_by_owner' }
+  /** The workspace's roster does not verify (or its pin): nothing of it can be trusted. */
+  | { kind: 'broken'; message: string };
 
 export interface WorkspaceSummary {
   id: string;

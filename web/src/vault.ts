@@ -62,14 +62,23 @@ function call(method: string, args: unknown[]): Promise<unknown> {
 /** Wipes the keys in the worker, then ends it: nothing of the session survives. */
 async function lock(): Promise<void> {
   if (!worker) return;
+  const w = worker;
+  worker = null;
   try {
-    await call('lock', []);
+    // The worker drops its keys at once (a lock jumps its queue); a worker stuck on a request
+    // that never answers is ended all the same.
+    const id = nextId++;
+    const answered = new Promise<void>((resolve) => {
+      pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      w.postMessage({ id, method: 'lock', args: [], now: Date.now() });
+    });
+    await Promise.race([answered, new Promise<void>((resolve) => setTimeout(resolve, 1000))]);
   } finally {
-    worker?.terminate();
-    worker = null;
+    w.terminate();
     const error: VaultError = { kind: 'locked', message: 'the vault was locked' };
     pending.forEach((c) => c.reject(error));
     pending.clear();
+    progressListeners.forEach((l) => l(null));
   }
 }
 

@@ -40,7 +40,14 @@ let queue: Promise<unknown> = Promise.resolve();
 
 scope.onmessage = (event: MessageEvent<Request>) => {
   const request = event.data;
-  queue = queue.then(() => handle(request));
+  if (request.method === 'lock') {
+    // Not behind the queue: the keys go now, whatever is in flight.
+    void handle(request);
+    return;
+  }
+  // One call at a time here, and across this browser's tabs: each call reads and writes the
+  // device's memory in IndexedDB (pins, revisions seen), which two workers must not interleave.
+  queue = queue.then(() => navigator.locks.request('keyhaven-vault', () => handle(request)));
 };
 
 async function handle({ id, method, args, now }: Request): Promise<void> {

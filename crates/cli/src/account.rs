@@ -97,7 +97,10 @@ pub async fn login(args: LoginArgs) -> Result<()> {
     println!("Signed in as {}.", logged_in.account.email);
     println!("Your key fingerprint: {}", public.fingerprint());
     let client = client.with_session(logged_in.session_token.to_string());
-    refresh_prompts(&client).await;
+    match logged_in.account.id.parse() {
+        Ok(id) => refresh_prompts(&client, keyhaven_core::ids::AccountId(id), public).await,
+        Err(_) => eprintln!("note: the server reported a malformed account id"),
+    }
     show_prompts();
     Ok(())
 }
@@ -241,8 +244,12 @@ pub fn explain_flow(err: FlowError) -> anyhow::Error {
 }
 
 /// Recomputes the pending prompts; a failure only loses the reminder, never the command.
-pub async fn refresh_prompts(client: &Client) {
-    match keyhaven_client::workspaces::pending_prompts(client).await {
+pub async fn refresh_prompts(
+    client: &Client,
+    account: keyhaven_core::ids::AccountId,
+    keys: &keyhaven_core::account::AccountPublicKeys,
+) {
+    match keyhaven_client::workspaces::pending_prompts(client, account, keys).await {
         Ok(prompts) => {
             let _ = home::save_prompts(&prompts);
         }

@@ -717,7 +717,7 @@ pub async fn recovery(cmd: RecoveryCommand) -> Result<()> {
     let (me, client, _) = me()?;
     let result = recovery_command(cmd, &me, &client).await;
     // What was pending may be done now (or newly due): recompute before showing.
-    crate::account::refresh_prompts(&client).await;
+    crate::account::refresh_prompts(&client, me.id, &me.keys.public()).await;
     crate::account::show_prompts();
     result
 }

@@ -79,13 +79,23 @@ pub struct Transport {
 }
 
 /// A connection to one Keyhaven server, optionally signed in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     transport: Transport,
     http: reqwest::Client,
-    token: Option<String>,
+    /// The bearer token: wiped when dropped, never printed.
+    token: Option<zeroize::Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("signed_in", &self.token.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -128,7 +138,7 @@ impl Client {
     /// The same client, sending `token` as its session.
     #[must_use]
     pub fn with_session(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+        self.token = Some(zeroize::Zeroizing::new(token.into()));
         self
     }
 
@@ -231,7 +241,7 @@ impl Client {
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ClientError> {
         let request = match &self.token {
-            Some(token) => request.bearer_auth(token),
+            Some(token) => request.bearer_auth(token.as_str()),
             None => request,
         };
         let response = request.send().await.map_err(|e| ClientError::Unreachable {

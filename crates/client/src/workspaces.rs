@@ -894,16 +894,32 @@ pub enum Chore {
     },
 }
 
-/// The chore a password reset left in a workspace, from the server's summary (which cannot hide
-/// it for long: the account's keys no longer open anything until relinked).
-pub fn relink_chore(summary: &WorkspaceSummary) -> Option<Chore> {
-    summary.needs_relink.then(|| {
-        if summary.role == "owner" {
+/// The chore of a workspace for `account`, whose current public keys are `keys`, from the
+/// verified `roster` alone (the role and the link are the roster's, not the server's summary,
+/// so a server cannot hide a prompt by calling an owner something else): a roster that lists
+/// the account with other keys means its password was reset and it awaits a relink; an owner
+/// also has the recovery-key chores of [`recovery_chore`].
+pub fn chore(
+    roster: &RosterState,
+    account: AccountId,
+    keys: &keyhaven_core::account::AccountPublicKeys,
+    served: Option<&keyhaven_proto::RecoveryStatus>,
+    validation_interval_days: u32,
+    now: u64,
+) -> Option<Chore> {
+    let member = roster.members.get(&account)?;
+    let owner = member.role == roster::Role::Owner;
+    if member.keys != *keys {
+        return Some(if owner {
             Chore::EmergencyReset
         } else {
             Chore::AskOwnerToRelink
-        }
-    })
+        });
+    }
+    if !owner {
+        return None;
+    }
+    recovery_chore(roster, served, validation_interval_days, now)
 }
 
 /// The recovery-key chore of a workspace an owner sees, from its verified `roster`;
@@ -927,9 +943,13 @@ pub fn recovery_chore(
     }
 }
 
-/// The pending prompts of the signed-in account, from the server's view of each workspace.
-/// Owners see recovery-key chores; every member sees a pending relink.
-pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> {
+/// The pending prompts of the signed-in account (`account`, with its current public `keys`),
+/// each decided by [`chore`] from the workspace's verified roster.
+pub async fn pending_prompts(
+    client: &Client,
+    account: AccountId,
+    keys: &keyhaven_core::account::AccountPublicKeys,
+) -> Result<Vec<Prompt>, FlowError> {
     let info: ServerInfo = client.get("/v1/server-info").await?;
     let now = now_unix();
     let mut prompts = Vec::new();
@@ -941,29 +961,26 @@ pub async fn pending_prompts(client: &Client) -> Result<Vec<Prompt>, FlowError> 
                 message,
             })
         };
-        let chore = if w.needs_relink || w.role != "owner" {
-            relink_chore(&w)
-        } else {
-            let view: WorkspaceView = client.get(&format!("/v1/workspaces/{}", w.id)).await?;
-            let Ok(ws) = w.id.parse().map(WorkspaceId) else {
-                say("the server listed a workspace with a malformed id".into());
+        let Ok(ws) = w.id.parse().map(WorkspaceId) else {
+            say("the server listed a workspace with a malformed id".into());
+            continue;
+        };
+        let chore = match verified_roster(client, ws, None).await {
+            Ok((view, roster)) => chore(
+                &roster,
+                account,
+                keys,
+                view.recovery.as_ref(),
+                info.validation_interval_days,
+                now,
+            ),
+            Err(FlowError::Integrity(e)) => {
+                say(format!(
+                    "the server's roster of this workspace does not verify: {e}"
+                ));
                 continue;
-            };
-            let entries: Vec<&[u8]> = view.roster.iter().map(|b| b.0.as_slice()).collect();
-            match roster::verify_encoded(ws, &entries, None) {
-                Ok(roster) => recovery_chore(
-                    &roster,
-                    view.recovery.as_ref(),
-                    info.validation_interval_days,
-                    now,
-                ),
-                Err(e) => {
-                    say(format!(
-                        "the server's roster of this workspace does not verify: {e}"
-                    ));
-                    continue;
-                }
             }
+            Err(e) => return Err(e),
         };
         let quoted = &w.name;
         match chore {

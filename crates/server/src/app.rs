@@ -146,8 +146,14 @@ impl AppState {
     }
 }
 
-/// The router with every endpoint and the middleware around them.
+/// The router with every endpoint, the web vault built into this binary, and the middleware
+/// around them.
 pub fn router(state: AppState) -> Router {
+    router_with_web(state, crate::web::ASSETS)
+}
+
+/// [`router`] serving the web vault from `assets` (tests pass their own table).
+pub fn router_with_web(state: AppState, assets: &'static [crate::web::Asset]) -> Router {
     let max_body = state.config().max_body_bytes;
     let headers = SecurityHeaders {
         hsts: state.config().tls_cert.is_some()
@@ -160,7 +166,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::metrics::track,
         ))
-        .merge(crate::web::routes())
+        .merge(crate::web::routes(assets))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error_shape))
         .layer(middleware::from_fn(move |request, next| {

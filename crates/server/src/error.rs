@@ -94,6 +94,11 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// Marks an error response whose body is a page for people, not the API's error shape (the web
+/// vault's "not built" page): the middleware leaves its body alone.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnBody;
+
 /// Marks a response as one of ours: the middleware adds the request id to it.
 #[derive(Debug, Clone)]
 struct Rendered {
@@ -161,7 +166,8 @@ pub async fn error_shape(request: Request, next: Next) -> Response {
     // that already closed" panics under load).
     let mut response = next.run(request).instrument(span).await;
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
+    let own_body = response.extensions().get::<OwnBody>().is_some();
+    if (status.is_client_error() || status.is_server_error()) && !own_body {
         let (code, message) = match response.extensions_mut().remove::<Rendered>() {
             Some(Rendered { code, message }) => (code, message),
             None => framework_error(status),

@@ -31,8 +31,26 @@ pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsaf
      style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
      manifest-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/// `/` and `/assets/…`.
-pub fn routes() -> Router<AppState> {
+/// `/` and `/assets/…`, from `assets` ([`ASSETS`] in the binary; tests pass their own).
+pub fn routes(assets: &'static [Asset]) -> Router<AppState> {
+    let index = move |headers: HeaderMap| async move {
+        match find(assets, "/index.html") {
+            Some(asset) => serve(asset, &headers, "no-cache"),
+            None => not_built(),
+        }
+    };
+    let asset = move |Path(file): Path<String>, headers: HeaderMap| async move {
+        match find(assets, &format!("/assets/{file}")) {
+            // Vite names every asset by its content's hash: it never changes under its name.
+            Some(asset) => serve(asset, &headers, "public, max-age=31536000, immutable"),
+            None => (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "no such file\n",
+            )
+                .into_response(),
+        }
+    };
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
@@ -41,31 +59,11 @@ pub fn routes() -> Router<AppState> {
 
 /// Whether the web vault was built into this binary.
 pub fn is_built() -> bool {
-    find("/index.html").is_some()
+    find(ASSETS, "/index.html").is_some()
 }
 
-fn find(path: &str) -> Option<&'static Asset> {
-    ASSETS.iter().find(|a| a.path == path)
-}
-
-async fn index(headers: HeaderMap) -> Response {
-    match find("/index.html") {
-        Some(asset) => serve(asset, &headers, "no-cache"),
-        None => not_built(),
-    }
-}
-
-async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    match find(&format!("/assets/{file}")) {
-        // Vite names every asset by its content's hash: it never changes under its name.
-        Some(asset) => serve(asset, &headers, "public, max-age=31536000, immutable"),
-        None => (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "no such file\n",
-        )
-            .into_response(),
-    }
+fn find(assets: &'static [Asset], path: &str) -> Option<&'static Asset> {
+    assets.iter().find(|a| a.path == path)
 }
 
 fn serve(asset: &'static Asset, request: &HeaderMap, cache: &'static str) -> Response {
@@ -107,7 +105,7 @@ fn serve(asset: &'static Asset, request: &HeaderMap, cache: &'static str) -> Res
 }
 
 fn not_built() -> Response {
-    (
+    let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -120,7 +118,10 @@ fn not_built() -> Response {
          server again. The API and the <code>keyhaven</code> command line work without them.</p>\
          </html>\n",
     )
-        .into_response()
+        .into_response();
+    // A page for whoever opened `/`, not the API's error shape.
+    response.extensions_mut().insert(crate::error::OwnBody);
+    response
 }
 
 fn mime(path: &str) -> &'static str {

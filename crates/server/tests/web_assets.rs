@@ -1,26 +1,32 @@
 //! The web vault's files as the router serves them (`oneshot`, no socket): the page's own
 //! Content-Security-Policy, gzip, caching, MIME types, and a clear page when the binary was
-//! built without them. Which case applies depends on whether `web/dist` existed at build time
-//! (scripts/test.sh builds it first, so CI tests the served vault).
+//! built without them (with a table of our own and with none, whatever this build holds); and
+//! the files this binary embedded (scripts/test.sh builds `web/dist` first, so CI checks the
+//! real vault).
 
 mod support;
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use keyhaven_server::app::{AppState, router};
+use keyhaven_server::app::{AppState, router, router_with_web};
 use keyhaven_server::config::{Config, ConfigOverrides};
 use keyhaven_server::mail::Mailer;
-use keyhaven_server::web::{ASSETS, PAGE_POLICY, is_built};
+use keyhaven_server::web::{ASSETS, Asset, PAGE_POLICY, is_built};
 use tower::ServiceExt;
 
 async fn app() -> (axum::Router, tempfile::TempDir) {
+    let (state, dir) = state().await;
+    (router(state), dir)
+}
+
+async fn state() -> (AppState, tempfile::TempDir) {
     let (store, dir) = support::sqlite().await;
     let env = |_: &str| None;
     let mut config = Config::load(None, &env, ConfigOverrides::default()).unwrap();
     config.data_dir = dir.path().to_owned();
     let mailer = Mailer::outbox(dir.path().join("outbox"));
     let state = AppState::new(store, mailer, config).await.unwrap();
-    (router(state), dir)
+    (state, dir)
 }
 
 async fn get(
@@ -146,4 +152,70 @@ async fn a_client_that_refuses_gzip_gets_the_plain_file() {
     assert!(response.headers().get("content-encoding").is_none());
     let body = to_bytes(response.into_body(), 64 << 20).await.unwrap();
     assert_eq!(body.as_ref(), asset.body);
+}
+
+fn gzip(bytes: &[u8]) -> &'static [u8] {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    Box::leak(encoder.finish().unwrap().into_boxed_slice())
+}
+
+#[tokio::test]
+async fn a_binary_without_the_vault_says_so_on_its_front_page() {
+    let (state, _dir) = state().await;
+    let app = router_with_web(state, &[]);
+    let (status, headers, body) = get(&app, "/", true).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
+    let page = String::from_utf8(body).unwrap();
+    assert!(
+        page.contains("The web vault is not in this build"),
+        "{page}"
+    );
+    assert!(page.contains("scripts/build-web.sh"), "{page}");
+    assert!(
+        !headers.get("x-request-id").unwrap().is_empty(),
+        "still one of ours"
+    );
+    // The API is there all the same.
+    let (status, _, _) = get(&app, "/healthz", false).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_table_of_files_is_served_as_given() {
+    let page: &'static [u8] = b"<!doctype html><script type=module src=/assets/app-1.js></script>";
+    let script: &'static [u8] = b"console.log('vault')";
+    let table: &'static [Asset] = Box::leak(Box::new([
+        Asset {
+            path: "/index.html",
+            body: page,
+            gzip: gzip(page),
+        },
+        Asset {
+            path: "/assets/app-1.js",
+            body: script,
+            gzip: gzip(script),
+        },
+    ]));
+    let (state, _dir) = state().await;
+    let app = router_with_web(state, table);
+    for uri in ["/", "/index.html"] {
+        let (status, headers, body) = get(&app, uri, false).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(body, page);
+        assert_eq!(header(&headers, "content-security-policy"), PAGE_POLICY);
+        assert_eq!(header(&headers, "cache-control"), "no-cache");
+    }
+    let (status, headers, body) = get(&app, "/assets/app-1.js", true).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-encoding"), "gzip");
+    assert_eq!(gunzip(&body), script);
+    assert_eq!(
+        header(&headers, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    let (status, _, _) = get(&app, "/assets/app-2.js", true).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

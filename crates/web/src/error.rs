@@ -12,8 +12,8 @@ use wasm_bindgen::JsValue;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebError {
-    kind: &'static str,
-    message: String,
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

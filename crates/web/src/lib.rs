@@ -59,7 +59,7 @@ struct Session {
     me: Rc<Me>,
     local: Rc<Local<IdbStore>>,
     info: Option<ServerInfo>,
-    opened: BTreeMap<WorkspaceId, Rc<Opened>>,
+    /// The last list of each workspace's secrets (what `reveal` and `editSecret` act on).
     secrets: BTreeMap<WorkspaceId, Rc<Secrets>>,
     /// A permanent key made on this device and not committed yet (`generatePrepare`).
     prepared: BTreeMap<WorkspaceId, Rc<Pending>>,
@@ -229,7 +229,6 @@ impl Vault {
                 local: Rc::new(Local::new(IdbStore::for_account(&me.id.to_string()))),
                 me: Rc::new(me),
                 info: None,
-                opened: BTreeMap::new(),
                 secrets: BTreeMap::new(),
                 prepared: BTreeMap::new(),
                 created: BTreeMap::new(),
@@ -314,39 +313,46 @@ impl Vault {
     pub fn workspaces(&self) -> js_sys::Promise {
         let state = self.state.clone();
         promise(async move {
-            let (client, local) = {
-                let s = state.borrow();
-                let s = s.session.as_ref().ok_or_else(WebError::signed_out)?;
-                (s.client.clone(), s.local.clone())
-            };
+            let (client, me, local) = signed_in(&state)?;
             let info = server_info(&state).await?;
             let now = keyhaven_client::clock::now_unix();
+            let public = me.keys.public();
             let mut out = Vec::new();
             for summary in workspaces::list(&client).await? {
-                let mut banners = Vec::new();
-                if summary.role == "owner" {
-                    // From the verified roster: the recovery-key chores, and the key ID the
-                    // emergency reset page asks for.
-                    let ws = workspace_id(&summary.id)?;
-                    let pinned = local.pinned(ws).await?;
-                    let (view, roster) =
-                        workspaces::verified_roster(&client, ws, pinned.as_ref()).await?;
-                    let short = roster.recovery.map(|r| r.id.short()).unwrap_or_default();
-                    let chore = workspaces::relink_chore(&summary).or_else(|| {
-                        workspaces::recovery_chore(
+                // From the verified roster: the role, the recovery-key chores, the link after a
+                // reset, and the key ID the emergency reset page asks for. A workspace that
+                // does not check out is named, and the others are listed all the same.
+                let verified = match workspace_id(&summary.id) {
+                    Ok(ws) => match local.pinned(ws).await {
+                        Ok(pinned) => workspaces::verified_roster(&client, ws, pinned.as_ref())
+                            .await
+                            .map_err(WebError::from),
+                        Err(e) => Err(e.into()),
+                    },
+                    Err(e) => Err(e),
+                };
+                match verified {
+                    Ok((view, roster)) => {
+                        let chore = workspaces::chore(
                             &roster,
+                            me.id,
+                            &public,
                             view.recovery.as_ref(),
                             info.validation_interval_days,
                             now,
-                        )
-                    });
-                    if let Some(chore) = chore {
-                        banners.push(views::banner(chore, &short, now));
+                        );
+                        let short = roster.recovery.map(|r| r.id.short()).unwrap_or_default();
+                        let banners = chore.map(|c| views::banner(c, &short, now));
+                        out.push(views::summary(&summary, Some(&roster), me.id, banners));
                     }
-                } else if let Some(chore) = workspaces::relink_chore(&summary) {
-                    banners.push(views::banner(chore, "", now));
+                    Err(WebError { kind: "locked", .. }) => return Err(WebError::signed_out()),
+                    Err(e) => out.push(views::summary(
+                        &summary,
+                        None,
+                        me.id,
+                        Some(views::broken(&e.message)),
+                    )),
                 }
-                out.push(views::summary(&summary, banners));
             }
             Json::Array(out).json()
         })
@@ -396,6 +402,7 @@ impl Vault {
         promise(async move {
             let ws = workspace_id(&id)?;
             let opened = open(&state, ws).await?;
+            forget_secrets(&state, ws);
             workspace_view(&state, &opened).await
         })
     }
@@ -408,6 +415,8 @@ impl Vault {
             let ws = workspace_id(&id)?;
             let (_, _, local) = signed_in(&state)?;
             local.consent(ws).await?;
+            // Trusted by its id: a namesake of a known workspace is the user's choice now.
+            open_as(&state, ws, true).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -416,7 +425,8 @@ impl Vault {
         let state = self.state.clone();
         promise(async move {
             let ws = workspace_id(&workspace)?;
-            let secrets = fetch_secrets(&state, ws).await?;
+            let opened = open(&state, ws).await?;
+            let secrets = fetch_secrets(&state, &opened).await?;
             views::secret_list(&secrets).json()
         })
     }
@@ -426,7 +436,7 @@ impl Vault {
         promise(async move {
             let ws = workspace_id(&workspace)?;
             let id = item_id(&item)?;
-            let secrets = cached_secrets(&state, ws).await?;
+            let secrets = listed_secrets(&state, ws)?;
             let secret = find(&secrets, id)?;
             views::fields(secret).json()
         })
@@ -448,7 +458,7 @@ impl Vault {
             let values = fields(values)?;
             let (client, me, _) = signed_in(&state)?;
             let opened = open(&state, ws).await?;
-            let existing = cached_secrets(&state, ws).await?;
+            let existing = fetch_secrets(&state, &opened).await?;
             if existing.good.iter().any(|s| s.name() == name) {
                 return Err(WebError::input(format!(
                     "a secret named {name:?} exists already; pick another name"
@@ -476,7 +486,8 @@ impl Vault {
             let mut changes = fields(values)?;
             let (client, me, _) = signed_in(&state)?;
             let opened = open(&state, ws).await?;
-            let secrets = cached_secrets(&state, ws).await?;
+            // The revision the user saw: a newer one saved meanwhile makes the server refuse.
+            let secrets = listed_secrets(&state, ws)?;
             let secret = find(&secrets, id)?;
             if secrets.good.iter().any(|s| s.id != id && s.name() == name) {
                 return Err(WebError::input(format!(
@@ -484,7 +495,10 @@ impl Vault {
                 )));
             }
             changes.insert("title".into(), SecretBytes::new(name.clone().into_bytes()));
-            workspaces::edit_secret(&client, &me, &opened, secret, changes).await?;
+            let saved = workspaces::edit_secret(&client, &me, &opened, secret, changes).await;
+            // Saved or not, the list is to be fetched again (a conflict shows the newer one).
+            forget_secrets(&state, ws);
+            saved?;
             // The new revision is the one to expect from now on.
             let (_, _, local) = signed_in(&state)?;
             local
@@ -536,8 +550,7 @@ impl Vault {
             let opened = open(&state, ws).await?;
             let recovered = workspaces::recovery_use(&client, &me, &opened, &key).await?;
             local.pin(ws, &recovered.head, &opened.roster.name).await?;
-            forget_workspace(&state, ws);
-            open(&state, ws).await?;
+            forget_secrets(&state, ws);
             views::object([(
                 "escrowMissing",
                 Json::Array(
@@ -561,7 +574,7 @@ impl Vault {
             let ws = workspace_id(&workspace)?;
             let (client, me, _) = signed_in(&state)?;
             let opened = open(&state, ws).await?;
-            if opened.summary.role != "owner" {
+            if !views::is_owner(&opened, me.id) {
                 return Err(WebError::refused(
                     "only an owner can generate the workspace's recovery key",
                 ));
@@ -713,7 +726,6 @@ impl Vault {
             with_session(&state, |s| {
                 s.prepared.remove(&ws);
             })?;
-            forget_workspace(&state, ws);
             let opened = open(&state, ws).await?;
             workspace_view(&state, &opened).await
         })
@@ -745,7 +757,6 @@ impl Vault {
             let (client, _, _) = signed_in(&state)?;
             let opened = open(&state, ws).await?;
             workspaces::validate(&client, &opened, &key).await?;
-            forget_workspace(&state, ws);
             let opened = open(&state, ws).await?;
             workspace_view(&state, &opened).await
         })
@@ -821,13 +832,6 @@ fn forget_secrets(state: &Rc<RefCell<State>>, ws: WorkspaceId) {
     }
 }
 
-fn forget_workspace(state: &Rc<RefCell<State>>, ws: WorkspaceId) {
-    if let Some(s) = state.borrow_mut().session.as_mut() {
-        s.opened.remove(&ws);
-        s.secrets.remove(&ws);
-    }
-}
-
 async fn server_info(state: &Rc<RefCell<State>>) -> Result<ServerInfo, WebError> {
     let (client, cached) = {
         let s = state.borrow();
@@ -845,53 +849,48 @@ async fn server_info(state: &Rc<RefCell<State>>) -> Result<ServerInfo, WebError>
     Ok(info)
 }
 
-/// The workspace opened in this session, or opened now: roster verified against the pin,
-/// admitted (first contact needs consent), pin moved.
+/// Opens `ws` afresh (each call sees the roster and keys as they are now: a cached copy would
+/// keep sealing secrets under a workspace key that a removal replaced): the roster verified
+/// against this browser's pin, admitted (first contact needs consent), the pin moved.
 async fn open(state: &Rc<RefCell<State>>, ws: WorkspaceId) -> Result<Rc<Opened>, WebError> {
-    if let Some(opened) = state
-        .borrow()
-        .session
-        .as_ref()
-        .and_then(|s| s.opened.get(&ws).cloned())
-    {
-        return Ok(opened);
-    }
+    open_as(state, ws, false).await
+}
+
+/// [`open`]; `by_id`: the user chose this workspace by its id (a namesake is admitted).
+async fn open_as(
+    state: &Rc<RefCell<State>>,
+    ws: WorkspaceId,
+    by_id: bool,
+) -> Result<Rc<Opened>, WebError> {
     let (client, me, local) = signed_in(state)?;
     let pinned = local.pinned(ws).await?;
     let opened = workspaces::open(&client, &me, ws, pinned.as_ref()).await?;
-    local.admit(&opened.roster, pinned.as_ref(), false).await?;
-    let opened = Rc::new(opened);
-    with_session(state, |s| s.opened.insert(ws, opened.clone()))?;
-    Ok(opened)
+    local.admit(&opened.roster, pinned.as_ref(), by_id).await?;
+    Ok(Rc::new(opened))
 }
 
 async fn workspace_view(state: &Rc<RefCell<State>>, opened: &Opened) -> Answer {
     let info = server_info(state).await?;
-    views::workspace(opened, &info, keyhaven_client::clock::now_unix()).json()
+    let (_, me, _) = signed_in(state)?;
+    views::workspace(opened, &me, &info, keyhaven_client::clock::now_unix()).json()
 }
 
-/// The secrets of `ws`, fetched and decrypted now; a rollback of any item is refused.
+/// The secrets of the workspace, fetched and decrypted now; a rollback of any item is refused.
 async fn fetch_secrets(
     state: &Rc<RefCell<State>>,
-    ws: WorkspaceId,
+    opened: &Opened,
 ) -> Result<Rc<Secrets>, WebError> {
-    let opened = open(state, ws).await?;
+    let ws = opened.roster.workspace;
     let (client, _, local) = signed_in(state)?;
-    let secrets = workspaces::secrets(&client, &opened).await?;
+    let secrets = workspaces::secrets(&client, opened).await?;
     local
         .check_revisions(
             ws,
             &opened.roster.name,
-            secrets.good.iter().map(|s| {
-                (
-                    s.id,
-                    s.revision,
-                    s.plain
-                        .fields
-                        .get("title")
-                        .map_or("", |t| std::str::from_utf8(t.expose()).unwrap_or("")),
-                )
-            }),
+            secrets
+                .good
+                .iter()
+                .map(|s| (s.id, s.revision, s.name_str())),
         )
         .await?;
     let secrets = Rc::new(secrets);
@@ -899,23 +898,38 @@ async fn fetch_secrets(
     Ok(secrets)
 }
 
-async fn cached_secrets(
-    state: &Rc<RefCell<State>>,
-    ws: WorkspaceId,
-) -> Result<Rc<Secrets>, WebError> {
-    let cached = state
+/// The secrets as the page last listed them.
+fn listed_secrets(state: &Rc<RefCell<State>>, ws: WorkspaceId) -> Result<Rc<Secrets>, WebError> {
+    state
         .borrow()
         .session
         .as_ref()
-        .and_then(|s| s.secrets.get(&ws).cloned());
-    match cached {
-        Some(secrets) => Ok(secrets),
-        None => fetch_secrets(state, ws).await,
-    }
+        .ok_or_else(WebError::signed_out)?
+        .secrets
+        .get(&ws)
+        .cloned()
+        .ok_or_else(|| WebError::input("list the secrets first (reload the list)"))
 }
 
 fn find(secrets: &Secrets, id: ItemId) -> Result<&workspaces::Secret, WebError> {
     secrets.good.iter().find(|s| s.id == id).ok_or_else(|| {
         WebError::input("no such secret (it may have been deleted; reload the list)")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_two_groups_to_retype_differ_and_cover_every_pair() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..4_000 {
+            let [a, b] = super::two_groups();
+            assert!(
+                (1..=8).contains(&a) && (1..=8).contains(&b) && a < b,
+                "{a} {b}"
+            );
+            seen.insert((a, b));
+        }
+        assert_eq!(seen.len(), 28, "every pair of 8 groups comes up");
+    }
 }

@@ -1,9 +1,12 @@
 //! The JSON the page receives (the shapes of `web/src/api.ts`): what it shows, nothing more.
 
 use keyhaven_client::flows::{self, FlowError};
+use keyhaven_client::members::role_name;
 use keyhaven_client::workspaces::{Chore, Me, Opened, Secret, Secrets};
+use keyhaven_core::ids::AccountId;
 use keyhaven_core::item::ItemKind;
 use keyhaven_core::recovery_key::RecoveryKey;
+use keyhaven_core::roster::{Role, RosterState};
 use keyhaven_proto::{AccountInfo, ServerInfo, WorkspaceSummary};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -83,18 +86,53 @@ pub(crate) fn banner(chore: Chore, short_key_id: &str, now: u64) -> Json {
     }
 }
 
-pub(crate) fn summary(summary: &WorkspaceSummary, banners: Vec<Json>) -> Json {
+/// The role of `account` in a verified roster, by its name (`owner`, `helpdesk`, …).
+fn role_in(roster: &RosterState, account: AccountId) -> Option<&'static str> {
+    roster.members.get(&account).map(|m| role_name(m.role))
+}
+
+/// Whether `account` is an owner of the opened workspace, by its verified roster.
+pub(crate) fn is_owner(opened: &Opened, account: AccountId) -> bool {
+    opened
+        .roster
+        .members
+        .get(&account)
+        .is_some_and(|m| m.role == Role::Owner)
+}
+
+/// A banner for a workspace that does not check out.
+pub(crate) fn broken(message: &str) -> Json {
+    object([("kind", "broken".into()), ("message", message.into())])
+}
+
+/// A listed workspace: name and role from its verified roster (the server's word only for one
+/// that does not verify, which says so).
+pub(crate) fn summary(
+    summary: &WorkspaceSummary,
+    roster: Option<&RosterState>,
+    account: AccountId,
+    banner: Option<Json>,
+) -> Json {
+    let (name, role) = match roster {
+        Some(roster) => (
+            roster.name.clone(),
+            role_in(roster, account)
+                .unwrap_or("not a member")
+                .to_owned(),
+        ),
+        None => (summary.name.clone(), summary.role.clone()),
+    };
     object([
         ("id", summary.id.clone().into()),
-        ("name", summary.name.clone().into()),
-        ("role", summary.role.clone().into()),
-        ("banners", Json::Array(banners)),
+        ("name", name.into()),
+        ("role", role.into()),
+        ("banners", Json::Array(banner.into_iter().collect())),
     ])
 }
 
-/// An opened workspace (`Workspace` in api.ts): names and dates from the verified roster and
-/// the signed validation statement, never from the server's word.
-pub(crate) fn workspace(opened: &Opened, info: &ServerInfo, now: u64) -> Json {
+/// An opened workspace (`Workspace` in api.ts): names, role and dates from the verified roster
+/// and the signed validation statement, never from the server's word.
+pub(crate) fn workspace(opened: &Opened, me: &Me, info: &ServerInfo, now: u64) -> Json {
     let short = opened
         .roster
         .recovery
@@ -114,24 +152,24 @@ pub(crate) fn workspace(opened: &Opened, info: &ServerInfo, now: u64) -> Json {
             ),
         ])
     });
-    let mut banners = Vec::new();
-    let chore = keyhaven_client::workspaces::relink_chore(&opened.summary).or_else(|| {
-        (opened.summary.role == "owner").then(|| {
-            keyhaven_client::workspaces::recovery_chore(
-                &opened.roster,
-                opened.recovery.as_ref(),
-                info.validation_interval_days,
-                now,
-            )
-        })?
-    });
-    if let Some(chore) = chore {
-        banners.push(banner(chore, &short, now));
-    }
+    let chore = keyhaven_client::workspaces::chore(
+        &opened.roster,
+        me.id,
+        &me.keys.public(),
+        opened.recovery.as_ref(),
+        info.validation_interval_days,
+        now,
+    );
+    let banners: Vec<Json> = chore.map(|c| banner(c, &short, now)).into_iter().collect();
     object([
         ("id", opened.roster.workspace.to_string().into()),
         ("name", opened.roster.name.clone().into()),
-        ("role", opened.summary.role.clone().into()),
+        (
+            "role",
+            role_in(&opened.roster, me.id)
+                .unwrap_or("not a member")
+                .into(),
+        ),
         ("linked", opened.linked.into()),
         ("recovery", recovery.into()),
         ("shortKeyId", short.into()),
@@ -228,4 +266,47 @@ pub(crate) fn check_confirmation(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(a: &str, b: &str) -> Vec<Zeroizing<String>> {
+        vec![Zeroizing::new(a.into()), Zeroizing::new(b.into())]
+    }
+
+    #[test]
+    fn the_confirmation_takes_the_two_named_groups_and_names_a_wrong_one() {
+        let key = RecoveryKey::parse("050875-056529-062183-067837-073491-079145-084799-090453")
+            .expect("a valid key");
+        check_confirmation(&key, [2, 7], &typed("056529", " 084 799 ")).expect("right groups");
+        let wrong = check_confirmation(&key, [2, 7], &typed("056529", "084798")).unwrap_err();
+        assert!(format!("{wrong:?}").contains("group 7"), "{wrong:?}");
+        let swapped = check_confirmation(&key, [2, 7], &typed("084799", "056529")).unwrap_err();
+        assert!(format!("{swapped:?}").contains("group 2"), "{swapped:?}");
+        assert!(check_confirmation(&key, [2, 7], &typed("056529", "")).is_err());
+    }
+
+    #[test]
+    fn banners_count_days_left_up() {
+        let now = 1_800_000_000;
+        let banner = banner(
+            Chore::TemporaryKey {
+                expires_at: now + DAY + 1,
+            },
+            "",
+            now,
+        );
+        assert_eq!(banner["daysLeft"], 2, "a day and a second is 2 days left");
+        let due = banner_kind(Chore::ValidationDue { due_at: now });
+        assert_eq!(due, "validation_due");
+    }
+
+    fn banner_kind(chore: Chore) -> String {
+        banner(chore, "ABCDEF12", 0)["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
 }

@@ -7,6 +7,7 @@ import { SignIn } from '../pages/SignIn';
 import { SignUp } from '../pages/SignUp';
 import { WorkspacePage } from '../pages/Workspace';
 import { Workspaces } from '../pages/Workspaces';
+import { clearClipboard } from '../clipboard';
 import { navigate, parseRoute, paths, useHash } from '../router';
 import { type Session, SessionContext } from '../session';
 import { vault } from '../vault';
@@ -41,6 +42,7 @@ export function App() {
   /** Wipes the worker's keys and session, and shows the sign-in page with `message`. */
   const endSession = useCallback(async (message: string) => {
     live.current = false;
+    void clearClipboard();
     await vault.lock().catch(() => undefined);
     setAccount(null);
     setWorkspaces(null);

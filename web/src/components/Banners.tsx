@@ -39,6 +39,13 @@ function BannerText({ banner, workspace }: { banner: Banner; workspace: Workspac
       );
     case 'relink_by_owner':
       return <>Your password was reset: ask an owner of {name} to relink you.</>;
+    case 'broken':
+      return (
+        <>
+          {name} does not check out, so nothing of it is shown: {banner.message} This is the
+          server's doing: tell its operator.
+        </>
+      );
   }
 }
 

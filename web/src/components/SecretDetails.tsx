@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Fields, SecretSummary } from '../api';
 import { CLEAR_AFTER_SECONDS, copyForAWhile } from '../clipboard';
 import { fieldsOf, KIND_LABELS } from '../secretKinds';
@@ -26,6 +26,17 @@ export function SecretDetails({
   const [shown, setShown] = useState<Set<string>>(new Set());
   const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
   const [copied, setCopied] = useState<string | null>(null);
+  // Reveal, Delete and Keep it replace the button that had the focus: the focus goes to the
+  // panel (announced by its name) rather than to the end of the page.
+  const panel = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (mode !== 'edit') panel.current?.focus();
+  }, [mode, fields]);
 
   const reveal = async (): Promise<Fields | null> => {
     if (fields) return fields;
@@ -71,7 +82,7 @@ export function SecretDetails({
 
   const specs = fieldsOf(secret.kind).filter((spec) => fields?.[spec.name]);
   return (
-    <section class="panel" aria-label={`Secret ${secret.name}`}>
+    <section class="panel" aria-label={`Secret ${secret.name}`} tabIndex={-1} ref={panel}>
       <StepHeading>{secret.name}</StepHeading>
       <dl class="facts">
         <dt>Kind</dt>

@@ -66,7 +66,10 @@ export function Generate({ workspace, onChanged }: { workspace: Workspace; onCha
     );
     if (!result.ok) return;
     pending.current = false;
+    // The new key is saved on the server and in the user's kit: not kept in the page.
     setCurrent('');
+    setPrepared(null);
+    setTyped(['', '']);
     setStep('done');
     onChanged(result.value);
   };

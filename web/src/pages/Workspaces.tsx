@@ -71,7 +71,13 @@ function CreateWorkspace() {
     if (listed) session.setWorkspaces(listed);
   };
 
-  // The worker keeps the new key for its kit until the user has saved it.
+  // The worker keeps the new key for its kit until the user has saved it, or leaves the page.
+  const shownKey = created?.recoveryKeyGroups ? created.id : null;
+  useEffect(() => {
+    if (!shownKey) return;
+    return () => void vault.generateCancel(shownKey).catch(() => undefined);
+  }, [shownKey]);
+
   const saved = async (id: string) => {
     await vault.generateCancel(id).catch(() => undefined);
     navigate(paths.workspace(id));
