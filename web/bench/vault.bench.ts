@@ -63,6 +63,8 @@ test('first load, sign-in and a workspace of 1,000 secrets', async ({ browser })
         );
       };
       page.on('response', onResponse);
+      // A new document: the previous page, its worker and its session are gone.
+      await page.goto('about:blank');
       await page.goto(`${server.url}/#/signin`);
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -80,8 +82,6 @@ test('first load, sign-in and a workspace of 1,000 secrets', async ({ browser })
       await expect(page.getByText(`${SECRETS} secrets`, { exact: true })).toBeVisible({ timeout: 60_000 });
       await expect(page.locator('table.secrets tbody tr')).toHaveCount(SECRETS);
       lists.push(Date.now() - listStart);
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).click();
-      await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
     }
     const first = loads[0]!;
     const total = Object.values(first).reduce((a, b) => a + b, 0);
