@@ -809,9 +809,10 @@ fn parse_account(id: &str) -> Result<keyhaven_core::ids::AccountId, WebError> {
         .map_err(|_| WebError::from(FlowError::Integrity("malformed account id".into())))
 }
 
-fn signed_in(
-    state: &Rc<RefCell<State>>,
-) -> Result<(Client, Rc<Me>, Rc<Local<IdbStore>>), WebError> {
+/// What a call needs of the session: the signed-in client, the account, the device's memory.
+type SignedIn = (Client, Rc<Me>, Rc<Local<IdbStore>>);
+
+fn signed_in(state: &Rc<RefCell<State>>) -> Result<SignedIn, WebError> {
     let s = state.borrow();
     let s = s.session.as_ref().ok_or_else(WebError::signed_out)?;
     Ok((s.client.clone(), s.me.clone(), s.local.clone()))
