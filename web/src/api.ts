@@ -121,6 +121,89 @@ export interface Owner {
   fingerprint: string;
 }
 
+// --- Device recovery keys (escrow) ----------------------------------------------------------
+
+export type DeviceKind = 'bitlocker' | 'filevault' | 'luks';
+
+/** An escrowed device key as listed: metadata only, from the verified, opened record. */
+export interface DeviceKey {
+  /** The record's id (for reveal, check, export). */
+  id: string;
+  device: string;
+  serial: string;
+  os: string;
+  /** e.g. "C:" ('' when unknown). */
+  volume: string;
+  /** 'os' | 'fixed' | 'removable' | null */
+  volumeType: string | null;
+  kind: DeviceKind;
+  /** The key identifier as the locked machine shows it (BitLocker: the GUID, upper case). */
+  keyId: string;
+  /** Unix seconds: when the key was added (as signed in the record). */
+  addedAt: number;
+  /** Unix seconds: when the server stored it. */
+  storedAt: number;
+  /** Unix seconds, or null: the last reveal or export. */
+  revealedAt: number | null;
+  /** Revealed since stored: the device should get a new key. */
+  rotateAfterUse: boolean;
+  /** Replaced by a newer key of the same device and volume (history). */
+  replaced: boolean;
+  /** A token submission that conflicts with a key already escrowed (to accept or reject). */
+  conflict: boolean;
+  /** Where it came from: bitlocker-txt, manage-bde, csv, json, typed, token. */
+  source: string;
+}
+
+export interface DeviceFilter {
+  /** Only this device (exact name, any case). */
+  device?: string;
+  needsRotation?: boolean;
+  /** Include replaced keys. */
+  history?: boolean;
+}
+
+/** A revealed key: shown in groups, readable over the phone. */
+export interface RevealedKey {
+  kind: DeviceKind;
+  /** BitLocker: 8 groups of 6 digits; FileVault: 6 groups of 4; LUKS: the passphrase whole. */
+  groups: string[];
+  /** The key as one string, for the copy button. */
+  secret: string;
+}
+
+export type CheckResult =
+  | { outcome: 'matches' }
+  /** The typed key is another device's key: which one(s). */
+  | { outcome: 'other_device'; others: DeviceKey[] }
+  | { outcome: 'no_match' };
+
+export interface ImportFile {
+  /** The file's name (or its path in a dropped folder), e.g. "usb/BitLocker Recovery Key AC9D….TXT". */
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** What a file or row does not say itself (a row's own value wins). */
+export interface ImportDefaults {
+  device?: string;
+  serial?: string;
+  os?: string;
+  volume?: string;
+  kind?: DeviceKind;
+}
+
+export interface ImportSummary {
+  imported: number;
+  /** Stored, replacing an older key of the same device and volume (kept as history). */
+  replacing: number;
+  alreadyPresent: number;
+  /** Files, rows or protectors not imported, with where (file, line) and why (never the key). */
+  invalid: { origin: string; reason: string }[];
+}
+
+export type ExportFormat = 'bitlocker-txt' | 'html' | 'pdf' | 'json';
+
 /** Every failure the worker reports. `message` is written for the user. */
 export interface VaultError {
   kind:
@@ -146,7 +229,7 @@ export interface VaultError {
 
 /** Progress of a long step (password stretching), sent by the worker while it works. */
 export interface Progress {
-  step: 'stretching' | 'unwrapping' | 'fetching' | 'opening';
+  step: 'stretching' | 'unwrapping' | 'fetching' | 'opening' | 'importing';
   message: string;
 }
 
@@ -194,4 +277,20 @@ export interface Vault {
   ): Promise<Workspace>;
   generateCancel(workspaceId: string): Promise<void>;
   validateRecoveryKey(workspaceId: string, typed: string): Promise<Workspace>;
+
+  // Device recovery keys (owners, admins and helpdesk members hold the escrow key).
+  /**
+   * What the locked machine shows (8 or more characters of the key ID, any case, braces or
+   * not) or a device name: matching keys, current first. Never the key itself.
+   */
+  findDevices(workspaceId: string, query: string): Promise<DeviceKey[]>;
+  devices(workspaceId: string, filter: DeviceFilter): Promise<DeviceKey[]>;
+  /** Writes the audit event first (the server does), then returns the key; marks it "rotate after use". */
+  revealDevice(workspaceId: string, id: string, reason: string | null): Promise<RevealedKey>;
+  /** Is `typed` this device's key? Names a mistyped group (kind 'input', `group`). No reveal. */
+  checkDeviceKey(workspaceId: string, id: string, typed: string): Promise<CheckResult>;
+  /** Reads the files here (same readers as `keyhaven device import`), seals and stores the keys. */
+  importDevices(workspaceId: string, files: ImportFile[], defaults: ImportDefaults): Promise<ImportSummary>;
+  /** The key as a file (audited like a reveal). BitLocker .txt is byte for byte what Windows writes. */
+  exportDevice(workspaceId: string, id: string, format: ExportFormat, reason: string | null): Promise<Kit>;
 }

@@ -15,14 +15,16 @@ interface Request {
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-function progress(step: Progress['step']): void {
+function progress(step: Progress['step'], detail?: string): void {
   const messages: Record<Progress['step'], string> = {
     stretching: 'Stretching your password with Argon2id (64 MiB)…',
     unwrapping: 'Opening your account keys…',
     fetching: 'Fetching from the server…',
     opening: 'Checking signatures and decrypting…',
+    importing: 'Sealing and storing the keys…',
   };
-  scope.postMessage({ progress: { step, message: messages[step] } });
+  const message = detail ? `${messages[step]} ${detail}` : messages[step];
+  scope.postMessage({ progress: { step, message } });
 }
 
 const ready: Promise<WasmVault> = init().then(
@@ -70,7 +72,7 @@ async function handle({ id, method, args, now }: Request): Promise<void> {
 function decode(method: string, raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
   const value = JSON.parse(raw) as unknown;
-  if (method === 'kit') {
+  if (method === 'kit' || method === 'exportDevice') {
     const kit = value as { filename: string; mime: string; base64: string };
     const binary = atob(kit.base64);
     const bytes = new Uint8Array(binary.length);

@@ -19,7 +19,7 @@ pub struct WebError {
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<usize>,
+    pub(crate) group: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     owners: Option<Vec<Owner>>,
 }
@@ -56,6 +56,14 @@ impl WebError {
     /// No one is signed in (or the vault was locked).
     pub fn signed_out() -> Self {
         Self::new("locked", "the vault is locked: sign in again")
+    }
+
+    /// Bad input about one group of a typed key (1-based), when it is about one.
+    pub fn with_group(message: impl Into<String>, group: Option<usize>) -> Self {
+        Self {
+            group,
+            ..Self::input(message)
+        }
     }
 
     /// A mistyped recovery key, with its group.

@@ -1,0 +1,242 @@
+//! Device recovery keys in the browser: the flows of `keyhaven device …` (find, list, reveal,
+//! check), on the escrow keys this account holds. Records are verified and opened here; the
+//! page receives metadata, and a key only when the user reveals it (audited by the server
+//! before it answers).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use keyhaven_client::devices::{self, CheckOutcome, DeviceKey, Escrow, ListFilter};
+use keyhaven_core::device::BitLockerRecoveryPassword;
+use keyhaven_core::escrow::{DeviceKind, PrefixQuery, VolumeType};
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::views::{self, Answerable as _, Json};
+use crate::{State, Vault, WebError, open, promise, workspace_id};
+
+/// The escrow keys of `ws` this account holds, with token submissions indexed first (so they
+/// show up in searches, as in the CLI).
+async fn escrow(state: &Rc<RefCell<State>>, workspace: &str) -> Result<Rc<Escrow>, WebError> {
+    let ws = workspace_id(workspace)?;
+    let opened = open(state, ws).await?;
+    let escrow = Escrow::open(&opened)?;
+    let (client, _, _) = crate::signed_in(state)?;
+    devices::index_pending(&client, &escrow).await?;
+    Ok(Rc::new(escrow))
+}
+
+fn kind_name(kind: DeviceKind) -> &'static str {
+    kind.as_str()
+}
+
+/// A record as listed (`DeviceKey` in api.ts): metadata only.
+pub(crate) fn key_view(key: &DeviceKey) -> Json {
+    views::object([
+        ("id", key.view.id.clone().into()),
+        ("device", key.meta.device.clone().into()),
+        ("serial", key.meta.serial.clone().into()),
+        ("os", key.meta.os.clone().into()),
+        ("volume", key.meta.volume.clone().into()),
+        (
+            "volumeType",
+            key.meta.volume_type.map(VolumeType::as_str).into(),
+        ),
+        ("kind", kind_name(key.meta.kind).into()),
+        ("keyId", key.meta.key_id.as_str().into()),
+        ("addedAt", key.meta.added_at.into()),
+        ("storedAt", key.view.created_at.into()),
+        ("revealedAt", key.view.revealed_at.into()),
+        ("rotateAfterUse", key.view.rotate_after_use.into()),
+        ("replaced", key.view.replaced_by.is_some().into()),
+        ("conflict", key.view.conflict.into()),
+        ("source", key.meta.source.clone().into()),
+    ])
+}
+
+fn key_list(keys: &[DeviceKey]) -> Json {
+    Json::Array(keys.iter().map(key_view).collect())
+}
+
+/// The record `id` among the workspace's keys (history included).
+async fn record(
+    state: &Rc<RefCell<State>>,
+    escrow: &Escrow,
+    id: &str,
+) -> Result<DeviceKey, WebError> {
+    let (client, _, _) = crate::signed_in(state)?;
+    let filter = ListFilter {
+        history: true,
+        ..ListFilter::default()
+    };
+    devices::list(&client, escrow, &filter)
+        .await?
+        .into_iter()
+        .find(|k| k.view.id == id)
+        .ok_or_else(|| WebError::input("no such device key (it may have been deleted)"))
+}
+
+/// A typed key of `kind`, normalized; a mistyped BitLocker group is named.
+fn normalize(kind: DeviceKind, typed: &str) -> Result<Zeroizing<String>, WebError> {
+    if kind == DeviceKind::BitLocker {
+        return BitLockerRecoveryPassword::parse(typed)
+            .map(|k| k.expose_normalized())
+            .map_err(|e| {
+                WebError::with_group(format!("the BitLocker key is not valid: {e}"), e.group())
+            });
+    }
+    kind.normalize_secret(typed)
+        .map_err(|e| WebError::input(format!("the {} key is not valid: {e}", kind.as_str())))
+}
+
+/// The key in the groups people read out: BitLocker 8 × 6 digits, FileVault 6 × 4, a LUKS
+/// passphrase whole.
+fn groups(kind: DeviceKind, secret: &str) -> Vec<String> {
+    match kind {
+        DeviceKind::BitLocker | DeviceKind::FileVault => {
+            secret.split('-').map(str::to_owned).collect()
+        }
+        _ => vec![secret.to_owned()],
+    }
+}
+
+#[wasm_bindgen]
+impl Vault {
+    /// What the locked machine shows (8 or more characters of the key ID) or a device name.
+    #[wasm_bindgen(js_name = findDevices)]
+    pub fn find_devices(&self, workspace: String, query: String) -> js_sys::Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let typed = query.trim();
+            if typed.is_empty() {
+                return Json::Array(Vec::new()).json();
+            }
+            let looks_like_an_id = typed
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-');
+            let escrow = escrow(&state, &workspace).await?;
+            let (client, _, _) = crate::signed_in(&state)?;
+            let keys = match PrefixQuery::parse(typed) {
+                Ok(prefix) => devices::find(&client, &escrow, &prefix).await?,
+                Err(reason) if looks_like_an_id => return Err(WebError::input(reason)),
+                Err(_) => {
+                    let filter = ListFilter {
+                        device: Some(typed.to_owned()),
+                        history: true,
+                        ..ListFilter::default()
+                    };
+                    devices::list(&client, &escrow, &filter).await?
+                }
+            };
+            key_list(&keys).json()
+        })
+    }
+
+    /// The workspace's device keys (metadata only), filtered.
+    pub fn devices(&self, workspace: String, filter: JsValue) -> js_sys::Promise {
+        let state = self.state.clone();
+        let text = |name: &str| {
+            js_sys::Reflect::get(&filter, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+                .filter(|v| !v.trim().is_empty())
+        };
+        let flag = |name: &str| {
+            js_sys::Reflect::get(&filter, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false)
+        };
+        let filter = ListFilter {
+            device: text("device"),
+            needs_rotation: flag("needsRotation"),
+            history: flag("history"),
+        };
+        promise(async move {
+            let escrow = escrow(&state, &workspace).await?;
+            let (client, _, _) = crate::signed_in(&state)?;
+            key_list(&devices::list(&client, &escrow, &filter).await?).json()
+        })
+    }
+
+    /// Reveals a key: the server writes the audit event (with `reason`) before it answers, and
+    /// marks the key "rotate after use".
+    #[wasm_bindgen(js_name = revealDevice)]
+    pub fn reveal_device(
+        &self,
+        workspace: String,
+        id: String,
+        reason: Option<String>,
+    ) -> js_sys::Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let escrow = escrow(&state, &workspace).await?;
+            let key = record(&state, &escrow, &id).await?;
+            let (client, _, _) = crate::signed_in(&state)?;
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let secret = devices::reveal(&client, &escrow, &key, "reveal", reason).await?;
+            views::object([
+                ("kind", kind_name(key.meta.kind).into()),
+                ("groups", groups(key.meta.kind, &secret).into()),
+                ("secret", secret.as_str().into()),
+            ])
+            .json()
+        })
+    }
+
+    /// Is `typed` the escrowed key of record `id`? Compared by blind index: nothing revealed.
+    #[wasm_bindgen(js_name = checkDeviceKey)]
+    pub fn check_device_key(
+        &self,
+        workspace: String,
+        id: String,
+        typed: String,
+    ) -> js_sys::Promise {
+        let state = self.state.clone();
+        let typed = Zeroizing::new(typed);
+        promise(async move {
+            let escrow = escrow(&state, &workspace).await?;
+            let key = record(&state, &escrow, &id).await?;
+            let typed = normalize(key.meta.kind, &typed)?;
+            let (client, _, _) = crate::signed_in(&state)?;
+            let answer = match devices::check(&client, &escrow, &key, &typed).await? {
+                CheckOutcome::Matches => views::object([("outcome", "matches".into())]),
+                CheckOutcome::OtherDevice(others) => views::object([
+                    ("outcome", "other_device".into()),
+                    ("others", key_list(&others)),
+                ]),
+                CheckOutcome::NoMatch => views::object([("outcome", "no_match".into())]),
+            };
+            answer.json()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_shown_in_the_groups_people_read_out() {
+        let bitlocker = "050875-056529-062183-067837-073491-079145-084799-090453";
+        assert_eq!(groups(DeviceKind::BitLocker, bitlocker).len(), 8);
+        assert_eq!(
+            groups(DeviceKind::FileVault, "ABCD-EFGH-IJKL-MNOP-QRST-UVWX").len(),
+            6
+        );
+        assert_eq!(groups(DeviceKind::Luks, "a-b c"), vec!["a-b c".to_owned()]);
+    }
+
+    #[test]
+    fn a_mistyped_bitlocker_group_is_named() {
+        let error = normalize(
+            DeviceKind::BitLocker,
+            "050875-056529-062184-067837-073491-079145-084799-090453",
+        )
+        .unwrap_err();
+        assert_eq!(error.group, Some(3));
+        assert_eq!(error.kind, "input");
+    }
+}
