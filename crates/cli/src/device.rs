@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use keyhaven_client::Client;
+use keyhaven_client::device_export::{self, ExportFormat};
 use keyhaven_client::devices::{self, CheckOutcome, DeviceKey, Escrow, ListFilter};
 use keyhaven_core::escrow::{
     DeviceKeyPlain, DeviceKind, DeviceMeta, KeyId, MAX_FIELD_CHARS, PrefixQuery, TokenSecret,
@@ -16,7 +17,6 @@ use keyhaven_core::kit::format_date;
 use zeroize::Zeroizing;
 
 use crate::account::{explain_flow, me};
-use crate::device_export::{self, ExportFormat};
 use crate::device_files::{self, Defaults};
 use crate::workspace::open;
 

@@ -5,7 +5,6 @@ mod account;
 mod audit;
 mod connect;
 mod device;
-mod device_export;
 mod device_files;
 mod home;
 mod key;

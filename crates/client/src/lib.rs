@@ -2,10 +2,16 @@
 //! end-to-end tests. Every check that protects the user happens here, on the client: the
 //! Argon2id floor before a password is stretched, the unwrapped keys against the account's
 //! public keys.
+//!
+//! Beside the flows, the readers and writers of device-key files ([`device_files`],
+//! [`device_export`]): pure functions over bytes, shared by the CLI (which does the file I/O)
+//! and the web vault.
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod clock;
+pub mod device_export;
+pub mod device_files;
 pub mod devices;
 pub mod flows;
 pub mod local;

@@ -1,7 +1,11 @@
-//! Rendering one revealed device key for `keyhaven device export ID --format ... --out PATH`:
-//! the `.txt` file Windows itself writes (so it goes wherever such files go), a printable
-//! HTML page and a one-page PDF (the key in large digits and as a QR code), or JSON that
-//! `keyhaven device import` reads back.
+//! Rendering one revealed device key for `keyhaven device export ID --format ... --out PATH`
+//! and the web vault's download: the `.txt` file Windows itself writes (so it goes wherever
+//! such files go), a printable HTML page and a one-page PDF (the key in large digits and as a
+//! QR code), or JSON that `keyhaven device import` (and [`crate::device_files::read`]) reads
+//! back.
+//!
+//! Pure rendering to bytes, no I/O: the CLI (`crates/cli/src/device.rs`) handles the arguments
+//! and writes the file, the browser offers the bytes as a download.
 //!
 //! Every output holds the key, so it is built in zeroizing buffers sized up front (growing a
 //! buffer would leave copies behind); the PDF is drawn by `keyhaven_kit::pdf`, whose buffers
@@ -17,7 +21,7 @@ use keyhaven_core::kit;
 use keyhaven_kit::pdf::{Font, Page};
 use zeroize::Zeroizing;
 
-/// The formats `device export` writes.
+/// The formats `device export` writes (parsed from the command line by [`FromStr`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     /// `BitLocker Recovery Key <ID>.TXT`, byte for byte as Windows writes it.
@@ -436,6 +440,11 @@ mod tests {
     use crate::device_files::{self, Defaults};
     use keyhaven_core::escrow::KeyId;
 
+    /// Reads `bytes` back as `device import` does a file named `name`.
+    fn import(name: &str, bytes: &[u8], defaults: &Defaults) -> device_files::Read {
+        device_files::read(name, name, bytes, false, defaults)
+    }
+
     // Valid, from docs/vectors/bitlocker-recovery-passwords.json.
     const KEY: &str = "531058-303050-716078-383614-460922-106975-083446-139161";
     const ID: &str = "6F1C2D3E-4A5B-4C6D-8E7F-90A1B2C3D4E5";
@@ -483,14 +492,14 @@ mod tests {
         let name = default_file_name(ExportFormat::BitLockerTxt, &meta());
         assert_eq!(name, format!("BitLocker Recovery Key {ID}.TXT"));
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(&name);
-        std::fs::write(&path, &bytes).unwrap();
         let defaults = Defaults {
             device: Some("FIN-LAPTOP-07".into()),
             ..Defaults::default()
         };
-        let (candidates, invalid) = device_files::collect(&[path], &defaults).unwrap();
+        let device_files::Read {
+            candidates,
+            invalid,
+        } = import(&name, &bytes, &defaults);
         assert!(invalid.is_empty(), "{invalid:?}");
         assert_eq!(candidates.len(), 1);
         assert_eq!(candidates[0].meta.key_id, meta().key_id);
@@ -597,13 +606,12 @@ mod tests {
         assert!(bytes.starts_with(b"{\n  \""), "pretty-printed");
 
         // `device import` reads it back to the same metadata (its own source and date).
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir
-            .path()
-            .join(default_file_name(ExportFormat::Json, &meta()));
-        assert!(path.ends_with("FIN-LAPTOP-07 6F1C2D3E.json"));
-        std::fs::write(&path, &bytes).unwrap();
-        let (candidates, invalid) = device_files::collect(&[path], &Defaults::default()).unwrap();
+        let name = default_file_name(ExportFormat::Json, &meta());
+        assert_eq!(name, "FIN-LAPTOP-07 6F1C2D3E.json");
+        let device_files::Read {
+            candidates,
+            invalid,
+        } = import(&name, &bytes, &Defaults::default());
         assert!(invalid.is_empty(), "{invalid:?}");
         let expected = DeviceMeta {
             source: "json".into(),
