@@ -628,43 +628,35 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                 volume: details.volume,
                 kind,
             };
-            let (candidates, mut invalid) = device_files::collect(&paths, &defaults)?;
-            let now = devices::now();
-            let origins: Vec<String> = candidates.iter().map(|c| c.origin.clone()).collect();
-            let plains: Vec<DeviceKeyPlain> = candidates
-                .into_iter()
-                .map(|c| {
-                    let mut meta = c.meta;
-                    meta.added_at = now;
-                    if meta.volume_type.is_none() {
-                        meta.volume_type = details.volume_type;
-                    }
-                    DeviceKeyPlain {
-                        meta,
-                        secret: c.secret,
-                    }
-                })
-                .collect();
-            let added = if plains.is_empty() {
-                devices::Added::default()
+            let (candidates, invalid) = device_files::collect(&paths, &defaults)?;
+            let read = keyhaven_client::device_files::Read {
+                candidates,
+                invalid,
+            };
+            let total = read.candidates.len();
+            let imported = if total == 0 {
+                // Nothing to seal: the summary needs no sign-in.
+                devices::Imported {
+                    added: devices::Added::default(),
+                    invalid: read.invalid,
+                }
             } else {
                 let (me, client, escrow) = open_escrow(workspace.as_deref()).await?;
-                let total = plains.len();
                 let progress = crate::progress::Bar::new(total, "importing", "keys", false);
-                devices::add(&client, &me, &escrow, &plains, |done| {
-                    progress.update(done, total)
-                })
+                let now = devices::now();
+                devices::import(
+                    &client,
+                    &me,
+                    &escrow,
+                    read,
+                    now,
+                    details.volume_type,
+                    |done| progress.update(done, total),
+                )
                 .await
                 .map_err(explain_flow)?
             };
-            invalid.extend(added.conflicting.iter().map(|&i| {
-                device_files::Invalid {
-                    origin: origins[i].clone(),
-                    reason: "an earlier input of this import has the same identifier with a \
-                         different key (the earlier one was kept)"
-                        .into(),
-                }
-            }));
+            let (added, invalid) = (imported.added, imported.invalid);
             if json {
                 let invalid_json: Vec<_> = invalid
                     .iter()

@@ -15,7 +15,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use keyhaven_client::device_files::{self, Read};
+use keyhaven_client::device_files::{self, MAX_FILE_BYTES, Read};
 pub use keyhaven_client::device_files::{Candidate, Defaults, Invalid};
 use zeroize::Zeroizing;
 
@@ -77,9 +77,6 @@ fn read_file(
 }
 
 // --- Walking folders ---------------------------------------------------------------------
-
-/// Files larger than this are not key files (a CSV of 10,000 keys is about 1.5 MB).
-const MAX_FILE_BYTES: u64 = 16 << 20;
 
 fn sorted_entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut entries = fs::read_dir(dir)?

@@ -395,6 +395,60 @@ enum Plan {
     Store(Option<String>),
 }
 
+/// The outcome of [`import`]: what was stored, and every input that was not (unreadable,
+/// invalid, or conflicting with an earlier input of the same import), named by its origin.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// What [`add`] stored.
+    pub added: Added,
+    /// What was not imported, in input order.
+    pub invalid: Vec<crate::device_files::Invalid>,
+}
+
+/// Seals and stores the keys `read` found (`keyhaven device import` and the web vault's
+/// import): each dated `now`, `volume_type` filled in where the input does not say.
+pub async fn import(
+    client: &Client,
+    me: &Me,
+    escrow: &Escrow,
+    read: crate::device_files::Read,
+    now: u64,
+    volume_type: Option<keyhaven_core::escrow::VolumeType>,
+    progress: impl FnMut(usize),
+) -> Result<Imported, FlowError> {
+    let mut invalid = read.invalid;
+    let origins: Vec<String> = read.candidates.iter().map(|c| c.origin.clone()).collect();
+    let plains: Vec<DeviceKeyPlain> = read
+        .candidates
+        .into_iter()
+        .map(|c| {
+            let mut meta = c.meta;
+            meta.added_at = now;
+            if meta.volume_type.is_none() {
+                meta.volume_type = volume_type;
+            }
+            DeviceKeyPlain {
+                meta,
+                secret: c.secret,
+            }
+        })
+        .collect();
+    let added = if plains.is_empty() {
+        Added::default()
+    } else {
+        add(client, me, escrow, &plains, progress).await?
+    };
+    invalid.extend(added.conflicting.iter().map(|&i| {
+        crate::device_files::Invalid {
+            origin: origins[i].clone(),
+            reason: "an earlier input of this import has the same identifier with a \
+                         different key (the earlier one was kept)"
+                .into(),
+        }
+    }));
+    Ok(Imported { added, invalid })
+}
+
 /// Seals and stores keys (owners and admins). Idempotent: a key already escrowed under the
 /// same identifier is skipped; a new key for a known identifier, or for the same device,
 /// volume and kind, replaces the old record, which is kept as history. `progress` is called

@@ -6,6 +6,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use keyhaven_client::device_export::{self, ExportFormat};
+use keyhaven_client::device_files::{self, Defaults, Read};
 use keyhaven_client::devices::{self, CheckOutcome, DeviceKey, Escrow, ListFilter};
 use keyhaven_core::device::BitLockerRecoveryPassword;
 use keyhaven_core::escrow::{DeviceKind, PrefixQuery, VolumeType};
@@ -210,6 +212,155 @@ impl Vault {
                 CheckOutcome::NoMatch => views::object([("outcome", "no_match".into())]),
             };
             answer.json()
+        })
+    }
+}
+
+/// The import defaults the page sent (`ImportDefaults` in api.ts).
+fn import_defaults(value: &JsValue) -> Result<Defaults, WebError> {
+    let text = |name: &str| {
+        js_sys::Reflect::get(value, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let kind = match text("kind").as_deref() {
+        None => None,
+        Some(name) => Some(
+            DeviceKind::parse(name)
+                .ok_or_else(|| WebError::input(format!("{name:?} is not a kind of device key")))?,
+        ),
+    };
+    Ok(Defaults {
+        device: text("device"),
+        serial: text("serial"),
+        os: text("os"),
+        volume: text("volume"),
+        kind,
+    })
+}
+
+#[wasm_bindgen]
+impl Vault {
+    /// Reads the files with the CLI's own readers (`files`: `[{name, bytes}]`), then seals and
+    /// stores the keys found; answers the same summary as `keyhaven device import`.
+    #[wasm_bindgen(js_name = importDevices)]
+    pub fn import_devices(
+        &self,
+        workspace: String,
+        files: js_sys::Array,
+        defaults: JsValue,
+    ) -> js_sys::Promise {
+        let state = self.state.clone();
+        let progress = self.progress_with_detail();
+        promise(async move {
+            let defaults = import_defaults(&defaults)?;
+            let mut read = Read::default();
+            for file in files.iter() {
+                let name = js_sys::Reflect::get(&file, &JsValue::from_str("name"))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .ok_or_else(|| WebError::input("a file without a name"))?;
+                let bytes = js_sys::Reflect::get(&file, &JsValue::from_str("bytes"))
+                    .ok()
+                    .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+                    .ok_or_else(|| WebError::input(format!("{name}: no bytes")))?;
+                if u64::from(bytes.length()) > device_files::MAX_FILE_BYTES {
+                    read.bad(
+                        &name,
+                        format!(
+                            "larger than {} MiB, so not a key file",
+                            device_files::MAX_FILE_BYTES >> 20
+                        ),
+                    );
+                    continue;
+                }
+                let bytes = Zeroizing::new(bytes.to_vec());
+                let base = name.rsplit(['/', '\\']).next().unwrap_or(&name);
+                // A file inside a dropped folder is skipped silently when it is clearly no key
+                // file (an image, say), as `keyhaven device import FOLDER` does.
+                let in_folder = name.contains('/');
+                read.append(device_files::read(
+                    &name, base, &bytes, in_folder, &defaults,
+                ));
+            }
+            let total = read.candidates.len();
+            let outcome = if total == 0 {
+                devices::Imported {
+                    added: devices::Added::default(),
+                    invalid: read.invalid,
+                }
+            } else {
+                let escrow = escrow(&state, &workspace).await?;
+                let (client, me, _) = crate::signed_in(&state)?;
+                devices::import(&client, &me, &escrow, read, devices::now(), None, |done| {
+                    progress("importing", &format!("{done} of {total}"))
+                })
+                .await?
+            };
+            views::object([
+                ("imported", outcome.added.added.into()),
+                ("replacing", outcome.added.replaced.into()),
+                ("alreadyPresent", outcome.added.already_present.into()),
+                (
+                    "invalid",
+                    Json::Array(
+                        outcome
+                            .invalid
+                            .iter()
+                            .map(|i| {
+                                views::object([
+                                    ("origin", i.origin.clone().into()),
+                                    ("reason", i.reason.clone().into()),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+            ])
+            .json()
+        })
+    }
+
+    /// The key as a file, exactly as `keyhaven device export` writes it (audited as an export,
+    /// marked "rotate after use"), as `{filename, mime, base64}`.
+    #[wasm_bindgen(js_name = exportDevice)]
+    pub fn export_device(
+        &self,
+        workspace: String,
+        id: String,
+        format: String,
+        reason: Option<String>,
+    ) -> js_sys::Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let format = ExportFormat::parse(&format).map_err(WebError::input)?;
+            let escrow = escrow(&state, &workspace).await?;
+            let key = record(&state, &escrow, &id).await?;
+            if format == ExportFormat::BitLockerTxt && key.meta.kind != DeviceKind::BitLocker {
+                return Err(WebError::input(format!(
+                    "the BitLocker .txt format is for BitLocker keys; this is a {} key (use \
+                     HTML, PDF or JSON)",
+                    key.meta.kind.as_str()
+                )));
+            }
+            let (client, _, _) = crate::signed_in(&state)?;
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let secret = devices::reveal(&client, &escrow, &key, "export", reason).await?;
+            let bytes = device_export::render(format, &key.meta, &secret, &key.header.id)
+                .map_err(WebError::input)?;
+            let mime = match format {
+                ExportFormat::BitLockerTxt => "text/plain;charset=utf-16le",
+                ExportFormat::Html => "text/html;charset=utf-8",
+                ExportFormat::Pdf => "application/pdf",
+                ExportFormat::Json => "application/json",
+            };
+            crate::kit_answer(
+                &device_export::default_file_name(format, &key.meta),
+                mime,
+                &bytes,
+            )
         })
     }
 }

@@ -676,14 +676,7 @@ impl Vault {
                     )));
                 }
             };
-            use base64::Engine as _;
-            let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*bytes));
-            views::object([
-                ("filename", format!("{stem}.{extension}").into()),
-                ("mime", mime.into()),
-                ("base64", encoded.as_str().into()),
-            ])
-            .json()
+            kit_answer(&format!("{stem}.{extension}"), mime, &bytes)
         })
     }
 
@@ -770,13 +763,35 @@ impl Vault {
     }
 
     fn progress(&self) -> impl Fn(&str) + 'static {
+        let progress = self.progress_with_detail();
+        move |step: &str| progress(step, "")
+    }
+
+    /// `progress(step, detail)`, e.g. `("importing", "120 of 1000")`.
+    fn progress_with_detail(&self) -> impl Fn(&str, &str) + 'static {
         let callback = self.state.borrow().progress.clone();
-        move |step: &str| {
+        move |step: &str, detail: &str| {
             if let Some(callback) = &callback {
-                let _ = callback.call1(&JsValue::NULL, &JsValue::from_str(step));
+                let _ = callback.call2(
+                    &JsValue::NULL,
+                    &JsValue::from_str(step),
+                    &JsValue::from_str(detail),
+                );
             }
         }
     }
+}
+
+/// A file for the page to offer as a download (`Kit` in api.ts; the worker decodes the bytes).
+fn kit_answer(filename: &str, mime: &str, bytes: &[u8]) -> Answer {
+    use base64::Engine as _;
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
+    views::object([
+        ("filename", filename.into()),
+        ("mime", mime.into()),
+        ("base64", encoded.as_str().into()),
+    ])
+    .json()
 }
 
 enum KitSourceRef {

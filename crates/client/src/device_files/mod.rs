@@ -80,6 +80,9 @@ pub struct Defaults {
     pub kind: Option<DeviceKind>,
 }
 
+/// Files larger than this are not key files (a CSV of 10,000 keys is about 1.5 MB).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// What has been read: the keys ready to escrow and what was not imported, in input order.
 #[derive(Debug, Default)]
 pub struct Read {
