@@ -204,6 +204,40 @@ export interface ImportSummary {
 
 export type ExportFormat = 'bitlocker-txt' | 'html' | 'pdf' | 'json';
 
+// --- Members -------------------------------------------------------------------------------
+
+export type Role = 'owner' | 'admin' | 'member' | 'read-only' | 'helpdesk';
+
+/** A member as the verified roster lists them. */
+export interface Member {
+  accountId: string;
+  email: string;
+  role: Role;
+  /** 16 groups of 4 hex digits: what is compared with the person, out of band. */
+  fingerprint: string;
+  /** Their password was reset: an owner or admin relinks them after comparing the new fingerprint. */
+  needsRelink: boolean;
+}
+
+/** An open invitation: the server's word until the invitee is added to the roster. */
+export interface Invitation {
+  email: string;
+  role: Role;
+  invitedBy: string;
+  createdAt: number;
+  acceptedAt: number | null;
+  /** The fingerprint of the keys the invitee accepted with (compare before adding). */
+  fingerprint: string | null;
+}
+
+export interface MyInvitation {
+  workspaceId: string;
+  workspaceName: string;
+  role: Role;
+  invitedBy: string;
+  acceptedAt: number | null;
+}
+
 /** Every failure the worker reports. `message` is written for the user. */
 export interface VaultError {
   kind:
@@ -229,7 +263,7 @@ export interface VaultError {
 
 /** Progress of a long step (password stretching), sent by the worker while it works. */
 export interface Progress {
-  step: 'stretching' | 'unwrapping' | 'fetching' | 'opening' | 'importing';
+  step: 'stretching' | 'unwrapping' | 'fetching' | 'opening' | 'importing' | 'reencrypting';
   message: string;
 }
 
@@ -293,4 +327,20 @@ export interface Vault {
   importDevices(workspaceId: string, files: ImportFile[], defaults: ImportDefaults): Promise<ImportSummary>;
   /** The key as a file (audited like a reveal). BitLocker .txt is byte for byte what Windows writes. */
   exportDevice(workspaceId: string, id: string, format: ExportFormat, reason: string | null): Promise<Kit>;
+
+  // Members (owners and admins manage; everyone sees the verified roster).
+  members(workspaceId: string): Promise<{ members: Member[]; invitations: Invitation[] }>;
+  invite(workspaceId: string, email: string, role: Role): Promise<Invitation>;
+  myInvitations(): Promise<MyInvitation[]>;
+  /** Accepts; this browser consents to the workspace. Answers the own fingerprint to read out. */
+  acceptInvitation(workspaceId: string): Promise<{ fingerprint: string }>;
+  /** Adds the invitee; refused unless `comparedFingerprint` is the one of the keys they accepted with. */
+  addMember(workspaceId: string, email: string, comparedFingerprint: string): Promise<void>;
+  changeRole(workspaceId: string, email: string, role: Role): Promise<void>;
+  /** Removes, rotates the keys, re-encrypts the secrets (progress 'reencrypting' N of M). */
+  removeMember(
+    workspaceId: string,
+    email: string,
+  ): Promise<{ rewritten: number; changedMeanwhile: number; unreadable: number; tokensRevoked: number }>;
+  relinkMember(workspaceId: string, email: string, comparedFingerprint: string): Promise<void>;
 }

@@ -22,6 +22,7 @@ function progress(step: Progress['step'], detail?: string): void {
     fetching: 'Fetching from the server…',
     opening: 'Checking signatures and decrypting…',
     importing: 'Sealing and storing the keys…',
+    reencrypting: 'Re-encrypting the secrets under the new workspace key…',
   };
   const message = detail ? `${messages[step]} ${detail}` : messages[step];
   scope.postMessage({ progress: { step, message } });

@@ -13,6 +13,7 @@
 mod devices;
 mod error;
 mod idb;
+mod members;
 mod views;
 
 use std::cell::RefCell;
