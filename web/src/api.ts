@@ -238,6 +238,32 @@ export interface MyInvitation {
   acceptedAt: number | null;
 }
 
+// --- Audit log -----------------------------------------------------------------------------
+
+export interface AuditEvent {
+  seq: number;
+  /** Unix seconds. */
+  at: number;
+  /** Who (an account's email, or the token or recovery key that acted). */
+  actor: string;
+  /** e.g. "device-key-revealed", "member-added". */
+  kind: string;
+  /** JSON text as the server recorded it. */
+  details: string;
+  /** The device keys the event names, as "key <ID> of <device>" (named here, not by the server). */
+  deviceKeys: string[];
+}
+
+export interface AuditLog {
+  events: AuditEvent[];
+  /** The chain checks out, and still holds the head this browser saw before. */
+  verified: boolean;
+  /** Checked for the first time in this browser: its head is pinned from now on. */
+  firstCheck: boolean;
+  /** When not verified: how it breaks (an edited event, a truncation, a fork), for a banner. */
+  problem: string | null;
+}
+
 /** Every failure the worker reports. `message` is written for the user. */
 export interface VaultError {
   kind:
@@ -343,4 +369,7 @@ export interface Vault {
     email: string,
   ): Promise<{ rewritten: number; changedMeanwhile: number; unreadable: number; tokensRevoked: number }>;
   relinkMember(workspaceId: string, email: string, comparedFingerprint: string): Promise<void>;
+
+  /** The workspace's audit log, verified here against this browser's pinned head. */
+  auditLog(workspaceId: string): Promise<AuditLog>;
 }

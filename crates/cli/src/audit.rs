@@ -8,8 +8,9 @@
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use keyhaven_client::Client;
-use keyhaven_client::audit::{self, AuditError, AuditHead};
+use keyhaven_client::audit::{self, AuditError};
 use keyhaven_client::devices;
+use keyhaven_client::local::AuditCheckError;
 use keyhaven_client::workspaces::Me;
 use keyhaven_core::ids::WorkspaceId;
 use keyhaven_proto::AuditEvent;
@@ -64,7 +65,7 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::List { which, json } => {
             let log = fetch(&client, &me, &which).await?;
-            let checked = check(&log);
+            let checked = check(&log).await;
             let keys = device_keys(&client, &me, &which, &log).await;
             if json {
                 let rows: Vec<_> = log
@@ -72,7 +73,7 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
                     .iter()
                     .map(|e| {
                         let mut row = json_row(e);
-                        let named = named_keys(e, &keys);
+                        let named = audit::named_keys(e, &keys);
                         if !named.is_empty() {
                             row["device_keys"] = serde_json::json!(named);
                         }
@@ -92,7 +93,7 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
                         e.actor,
                         e.details
                     );
-                    for named in named_keys(e, &keys) {
+                    for named in audit::named_keys(e, &keys) {
                         println!("{:>5}  {named}", "");
                     }
                 }
@@ -101,7 +102,7 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
         }
         AuditCommand::Verify { which } => {
             let log = fetch(&client, &me, &which).await?;
-            let first_check = check(&log)?;
+            let first_check = check(&log).await?;
             println!(
                 "Audit log of {}: {} events, chain intact.",
                 log.label,
@@ -124,7 +125,7 @@ async fn device_keys(
     which: &Which,
     log: &Log,
 ) -> std::collections::HashMap<String, String> {
-    let mut names = std::collections::HashMap::new();
+    let names = std::collections::HashMap::new();
     if which.account || !log.events.iter().any(|e| e.kind.starts_with("device-key")) {
         return names;
     }
@@ -138,29 +139,10 @@ async fn device_keys(
         history: true,
         ..Default::default()
     };
-    if let Ok(keys) = devices::list(client, &escrow, &filter).await {
-        for k in keys {
-            names.insert(
-                k.view.id.clone(),
-                format!("key {} of {}", k.meta.key_id.as_str(), k.meta.device),
-            );
-        }
+    match devices::list(client, &escrow, &filter).await {
+        Ok(keys) => audit::device_key_names(&keys),
+        Err(_) => names,
     }
-    names
-}
-
-/// The named device keys an event's details mention.
-fn named_keys(e: &AuditEvent, names: &std::collections::HashMap<String, String>) -> Vec<String> {
-    let Ok(details) = serde_json::from_str::<serde_json::Value>(&e.details) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<&str> = details["device_key"].as_str().into_iter().collect();
-    if let Some(list) = details["device_keys"].as_array() {
-        ids.extend(list.iter().filter_map(|v| v.as_str()).take(20));
-    }
-    ids.iter()
-        .filter_map(|id| names.get(*id).cloned())
-        .collect()
 }
 
 /// A chain as the server returned it.
@@ -199,24 +181,11 @@ async fn fetch(client: &Client, me: &Me, which: &Which) -> Result<Log> {
 
 /// Verifies the chain against this device's pin and moves the pin on success. Returns whether
 /// that pinned the chain for the first time.
-fn check(log: &Log) -> Result<bool> {
-    let mut pins = home::load_audit_pins()?;
-    let pinned = match pins.get(&log.chain) {
-        Some((seq, hash)) => Some(AuditHead {
-            seq: *seq,
-            hash: decode_hash(hash).context("audit-pins.json is damaged")?,
-        }),
-        None => None,
-    };
-    match audit::verify(&log.chain, &log.events, pinned.as_ref()) {
-        Ok(head) => {
-            if let Some(head) = &head {
-                pins.insert(log.chain.clone(), (head.seq, hex(&head.hash)));
-                home::save_audit_pins(&pins)?;
-            }
-            Ok(pinned.is_none() && head.is_some())
-        }
-        Err(e) => {
+async fn check(log: &Log) -> Result<bool> {
+    match home::local().check_audit(&log.chain, &log.events).await {
+        Ok(first) => Ok(first),
+        Err(AuditCheckError::Store(e)) => Err(e.into()),
+        Err(AuditCheckError::Chain(e)) => {
             let hint = match e {
                 AuditError::Rollback { .. } | AuditError::Fork { .. } => {
                     "this device saw a longer or different log before: the server or its database \
@@ -268,16 +237,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_hash(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let bytes: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
-        .collect::<Option<_>>()?;
-    bytes.try_into().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,13 +244,5 @@ mod tests {
     #[test]
     fn timestamps_are_utc() {
         assert_eq!(timestamp(1_795_305_600 + 3_723), "2026-11-22 01:02:03Z");
-    }
-
-    #[test]
-    fn pinned_hashes_round_trip() {
-        let hash = [0xab; 32];
-        assert_eq!(decode_hash(&hex(&hash)), Some(hash));
-        assert_eq!(decode_hash("ab"), None);
-        assert_eq!(decode_hash(&"zz".repeat(32)), None);
     }
 }

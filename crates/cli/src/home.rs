@@ -158,17 +158,6 @@ pub fn save_prompts(prompts: &[keyhaven_client::workspaces::Prompt]) -> Result<(
     Ok(())
 }
 
-/// Pinned audit-log heads, per chain: `{"workspace:<uuid>": [seq, "<hex>"]}`, like the roster
-/// pins.
-pub fn load_audit_pins() -> Result<std::collections::BTreeMap<String, (u64, String)>> {
-    load_json("audit-pins.json")
-}
-
-/// Saves pinned audit-log heads (atomic replace).
-pub fn save_audit_pins(pins: &std::collections::BTreeMap<String, (u64, String)>) -> Result<()> {
-    save_json("audit-pins.json", &serde_json::to_vec_pretty(pins)?)
-}
-
 /// What later commands fall back on: the server of the last sign-in and its CA file.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Defaults {

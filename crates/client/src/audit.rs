@@ -114,6 +114,38 @@ pub async fn account_events(client: &Client) -> Result<Vec<AuditEvent>, FlowErro
     Ok(client.get_all("/v1/account/audit").await?)
 }
 
+/// Record id → "key <identifier> of <device>": the server records only record ids in device-key
+/// events (it never learns identifiers), so they are named on the device that can open them.
+pub fn device_key_names(
+    keys: &[crate::devices::DeviceKey],
+) -> std::collections::HashMap<String, String> {
+    keys.iter()
+        .map(|k| {
+            (
+                k.view.id.clone(),
+                format!("key {} of {}", k.meta.key_id.as_str(), k.meta.device),
+            )
+        })
+        .collect()
+}
+
+/// The named device keys an event's details mention (at most 20 of a batch).
+pub fn named_keys(
+    event: &AuditEvent,
+    names: &std::collections::HashMap<String, String>,
+) -> Vec<String> {
+    let Ok(details) = serde_json::from_str::<serde_json::Value>(&event.details) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<&str> = details["device_key"].as_str().into_iter().collect();
+    if let Some(list) = details["device_keys"].as_array() {
+        ids.extend(list.iter().filter_map(|v| v.as_str()).take(20));
+    }
+    ids.iter()
+        .filter_map(|id| names.get(*id).cloned())
+        .collect()
+}
+
 /// The hash of an event, recomputed from its fields:
 ///
 /// ```text

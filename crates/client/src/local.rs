@@ -62,6 +62,8 @@ pub mod names {
     pub const CONSENTS: &str = "consented-workspaces.json";
     /// Highest revision seen per item: `{"<workspace>": {"<item>": 3}}`.
     pub const ITEM_PINS: &str = "item-pins.json";
+    /// Pinned audit heads per chain: `{"<chain>": [seq, "<hex hash>"]}`.
+    pub const AUDIT_PINS: &str = "audit-pins.json";
 }
 
 /// A workspace this device has never opened, refused until the user consents.
@@ -84,6 +86,17 @@ pub enum AdmitError {
     /// Never opened here and not consented to: nothing was shown or written.
     #[error("this device has never opened workspace {:?} ({}), and you did not accept an invitation to it here", .0.name, .0.workspace)]
     FirstContact(FirstContact),
+    /// The memory failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an audit chain was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditCheckError {
+    /// The chain does not check out (against itself or the pinned head).
+    #[error(transparent)]
+    Chain(#[from] crate::audit::AuditError),
     /// The memory failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -204,6 +217,32 @@ impl<S: Store> Local<S> {
         }
         self.pin(ws, &roster.head, &roster.name).await?;
         Ok(())
+    }
+
+    /// Verifies an audit chain against the head this device pinned for it, then moves the pin.
+    /// Returns whether this was the chain's first check on this device.
+    pub async fn check_audit(
+        &self,
+        chain: &str,
+        events: &[keyhaven_proto::AuditEvent],
+    ) -> Result<bool, AuditCheckError> {
+        let mut pins: BTreeMap<String, (u64, String)> = self.read(names::AUDIT_PINS).await?;
+        let pinned = match pins.get(chain) {
+            Some((seq, hash)) => Some(crate::audit::AuditHead {
+                seq: *seq,
+                hash: hex::decode(hash)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| StoreError(format!("{} is damaged", names::AUDIT_PINS)))?,
+            }),
+            None => None,
+        };
+        let head = crate::audit::verify(chain, events, pinned.as_ref())?;
+        if let Some(head) = &head {
+            pins.insert(chain.to_owned(), (head.seq, hex::encode(head.hash)));
+            self.write(names::AUDIT_PINS, &pins).await?;
+        }
+        Ok(pinned.is_none() && head.is_some())
     }
 
     /// Refuses items served at a lower revision than this device saw (a rollback: each revision

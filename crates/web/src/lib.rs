@@ -10,6 +10,7 @@
 //! Each call answers JSON text (see `web/src/api.ts` for the shapes) or throws JSON text of a
 //! [`WebError`]. Calls come one at a time (the worker queues them).
 
+mod audit;
 mod devices;
 mod error;
 mod idb;
