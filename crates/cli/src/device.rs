@@ -27,15 +27,18 @@ pub enum DeviceCommand {
     /// Escrow one key. The key is read from KEYHAVEN_DEVICE_KEY, else stdin, else a prompt;
     /// never from a flag.
     Add {
-        /// Device (computer) name.
+        /// Device (computer) name; for a microsoft-account code, the account it is for
+        /// (e.g. alice@outlook.com).
         #[arg(long = "device", value_name = "NAME")]
         device: String,
-        /// bitlocker, filevault, luks or generic.
+        /// bitlocker, filevault, luks, generic or microsoft-account (the Microsoft account's
+        /// 25-character recovery code).
         #[arg(long, value_parser = parse_kind)]
         kind: DeviceKind,
         /// The key identifier (BitLocker: the protector GUID the recovery screen shows).
+        /// Not needed for a microsoft-account code, which is found by its account.
         #[arg(long = "key-id", value_name = "ID")]
-        key_id: String,
+        key_id: Option<String>,
         #[command(flatten)]
         details: Details,
         /// Workspace name or id (default: your only workspace).
@@ -223,7 +226,7 @@ pub enum EscrowCommand {
         /// Device name (default: this machine's host name; the files above do not carry it).
         #[arg(long = "device", value_name = "NAME")]
         device: Option<String>,
-        /// For a typed key: bitlocker, filevault, luks or generic.
+        /// For a typed key: bitlocker, filevault, luks, generic or microsoft-account.
         #[arg(long, value_parser = parse_kind, requires = "key_id")]
         kind: Option<DeviceKind>,
         /// For a typed key: its identifier.
@@ -271,7 +274,8 @@ pub enum TokenCommand {
 }
 
 fn parse_kind(s: &str) -> Result<DeviceKind, String> {
-    DeviceKind::parse(s).ok_or_else(|| "use bitlocker, filevault, luks or generic".to_owned())
+    DeviceKind::parse(s)
+        .ok_or_else(|| "use bitlocker, filevault, luks, generic or microsoft-account".to_owned())
 }
 
 fn parse_volume_type(s: &str) -> Result<VolumeType, String> {
@@ -447,9 +451,40 @@ async fn conflict_of(
     }
 }
 
-/// The one current key for `typed` (identifier or prefix), or a clear error.
+/// The one current key of the device (or account) named `name`; `reason` says why `name` was
+/// not taken for an identifier, for the error when no device has that name either.
+async fn resolve_by_name(
+    client: &Client,
+    escrow: &Escrow,
+    name: &str,
+    reason: &str,
+) -> Result<DeviceKey> {
+    index(client, escrow).await?;
+    let filter = devices::ListFilter {
+        device: Some(name.trim().to_owned()),
+        ..devices::ListFilter::default()
+    };
+    let found = devices::list(client, escrow, &filter)
+        .await
+        .map_err(explain_flow)?;
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => bail!("{reason} (and no device or account is named {name:?})"),
+        _ => bail!(
+            "{name:?} has {} keys; name one by its identifier (see `keyhaven device list --device \
+             {name:?}`)",
+            found.len()
+        ),
+    }
+}
+
+/// The one current key for `typed` (identifier or prefix; or, for keys without a GUID such as
+/// a Microsoft account's recovery code, the device or account name), or a clear error.
 async fn resolve(client: &Client, escrow: &Escrow, typed: &str) -> Result<DeviceKey> {
-    let query = PrefixQuery::parse(typed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let query = match PrefixQuery::parse(typed) {
+        Ok(query) => query,
+        Err(reason) => return resolve_by_name(client, escrow, typed, &reason).await,
+    };
     index(client, escrow).await?;
     let found = devices::find(client, escrow, &query)
         .await
@@ -583,6 +618,16 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
             details,
             workspace,
         } => {
+            // An account's recovery code is known by its account.
+            let key_id = match key_id {
+                Some(id) => id,
+                None if kind == DeviceKind::MicrosoftAccount => device.clone(),
+                None => bail!(
+                    "--key-id is required for {} keys (BitLocker: the protector GUID the \
+                     recovery screen shows)",
+                    kind.as_str()
+                ),
+            };
             let typed = read_device_key("Recovery key: ")?;
             let plain = plain_from_flags(&device, kind, &key_id, details, "typed", &typed)?;
             let (me, client, escrow) = open_escrow(workspace.as_deref()).await?;

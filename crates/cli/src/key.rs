@@ -12,6 +12,7 @@ use keyhaven_core::device::bitlocker::{BitLockerRecoveryPassword, GroupError};
 use keyhaven_core::device::bitlocker_txt::{BitLockerRecoveryFile, RecoveryFileError};
 use keyhaven_core::device::filevault::{FileVaultKeyError, FileVaultRecoveryKey};
 use keyhaven_core::device::luks::{LuksKeyError, LuksRecoveryKey};
+use keyhaven_core::device::microsoft::MicrosoftRecoveryCode;
 use keyhaven_core::recovery_key::RecoveryKey;
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -44,6 +45,8 @@ pub enum Kind {
     Filevault,
     /// LUKS / systemd-cryptenroll recovery key: 64 modhex characters, 8 groups of 8.
     Luks,
+    /// Microsoft account recovery code: 25 letters and digits, 5 groups of 5.
+    MicrosoftAccount,
 }
 
 /// Arguments of `key check`.
@@ -204,6 +207,21 @@ fn check_key(text: &str, kind: Kind) -> Report {
             Ok(key) => Report::valid(kind, key.expose_passphrase()),
             Err(err) => Report::invalid(kind, err.to_string(), luks_group(&err), luks_hint(&err)),
         },
+        Kind::MicrosoftAccount => match MicrosoftRecoveryCode::parse(text) {
+            Ok(code) => Report::valid(kind, code.expose_normalized()),
+            Err(err) => {
+                let hint = match err.group() {
+                    Some(group) => format!(
+                        "a Microsoft account recovery code is 5 groups of 5 letters and digits; \
+                         re-check group {group}"
+                    ),
+                    None => "a Microsoft account recovery code is 25 letters and digits in 5 \
+                             groups of 5, e.g. ABCDE-FGHIJ-..."
+                        .into(),
+                };
+                Report::invalid(kind, err.to_string(), err.group(), hint)
+            }
+        },
     }
 }
 
@@ -229,7 +247,8 @@ fn check_file(bytes: &[u8]) -> Report {
 }
 
 /// Picks the format from the key's characters: digits only → 48-digit recovery password;
-/// only modhex letters → LUKS; other letters → FileVault.
+/// only modhex letters → LUKS; other letters → 5 groups (or 25 characters) a Microsoft
+/// account recovery code, else FileVault.
 fn guess_kind(text: &str) -> Kind {
     let significant: Vec<char> = text
         .chars()
@@ -248,7 +267,15 @@ fn guess_kind(text: &str) -> Kind {
     } else if modhex == letters && significant.len() > 40 {
         Kind::Luks
     } else {
-        Kind::Filevault
+        let groups = text
+            .split(|c: char| c == '-' || c.is_whitespace())
+            .filter(|g| !g.is_empty())
+            .count();
+        if groups == 5 || (groups == 1 && significant.len() == 25) {
+            Kind::MicrosoftAccount
+        } else {
+            Kind::Filevault
+        }
     }
 }
 
@@ -314,6 +341,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Bitlocker => "BitLocker recovery password",
         Kind::Filevault => "FileVault personal recovery key",
         Kind::Luks => "LUKS recovery key",
+        Kind::MicrosoftAccount => "Microsoft account recovery code",
     }
 }
 
@@ -356,5 +384,27 @@ mod tests {
         assert_eq!(guess_kind("12345O-000000"), Kind::Bitlocker);
         assert_eq!(guess_kind(&"cbdefghi-".repeat(8)), Kind::Luks);
         assert_eq!(guess_kind("ABCD-EFGH-IJKL-MNOP-QRST-UVWX"), Kind::Filevault);
+        assert_eq!(
+            guess_kind("8TVAK-3CQJZ-YXJ2U-6KB7D-NNSV4"),
+            Kind::MicrosoftAccount
+        );
+        assert_eq!(
+            guess_kind("8tvak3cqjzyxj2u6kb7dnnsv4"),
+            Kind::MicrosoftAccount
+        );
+        assert_eq!(
+            guess_kind("8TVAK-3CQJZ-YX_2U-6KB7D-NNSV4"),
+            Kind::MicrosoftAccount
+        );
+    }
+
+    #[test]
+    fn a_microsoft_account_code_is_checked_and_its_group_named() {
+        let good = check_key("8tvak 3cqjz yxj2u 6kb7d nnsv4", Kind::Auto);
+        assert_eq!(good.kind, Kind::MicrosoftAccount);
+        assert!(good.error.is_none());
+        let bad = check_key("8TVAK-3CQJZ-YXJ2U-6KB7-NNSV4", Kind::Auto);
+        assert_eq!(bad.kind, Kind::MicrosoftAccount);
+        assert_eq!(bad.group, Some(4));
     }
 }

@@ -160,6 +160,7 @@ fn title(kind: DeviceKind) -> &'static str {
         DeviceKind::FileVault => "FileVault recovery key",
         DeviceKind::Luks => "LUKS recovery key",
         DeviceKind::Generic => "Device recovery key",
+        DeviceKind::MicrosoftAccount => "Microsoft account recovery code",
     }
 }
 
@@ -182,14 +183,29 @@ fn how_to_use(meta: &DeviceMeta) -> String {
                 .into()
         }
         DeviceKind::Generic => "Use this key where the device asks for its recovery key.".into(),
+        DeviceKind::MicrosoftAccount => format!(
+            "On the Microsoft account sign-in page of {}, choose to use a recovery code and type \
+             the 25 characters; Microsoft then shows a new code, which replaces this one.",
+            meta.device
+        ),
     }
 }
 
-const SAFETY_NOTE: [&str; 3] = [
-    "Anyone who has this key can unlock the drive and read everything on it.",
-    "Keep this page somewhere safe and offline (a locked drawer or safe); do not email or",
-    "photograph it, and destroy it once the key has been used or the drive re-keyed.",
-];
+/// What to know about keeping the page, per kind.
+fn safety_note(kind: DeviceKind) -> [&'static str; 3] {
+    match kind {
+        DeviceKind::MicrosoftAccount => [
+            "Anyone who has this code can take over the Microsoft account and reset its password.",
+            "Keep this page somewhere safe and offline (a locked drawer or safe); do not email or",
+            "photograph it, and destroy it once the code has been used (it is then replaced).",
+        ],
+        _ => [
+            "Anyone who has this key can unlock the drive and read everything on it.",
+            "Keep this page somewhere safe and offline (a locked drawer or safe); do not email or",
+            "photograph it, and destroy it once the key has been used or the drive re-keyed.",
+        ],
+    }
+}
 
 /// Keys with text this long are not put into a QR code (a QR code holds at most 2,331 bytes
 /// at error correction M; past a few hundred its modules get too small to print and scan).
@@ -214,7 +230,14 @@ fn details(meta: &DeviceMeta, record_id: &uuid::Uuid) -> Vec<(&'static str, Stri
         kit::format_date(meta.added_at)
     };
     [
-        ("Device", meta.device.clone()),
+        (
+            if meta.kind == DeviceKind::MicrosoftAccount {
+                "Account"
+            } else {
+                "Device"
+            },
+            meta.device.clone(),
+        ),
         ("Key identifier", meta.key_id.as_str().to_owned()),
         ("Volume", volume),
         ("Serial number", meta.serial.clone()),
@@ -298,7 +321,7 @@ fn render_html(meta: &DeviceMeta, secret: &str, record_id: &uuid::Uuid) -> Zeroi
         html,
         "<p>{}</p>\n<p class=\"note\">{}</p>\n</body></html>\n",
         escape(&how_to_use(meta)),
-        SAFETY_NOTE.join(" "),
+        safety_note(meta.kind).join(" "),
     );
     html
 }
@@ -357,7 +380,7 @@ fn render_pdf(meta: &DeviceMeta, secret: &str, record_id: &uuid::Uuid) -> Zeroiz
     lines.push(String::new());
     lines.push(how_to_use(meta));
     lines.push(String::new());
-    lines.extend(SAFETY_NOTE.iter().map(|l| (*l).to_owned()));
+    lines.extend(safety_note(meta.kind).iter().map(|l| (*l).to_owned()));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     page.text(Font::Courier, 9.0, 20.0, top, &refs);
     page.finish(title)

@@ -24,7 +24,9 @@ use keyhaven_crypto::{Context, SymmetricKey, ct_eq, sha256};
 use zeroize::Zeroizing;
 
 use crate::codec::{DecodeError, Reader, Writer};
-use crate::device::{BitLockerRecoveryPassword, FileVaultRecoveryKey, LuksRecoveryKey};
+use crate::device::{
+    BitLockerRecoveryPassword, FileVaultRecoveryKey, LuksRecoveryKey, MicrosoftRecoveryCode,
+};
 use crate::ids::{AccountId, WorkspaceId};
 use crate::roster::RosterState;
 
@@ -45,15 +47,19 @@ pub enum DeviceKind {
     Luks,
     /// Any other text.
     Generic,
+    /// The Microsoft account's 25-character recovery code: an account's key, not a device's
+    /// (the record's device name is the account).
+    MicrosoftAccount,
 }
 
 impl DeviceKind {
     /// Every kind.
-    pub const ALL: [DeviceKind; 4] = [
+    pub const ALL: [DeviceKind; 5] = [
         DeviceKind::BitLocker,
         DeviceKind::FileVault,
         DeviceKind::Luks,
         DeviceKind::Generic,
+        DeviceKind::MicrosoftAccount,
     ];
 
     /// The command-line and context name.
@@ -63,6 +69,7 @@ impl DeviceKind {
             DeviceKind::FileVault => "filevault",
             DeviceKind::Luks => "luks",
             DeviceKind::Generic => "generic",
+            DeviceKind::MicrosoftAccount => "microsoft-account",
         }
     }
 
@@ -79,6 +86,7 @@ impl DeviceKind {
             DeviceKind::FileVault => 2,
             DeviceKind::Luks => 3,
             DeviceKind::Generic => 4,
+            DeviceKind::MicrosoftAccount => 5,
         }
     }
 
@@ -104,6 +112,9 @@ impl DeviceKind {
                 .map_err(|e| e.to_string()),
             DeviceKind::Luks => LuksRecoveryKey::parse(text)
                 .map(|k| k.expose_passphrase())
+                .map_err(|e| e.to_string()),
+            DeviceKind::MicrosoftAccount => MicrosoftRecoveryCode::parse(text)
+                .map(|k| k.expose_normalized())
                 .map_err(|e| e.to_string()),
             DeviceKind::Generic => {
                 let trimmed = text.trim();

@@ -1,4 +1,5 @@
-//! Device disk-encryption recovery keys: BitLocker, FileVault, LUKS.
+//! Device disk-encryption recovery keys (BitLocker, FileVault, LUKS) and the Microsoft
+//! account's recovery code.
 //!
 //! Pure parsing and formatting, no I/O and no cryptography: callers read files and pass bytes
 //! or text in, and get typed, zeroizing secrets out (see DESIGN.md, "Device recovery keys").
@@ -9,12 +10,14 @@
 //! - [`manage_bde`]: `manage-bde -protectors -get` output.
 //! - [`filevault`]: the FileVault personal recovery key.
 //! - [`luks`]: the systemd-cryptenroll recovery key for LUKS.
+//! - [`microsoft`]: the Microsoft account's 25-character recovery code (an account, not a disk).
 
 pub mod bitlocker;
 pub mod bitlocker_txt;
 pub mod filevault;
 pub mod luks;
 pub mod manage_bde;
+pub mod microsoft;
 mod text;
 
 pub use bitlocker::{
@@ -25,4 +28,5 @@ pub use bitlocker_txt::{BitLockerRecoveryFile, RecoveryFileError};
 pub use filevault::{FileVaultKeyError, FileVaultRecoveryKey};
 pub use luks::{LuksKeyError, LuksRecoveryKey};
 pub use manage_bde::{ManageBdeError, ManageBdeOutput, NumericalPassword, VolumeProtectors};
+pub use microsoft::{MicrosoftCodeError, MicrosoftRecoveryCode};
 pub use text::EncodingError;
