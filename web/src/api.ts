@@ -123,7 +123,7 @@ export interface Owner {
 
 // --- Device recovery keys (escrow) ----------------------------------------------------------
 
-export type DeviceKind = 'bitlocker' | 'filevault' | 'luks';
+export type DeviceKind = 'bitlocker' | 'filevault' | 'luks' | 'generic' | 'microsoft-account';
 
 /** An escrowed device key as listed: metadata only, from the verified, opened record. */
 export interface DeviceKey {
@@ -166,7 +166,7 @@ export interface DeviceFilter {
 /** A revealed key: shown in groups, readable over the phone. */
 export interface RevealedKey {
   kind: DeviceKind;
-  /** BitLocker: 8 groups of 6 digits; FileVault: 6 groups of 4; LUKS: the passphrase whole. */
+  /** BitLocker: 8 groups of 6 digits; FileVault: 6 groups of 4; a Microsoft account code: 5 of 5; LUKS: whole. */
   groups: string[];
   /** The key as one string, for the copy button. */
   secret: string;

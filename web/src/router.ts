@@ -3,13 +3,28 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-export type WorkspaceView = 'secrets' | 'admin' | 'generate' | 'validate' | 'reset';
+export type WorkspaceView =
+  | 'secrets'
+  | 'admin'
+  | 'generate'
+  | 'validate'
+  | 'reset'
+  /** Device recovery keys: find one by what the locked machine shows. */
+  | 'devices'
+  | 'devices-list'
+  | 'devices-import';
 
 export type Route =
   | { page: 'signin' | 'signup' | 'forgot' | 'account' | 'workspaces' | 'home' | 'notfound' }
   | { page: 'workspace'; id: string; view: WorkspaceView };
 
-const VIEWS: readonly WorkspaceView[] = ['secrets', 'admin', 'generate', 'validate', 'reset'];
+const VIEWS: readonly WorkspaceView[] = ['secrets', 'admin', 'generate', 'validate', 'reset', 'devices'];
+
+/** The device pages below #/w/<id>/devices: #/w/<id>/devices/list, …/import. */
+const DEVICE_VIEWS = new Map<string, WorkspaceView>([
+  ['list', 'devices-list'],
+  ['import', 'devices-import'],
+]);
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
@@ -23,6 +38,10 @@ export function parseRoute(hash: string): Route {
       return parts.length === 1 ? { page: first } : { page: 'notfound' };
     case 'w':
       if (id === undefined) return { page: 'workspaces' };
+      if (view === 'devices' && rest.length === 1) {
+        const sub = DEVICE_VIEWS.get(rest[0]!);
+        return sub ? { page: 'workspace', id: decodeURIComponent(id), view: sub } : { page: 'notfound' };
+      }
       if (rest.length > 0) return { page: 'notfound' };
       if (view === undefined) return { page: 'workspace', id: decodeURIComponent(id), view: 'secrets' };
       if ((VIEWS as readonly string[]).includes(view)) {
@@ -42,7 +61,10 @@ export const paths = {
   workspaces: '#/w',
   workspace(id: string, view: WorkspaceView = 'secrets'): string {
     const base = `#/w/${encodeURIComponent(id)}`;
-    return view === 'secrets' ? base : `${base}/${view}`;
+    if (view === 'secrets') return base;
+    if (view === 'devices-list') return `${base}/devices/list`;
+    if (view === 'devices-import') return `${base}/devices/import`;
+    return `${base}/${view}`;
   },
 };
 

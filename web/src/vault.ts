@@ -18,7 +18,10 @@ export function onProgress(listener: (p: Progress | null) => void): () => void {
 
 function start(): Worker {
   const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  // Whether this worker ever answered: a failure after that is a crash, not a failed start.
+  let answered = false;
   w.onmessage = (event: MessageEvent) => {
+    answered = true;
     const data = event.data as
       | { progress: Progress }
       | { id: number; ok: true; value: unknown }
@@ -35,10 +38,15 @@ function start(): Worker {
     else call.reject(data.error);
   };
   w.onerror = (event: ErrorEvent) => {
-    const error: VaultError = {
-      kind: 'integrity',
-      message: `the vault could not start: ${event.message || 'WebAssembly failed to load'}`,
-    };
+    const error: VaultError = answered
+      ? {
+          kind: 'integrity',
+          message: `the vault stopped unexpectedly (${event.message || 'its WebAssembly client failed'}); its keys are gone with it: sign in again`,
+        }
+      : {
+          kind: 'integrity',
+          message: `the vault could not start: ${event.message || 'WebAssembly failed to load'}`,
+        };
     pending.forEach((call) => call.reject(error));
     pending.clear();
     progressListeners.forEach((l) => l(null));

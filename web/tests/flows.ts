@@ -148,3 +148,96 @@ export function mistype(key: string, group: number): string {
   groups[group - 1] = String(value >= 720_885 ? value - 1 : value + 1).padStart(6, '0');
   return groups.join('-');
 }
+
+// ---------------------------------------------------------------------------------------
+// Device recovery keys (escrow)
+
+/** A BitLocker recovery key file as Windows writes it: UTF-16LE with a BOM, CRLF. */
+export interface BitLockerFile {
+  bytes: Buffer;
+  /** The identifier (upper case, no braces). */
+  keyId: string;
+  /** The 48 digits, 8 dash-separated groups. */
+  key: string;
+}
+
+/** Reads a Windows BitLocker .txt (decoded here in node, as the test's own check). */
+export async function readBitLockerFile(file: string): Promise<BitLockerFile> {
+  const bytes = await readFile(file);
+  const text = bytes.toString('utf16le').replace(/^\uFEFF/, '');
+  const keyId = text.match(/[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/i)?.[0];
+  const key = text.match(/\b\d{6}(?:-\d{6}){7}\b/)?.[0];
+  if (!keyId || !key) throw new Error(`${file}: no identifier or key found`);
+  return { bytes, keyId: keyId.toUpperCase(), key };
+}
+
+/** The same file with its key replaced (e.g. mistyped), still UTF-16LE with a BOM. */
+export function withKey(file: BitLockerFile, key: string): Buffer {
+  const text = file.bytes.toString('utf16le').replace(/^\uFEFF/, '').replace(file.key, key);
+  return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+}
+
+/** A valid BitLocker recovery password (every group a multiple of 11 below 720,896). */
+export function randomBitLockerKey(): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i++) groups.push(String(11 * Math.floor(Math.random() * 65_536)).padStart(6, '0'));
+  return groups.join('-');
+}
+
+/** A random GUID, upper case, as BitLocker shows protector identifiers. */
+export function randomKeyId(): string {
+  return crypto.randomUUID().toUpperCase();
+}
+
+/** From anywhere in a workspace (or the workspaces list): its Devices tab, then a sub-page. */
+export async function openDevices(page: Page, workspace: string, sub: 'Find a device key' | 'All devices' | 'Import') {
+  const tab = page.getByRole('navigation', { name: `Workspace ${workspace}` }).getByRole('link', { name: 'Devices' });
+  if (!(await tab.isVisible())) await openWorkspace(page, workspace);
+  await tab.click();
+  await page.getByRole('navigation', { name: 'Device recovery keys' }).getByRole('link', { name: sub }).click();
+  const headings = { 'Find a device key': 'Find a device key', 'All devices': /^Device keys of/, Import: 'Import device keys' };
+  await expect(page.getByRole('heading', { level: 1, name: headings[sub] })).toBeVisible();
+}
+
+/** The import page's drop zone. */
+export function dropZone(page: Page) {
+  return page.getByRole('region', { name: 'Drop key files or folders here' });
+}
+
+/** Drops files on the drop zone as a browser would (a DataTransfer made in the page from the
+ * files' bytes, in a real `drop` event). */
+export async function dropFiles(page: Page, files: { name: string; bytes: Buffer }[]) {
+  const transfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: 'text/plain' }));
+    return dt;
+  }, files.map((f) => ({ name: f.name, bytes: [...f.bytes] })));
+  await dropZone(page).dispatchEvent('dragenter', { dataTransfer: transfer });
+  await dropZone(page).dispatchEvent('dragover', { dataTransfer: transfer });
+  await dropZone(page).dispatchEvent('drop', { dataTransfer: transfer });
+  await transfer.dispose();
+}
+
+/** Runs the import of what was chosen or dropped; returns the summary's text. */
+export async function runImport(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const summary = page.locator('.summary');
+  await expect(summary).toBeVisible({ timeout: 120_000 });
+  return (await summary.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Types `query` in the Find page's search box; returns the results table (shown or not). */
+export async function findDevice(page: Page, query: string) {
+  await page.getByLabel('Key ID or device name').fill(query);
+  return page.getByRole('table', { name: `Keys matching “${query.trim()}”` });
+}
+
+/** The data rows of a device table (its header row left out). */
+export function dataRows(table: ReturnType<Page['getByRole']>) {
+  return table.locator('tbody').getByRole('row');
+}
+
+/** The groups of the key shown in the reveal panel. */
+export async function shownGroups(page: Page): Promise<string[]> {
+  return page.getByTestId('key-groups').locator('.group-digits').allTextContents();
+}

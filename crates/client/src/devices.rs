@@ -522,27 +522,11 @@ fn seal_all(
     let batch = RecordBatch::new(escrow.workspace(), (version, public))
         .map_err(|e| integrity(e.to_string()))?;
     let batch = &batch;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = work.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = work
-            .chunks(per_thread)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(plain, replaces)| {
-                            new_record(batch, me, index, plain, replaces.clone())
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(work.len());
-        for handle in handles {
-            out.extend(handle.join().expect("sealing does not panic"));
-        }
-        Ok(out)
-    })
+    // Spread over the cores natively; in order in the browser, which gives WebAssembly one
+    // thread (a scoped thread there panics: "operation not supported on this platform").
+    Ok(keyhaven_crypto::par::map(&work, |(plain, replaces)| {
+        new_record(batch, me, index, plain, replaces.clone())
+    }))
 }
 
 /// Decides, for each input of a batch, whether it is already escrowed or replaces a record.

@@ -91,11 +91,11 @@ fn normalize(kind: DeviceKind, typed: &str) -> Result<Zeroizing<String>, WebErro
         .map_err(|e| WebError::input(format!("the {} key is not valid: {e}", kind.as_str())))
 }
 
-/// The key in the groups people read out: BitLocker 8 × 6 digits, FileVault 6 × 4, a LUKS
-/// passphrase whole.
+/// The key in the groups people read out: BitLocker 8 × 6 digits, FileVault 6 × 4, a
+/// Microsoft account code 5 × 5, a LUKS passphrase whole.
 fn groups(kind: DeviceKind, secret: &str) -> Vec<String> {
     match kind {
-        DeviceKind::BitLocker | DeviceKind::FileVault => {
+        DeviceKind::BitLocker | DeviceKind::FileVault | DeviceKind::MicrosoftAccount => {
             secret.split('-').map(str::to_owned).collect()
         }
         _ => vec![secret.to_owned()],

@@ -169,6 +169,7 @@ impl Vault {
     /// long step starts (`"stretching"`: Argon2id).
     #[wasm_bindgen(constructor)]
     pub fn new(origin: &str, progress: Option<js_sys::Function>) -> Result<Vault, JsValue> {
+        report_panics();
         let anonymous =
             Client::new(origin).map_err(|e| WebError::from(FlowError::from(e)).into_js())?;
         Ok(Vault {
@@ -808,6 +809,34 @@ impl KitSourceRef {
             KitSourceRef::Created(c) => c,
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// A panic (a bug) is reported on the console with where it happened, instead of only
+/// "unreachable executed". The message is the panic's own text, which never holds a secret:
+/// no code here formats key material into a panic.
+fn report_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let place = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let what = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            console_error(&format!("keyhaven vault panicked at {place}: {what}"));
+        }));
+    });
 }
 
 /// Two different groups of 1..=8, picked at random, for the user to re-type.

@@ -2,10 +2,19 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import type { Call } from '../useCall';
 
+/** "N of M" (or "N/M") in a progress message: how far a counted step (importing) got. */
+function counted(message: string | undefined): { value: number; max: number } | null {
+  const m = message?.match(/(\d[\d,]*)\s*(?:of|\/)\s*(\d[\d,]*)/);
+  if (!m) return null;
+  const value = Number(m[1]!.replace(/,/g, ''));
+  const max = Number(m[2]!.replace(/,/g, ''));
+  return max > 0 && value <= max ? { value, max } : null;
+}
+
 /**
- * A form's live region: while its call runs, an indeterminate progress bar with the worker's
- * progress message and the seconds elapsed; afterwards `done` (a result); and the call's error
- * as an alert, verbatim.
+ * A form's live region: while its call runs, a progress bar (determinate when the worker's
+ * message counts, "3 of 10") with the worker's progress message and the seconds elapsed;
+ * afterwards `done` (a result); and the call's error as an alert, verbatim.
  */
 export function CallStatus({ call, done }: { call: Call; done?: ComponentChildren }) {
   const [elapsed, setElapsed] = useState(0);
@@ -24,7 +33,7 @@ export function CallStatus({ call, done }: { call: Call; done?: ComponentChildre
       <div class="status" role="status" aria-live="polite">
         {call.busy ? (
           <p class="progress">
-            <progress aria-labelledby={labelId} />{' '}
+            <progress aria-labelledby={labelId} {...(counted(call.progress?.message) ?? {})} />{' '}
             <span id={labelId}>{call.progress?.message ?? 'Working…'}</span>{' '}
             <span class="elapsed" aria-hidden="true">
               {elapsed} s

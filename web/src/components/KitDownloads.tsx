@@ -10,7 +10,7 @@ const FORMATS: { format: KitFormat; label: string }[] = [
 ];
 
 /** Saves a Blob under `filename` through a temporary object URL. */
-function save(bytes: Uint8Array, mime: string, filename: string): void {
+export function save(bytes: Uint8Array, mime: string, filename: string): void {
   const url = URL.createObjectURL(new Blob([bytes.slice()], { type: mime }));
   const link = document.createElement('a');
   link.href = url;

@@ -3,11 +3,15 @@ import type { Owner, Workspace } from '../api';
 import { CallStatus } from '../components/CallStatus';
 import { PageHeading } from '../components/PageHeading';
 import { WorkspaceNav } from '../components/WorkspaceNav';
+import { canOpenDevices } from '../devices';
 import { type WorkspaceView, paths } from '../router';
 import { SessionContext } from '../session';
 import { useCall } from '../useCall';
 import { vault } from '../vault';
 import { Administration } from './Administration';
+import { DeviceFind } from './DeviceFind';
+import { DeviceImport } from './DeviceImport';
+import { DeviceList } from './DeviceList';
 import { EmergencyReset, RelinkNeeded } from './EmergencyReset';
 import { FirstContact } from './FirstContact';
 import { Generate } from './Generate';
@@ -74,6 +78,7 @@ export function WorkspacePage({ id, view }: { id: string; view: WorkspaceView })
   }
 
   const ownersOnly = view === 'admin' || view === 'generate' || view === 'validate';
+  const devicesView = view === 'devices' || view === 'devices-list' || view === 'devices-import';
   return (
     <>
       <WorkspaceNav workspace={workspace} view={view} />
@@ -82,6 +87,20 @@ export function WorkspacePage({ id, view }: { id: string; view: WorkspaceView })
           <PageHeading title="Administration">Administration</PageHeading>
           <p>Only owners of “{workspace.name}” manage its recovery key.</p>
         </>
+      ) : devicesView && !canOpenDevices(workspace.role) ? (
+        <>
+          <PageHeading title="Devices">Device recovery keys</PageHeading>
+          <p>
+            Only owners, admins and helpdesk members of “{workspace.name}” open its device recovery
+            keys; your role is {workspace.role}.
+          </p>
+        </>
+      ) : view === 'devices' ? (
+        <DeviceFind workspace={workspace} />
+      ) : view === 'devices-list' ? (
+        <DeviceList workspace={workspace} />
+      ) : view === 'devices-import' ? (
+        <DeviceImport workspace={workspace} />
       ) : view === 'admin' ? (
         <Administration workspace={workspace} />
       ) : view === 'generate' ? (
