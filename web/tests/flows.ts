@@ -98,6 +98,8 @@ export async function revealField(page: Page, name: string, field: string, label
   await page.getByRole('table').getByRole('button', { name, exact: true }).click();
   const details = page.getByRole('region', { name: `Secret ${name}` });
   await details.getByRole('button', { name: 'Reveal' }).click();
+  // The Reveal button goes once the fields are decrypted; only then is there a Show button.
+  await expect(details.getByRole('button', { name: 'Reveal', exact: true })).toHaveCount(0, { timeout: 30_000 });
   const show = details.getByRole('button', { name: `Show ${label}` });
   if (await show.count()) await show.click();
   const value = details.locator(`[data-field="${field}"]`);
