@@ -204,6 +204,35 @@ export interface ImportSummary {
 
 export type ExportFormat = 'bitlocker-txt' | 'html' | 'pdf' | 'json';
 
+/** A page of the devices list. */
+export interface DevicePage {
+  keys: DeviceKey[];
+  /** The cursor of the next page (pass it as `after`), null after the last page. */
+  next: string | null;
+}
+
+// --- Enrollment tokens ---------------------------------------------------------------------
+
+/** An enrollment token as listed: never its secret. */
+export interface EnrollmentToken {
+  id: string;
+  name: string | null;
+  /** The creator's email (by the verified roster), or their account id if no longer a member. */
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  /** Keys stored with it. */
+  submissions: number;
+  state: 'active' | 'expired' | 'revoked';
+}
+
+export interface CreatedToken {
+  /** The token (KHT2-…): shown once, Keyhaven keeps only a hash. */
+  token: string;
+  listing: EnrollmentToken;
+}
+
 // --- Members -------------------------------------------------------------------------------
 
 export type Role = 'owner' | 'admin' | 'member' | 'read-only' | 'helpdesk';
@@ -344,7 +373,11 @@ export interface Vault {
    * not) or a device name: matching keys, current first. Never the key itself.
    */
   findDevices(workspaceId: string, query: string): Promise<DeviceKey[]>;
-  devices(workspaceId: string, filter: DeviceFilter): Promise<DeviceKey[]>;
+  /**
+   * One page of the workspace's keys, oldest stored first (`limit` default 50, at most 1,000):
+   * `after` is the previous page's `next`. With `filter.device`, that device's keys in one page.
+   */
+  devices(workspaceId: string, filter: DeviceFilter, after: string | null, limit?: number): Promise<DevicePage>;
   /** Writes the audit event first (the server does), then returns the key; marks it "rotate after use". */
   revealDevice(workspaceId: string, id: string, reason: string | null): Promise<RevealedKey>;
   /** Is `typed` this device's key? Names a mistyped group (kind 'input', `group`). No reveal. */
@@ -353,6 +386,18 @@ export interface Vault {
   importDevices(workspaceId: string, files: ImportFile[], defaults: ImportDefaults): Promise<ImportSummary>;
   /** The key as a file (audited like a reveal). BitLocker .txt is byte for byte what Windows writes. */
   exportDevice(workspaceId: string, id: string, format: ExportFormat, reason: string | null): Promise<Kit>;
+
+  // Enrollment tokens (owners and admins): write-only credentials for device agents.
+  enrollmentTokens(workspaceId: string): Promise<EnrollmentToken[]>;
+  /** Lives `hours` (1 to 366 × 24). The token's text is in the answer, once. */
+  createEnrollmentToken(workspaceId: string, name: string | null, hours: number): Promise<CreatedToken>;
+  revokeEnrollmentToken(workspaceId: string, tokenId: string): Promise<void>;
+  /**
+   * A token submission whose key differs from the one escrowed for its identifier (listed with
+   * `conflict: true`): accept it (it becomes current, the escrowed key its history) or reject
+   * it (deleted). Owners, admins and helpdesk; audited.
+   */
+  resolveConflict(workspaceId: string, recordId: string, accept: boolean): Promise<void>;
 
   // Members (owners and admins manage; everyone sees the verified roster).
   members(workspaceId: string): Promise<{ members: Member[]; invitations: Invitation[] }>;

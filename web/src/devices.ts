@@ -2,12 +2,11 @@
 // how a typed query is told apart, and reading dropped or chosen files as bytes.
 
 import type { DeviceKey, DeviceKind, ExportFormat, ImportFile } from './api';
+import { can } from './roles';
 
 /** Who holds the escrow key of a workspace, and so sees its device pages. */
-export const DEVICE_ROLES: readonly string[] = ['owner', 'admin', 'helpdesk'];
-
 export function canOpenDevices(role: string): boolean {
-  return DEVICE_ROLES.includes(role);
+  return can(role, 'read-devices');
 }
 
 export const DEVICE_KIND_LABELS: Record<DeviceKind, string> = {

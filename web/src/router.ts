@@ -12,18 +12,23 @@ export type WorkspaceView =
   /** Device recovery keys: find one by what the locked machine shows. */
   | 'devices'
   | 'devices-list'
-  | 'devices-import';
+  | 'devices-import'
+  /** Enrollment tokens for device agents. */
+  | 'devices-tokens'
+  | 'members'
+  | 'audit';
 
 export type Route =
   | { page: 'signin' | 'signup' | 'forgot' | 'account' | 'workspaces' | 'home' | 'notfound' }
   | { page: 'workspace'; id: string; view: WorkspaceView };
 
-const VIEWS: readonly WorkspaceView[] = ['secrets', 'admin', 'generate', 'validate', 'reset', 'devices'];
+const VIEWS: readonly WorkspaceView[] = ['secrets', 'admin', 'generate', 'validate', 'reset', 'devices', 'members', 'audit'];
 
 /** The device pages below #/w/<id>/devices: #/w/<id>/devices/list, …/import. */
 const DEVICE_VIEWS = new Map<string, WorkspaceView>([
   ['list', 'devices-list'],
   ['import', 'devices-import'],
+  ['tokens', 'devices-tokens'],
 ]);
 
 export function parseRoute(hash: string): Route {
@@ -64,6 +69,7 @@ export const paths = {
     if (view === 'secrets') return base;
     if (view === 'devices-list') return `${base}/devices/list`;
     if (view === 'devices-import') return `${base}/devices/import`;
+    if (view === 'devices-tokens') return `${base}/devices/tokens`;
     return `${base}/${view}`;
   },
 };

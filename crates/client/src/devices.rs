@@ -78,7 +78,8 @@ impl Escrow {
         self.keys.keys().copied()
     }
 
-    fn workspace(&self) -> WorkspaceId {
+    /// The workspace these keys are of.
+    pub fn workspace(&self) -> WorkspaceId {
         self.roster.workspace
     }
 
@@ -254,6 +255,40 @@ pub async fn list(
         ))
     });
     Ok(keys)
+}
+
+/// One page of the workspace's device keys, in the order the server stores them (oldest
+/// first), for fleets too large to list at once: `after` is the cursor the previous page
+/// answered (`None` for the first page); the answer's cursor is `None` after the last page.
+/// `filter.device` is not paged (a device's keys are few): use [`list`] for it.
+pub async fn page(
+    client: &Client,
+    escrow: &Escrow,
+    filter: &ListFilter,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<DeviceKey>, Option<String>), FlowError> {
+    let ws = escrow.workspace();
+    let mut path = format!(
+        "/v1/workspaces/{ws}/devices?history={}&needs_rotation={}&limit={limit}",
+        filter.history, filter.needs_rotation
+    );
+    if let Some(after) = after {
+        path.push_str("&after=");
+        path.push_str(&crate::percent_encode(after));
+    }
+    let (answer, next): (DeviceKeysView, _) = client.get_page(&path).await?;
+    if answer.keys.is_empty() && next.is_some() {
+        return Err(integrity(
+            "the server sent an empty page that claims more follow",
+        ));
+    }
+    let mut keys = verify_all(escrow, answer)?;
+    keys.retain(|k| {
+        (filter.history || k.view.replaced_by.is_none() || k.view.conflict)
+            && (!filter.needs_rotation || k.view.rotate_after_use)
+    });
+    Ok((keys, next))
 }
 
 /// Keys whose identifier starts with `query` (history included, current first).

@@ -187,6 +187,18 @@ impl Client {
             .await
     }
 
+    /// `GET path` of a paginated list: one page, and the cursor of the next one (`None` after
+    /// the last page). Pass the cursor back as `after=` to get that page.
+    pub async fn get_page<R: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<(R, Option<String>), ClientError> {
+        let response = self
+            .execute(self.http.get(format!("{}{path}", self.base)))
+            .await?;
+        page_of::<R>(response).await
+    }
+
     /// `GET path` of a paginated list, following `x-next-after` until the last page, and
     /// joining the pages. A server that repeats a cursor or sends an empty page with a next
     /// cursor is refused rather than followed forever.
@@ -338,7 +350,7 @@ async fn page_of<R: DeserializeOwned>(
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), for a query value.
-fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {

@@ -17,9 +17,15 @@ use zeroize::Zeroizing;
 use crate::views::{self, Answerable as _, Json};
 use crate::{State, Vault, WebError, open, promise, workspace_id};
 
+/// Keys per page of the devices list.
+const DEVICES_PER_PAGE: u32 = 50;
+
 /// The escrow keys of `ws` this account holds, with token submissions indexed first (so they
 /// show up in searches, as in the CLI).
-async fn escrow(state: &Rc<RefCell<State>>, workspace: &str) -> Result<Rc<Escrow>, WebError> {
+pub(crate) async fn escrow(
+    state: &Rc<RefCell<State>>,
+    workspace: &str,
+) -> Result<Rc<Escrow>, WebError> {
     let ws = workspace_id(workspace)?;
     let opened = open(state, ws).await?;
     let escrow = Escrow::open(&opened)?;
@@ -60,20 +66,45 @@ fn key_list(keys: &[DeviceKey]) -> Json {
     Json::Array(keys.iter().map(key_view).collect())
 }
 
-/// The record `id` among the workspace's keys (history included).
-async fn record(
+/// Remembers the records about to be shown, for [`record`].
+pub(crate) fn remember(state: &Rc<RefCell<State>>, escrow: &Escrow, keys: &[DeviceKey]) {
+    let _ = crate::with_session(state, |s| {
+        let known = s.device_keys.entry(escrow.workspace()).or_default();
+        for key in keys {
+            known.insert(key.view.id.clone(), key.clone());
+        }
+    });
+}
+
+/// Forgets the records remembered for `escrow`'s workspace (their state changed).
+pub(crate) fn forget(state: &Rc<RefCell<State>>, escrow: &Escrow) {
+    let _ = crate::with_session(state, |s| s.device_keys.remove(&escrow.workspace()));
+}
+
+/// The record `id`: one the page was shown (remembered), else found among the workspace's
+/// keys (history included).
+pub(crate) async fn record(
     state: &Rc<RefCell<State>>,
     escrow: &Escrow,
     id: &str,
 ) -> Result<DeviceKey, WebError> {
+    let known = crate::with_session(state, |s| {
+        s.device_keys
+            .get(&escrow.workspace())
+            .and_then(|k| k.get(id))
+            .cloned()
+    })?;
+    if let Some(key) = known {
+        return Ok(key);
+    }
     let (client, _, _) = crate::signed_in(state)?;
     let filter = ListFilter {
         history: true,
         ..ListFilter::default()
     };
-    devices::list(&client, escrow, &filter)
-        .await?
-        .into_iter()
+    let all = devices::list(&client, escrow, &filter).await?;
+    remember(state, escrow, &all);
+    all.into_iter()
         .find(|k| k.view.id == id)
         .ok_or_else(|| WebError::input("no such device key (it may have been deleted)"))
 }
@@ -132,12 +163,21 @@ impl Vault {
                     devices::list(&client, &escrow, &filter).await?
                 }
             };
+            remember(&state, &escrow, &keys);
             key_list(&keys).json()
         })
     }
 
-    /// The workspace's device keys (metadata only), filtered.
-    pub fn devices(&self, workspace: String, filter: JsValue) -> js_sys::Promise {
+    /// The workspace's device keys (metadata only), filtered, one page at a time: `after` is
+    /// the previous answer's `next` (null for the first page). A device filter answers that
+    /// device's keys in one page. Answers `{keys, next}`.
+    pub fn devices(
+        &self,
+        workspace: String,
+        filter: JsValue,
+        after: Option<String>,
+        limit: Option<u32>,
+    ) -> js_sys::Promise {
         let state = self.state.clone();
         let text = |name: &str| {
             js_sys::Reflect::get(&filter, &JsValue::from_str(name))
@@ -157,9 +197,19 @@ impl Vault {
             history: flag("history"),
         };
         promise(async move {
+            let limit = limit.unwrap_or(DEVICES_PER_PAGE);
+            if !(1..=1000).contains(&limit) {
+                return Err(WebError::input("a page holds 1 to 1,000 keys"));
+            }
             let escrow = escrow(&state, &workspace).await?;
             let (client, _, _) = crate::signed_in(&state)?;
-            key_list(&devices::list(&client, &escrow, &filter).await?).json()
+            let (keys, next) = if filter.device.is_some() {
+                (devices::list(&client, &escrow, &filter).await?, None)
+            } else {
+                devices::page(&client, &escrow, &filter, after.as_deref(), limit).await?
+            };
+            remember(&state, &escrow, &keys);
+            views::object([("keys", key_list(&keys)), ("next", next.into())]).json()
         })
     }
 

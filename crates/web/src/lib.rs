@@ -15,12 +15,14 @@ mod devices;
 mod error;
 mod idb;
 mod members;
+mod tokens;
 mod views;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use keyhaven_client::devices::DeviceKey;
 use keyhaven_client::flows::{self, FlowError};
 use keyhaven_client::local::Local;
 use keyhaven_client::workspaces::{self, Me, Opened, Prepared, Secrets};
@@ -69,6 +71,10 @@ struct Session {
     /// A permanent key made with its workspace (`createWorkspace` without email), whose kit
     /// the user downloads right after.
     created: BTreeMap<WorkspaceId, Rc<KitSource>>,
+    /// The device-key records the page was last shown, by workspace and record id (what
+    /// reveal, check, export and resolve act on, without listing the fleet again). Records
+    /// are signed and never change; their server state is fetched again where it matters.
+    device_keys: BTreeMap<WorkspaceId, std::collections::HashMap<String, DeviceKey>>,
 }
 
 /// A recovery key awaiting its confirmation.
@@ -236,6 +242,7 @@ impl Vault {
                 secrets: BTreeMap::new(),
                 prepared: BTreeMap::new(),
                 created: BTreeMap::new(),
+                device_keys: BTreeMap::new(),
             };
             state.borrow_mut().session = Some(session);
             view.json()

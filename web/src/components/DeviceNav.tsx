@@ -1,8 +1,9 @@
 import type { Workspace } from '../api';
+import { can } from '../roles';
 import { type WorkspaceView, paths } from '../router';
 
-/** The device pages of a workspace: find a key (what the helpdesk does most), all keys,
- * import. */
+/** The device pages of a workspace: find a key (what the helpdesk does most), all keys, and
+ * for owners and admins import and enrollment tokens. */
 export function DeviceNav({ workspace, view }: { workspace: Workspace; view: WorkspaceView }) {
   const link = (target: WorkspaceView, label: string) => (
     <li>
@@ -16,7 +17,8 @@ export function DeviceNav({ workspace, view }: { workspace: Workspace; view: Wor
       <ul>
         {link('devices', 'Find a device key')}
         {link('devices-list', 'All devices')}
-        {link('devices-import', 'Import')}
+        {can(workspace.role, 'manage-devices') && link('devices-import', 'Import')}
+        {can(workspace.role, 'manage-devices') && link('devices-tokens', 'Enrollment tokens')}
       </ul>
     </nav>
   );

@@ -10,27 +10,38 @@ import { PAGE_SIZE, keys as countKeys } from '../devices';
 import { useCall } from '../useCall';
 import { vault } from '../vault';
 
-/** Every escrowed key of the workspace (metadata only), filtered, one page of 50 at a time. */
+/**
+ * Every escrowed key of the workspace (metadata only), filtered, one page of 50 at a time.
+ * Pages come from the server one by one (a fleet of 10,000 is never fetched at once), in the
+ * order the keys were stored: the server cannot sort by device name, which only the vault
+ * can read. Finding one device is the search page's job, or the device filter's here.
+ */
 export function DeviceList({ workspace }: { workspace: Workspace }) {
   const call = useCall();
   const [device, setDevice] = useState('');
   const [needsRotation, setNeedsRotation] = useState(false);
   const [history, setHistory] = useState(false);
-  const [list, setList] = useState<{ keys: DeviceKey[]; filter: DeviceFilter } | null>(null);
-  const [page, setPage] = useState(0);
+  // The page shown, and the cursors of the pages before it (to go back).
+  const [list, setList] = useState<{
+    keys: DeviceKey[];
+    next: string | null;
+    filter: DeviceFilter;
+    cursors: (string | null)[];
+  } | null>(null);
   const actions = useDeviceActions();
   const table = useRef<HTMLDivElement>(null);
 
-  const load = async (filter: DeviceFilter) => {
-    const result = await call.run(() => vault.devices(workspace.id, filter));
+  const load = async (filter: DeviceFilter, cursors: (string | null)[]) => {
+    const after = cursors[cursors.length - 1] ?? null;
+    const result = await call.run(() => vault.devices(workspace.id, filter, after, PAGE_SIZE));
     if (result.ok) {
-      setList({ keys: result.value, filter });
-      setPage(0);
+      setList({ keys: result.value.keys, next: result.value.next, filter, cursors });
+      table.current?.querySelector('caption')?.scrollIntoView({ block: 'nearest' });
     }
   };
 
   useEffect(() => {
-    void load({});
+    void load({}, [null]);
   }, [workspace.id]);
 
   const apply = (event: Event) => {
@@ -40,20 +51,26 @@ export function DeviceList({ workspace }: { workspace: Workspace }) {
     if (needsRotation) filter.needsRotation = true;
     if (history) filter.history = true;
     actions.setOpen(null);
-    void load(filter);
+    void load(filter, [null]);
   };
 
-  const all = list?.keys ?? [];
-  const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
-  const current = Math.min(page, pages - 1);
-  const rows = all.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE).map(actions.shown);
-  const go = (to: number) => {
-    if (to < 0 || to >= pages) return;
-    setPage(to);
-    table.current?.querySelector('caption')?.scrollIntoView({ block: 'nearest' });
+  const keys = list?.keys ?? [];
+  const pageNumber = list?.cursors.length ?? 1;
+  const hasPrevious = pageNumber > 1;
+  const hasNext = list?.next != null;
+  const previous = () => {
+    if (!list || !hasPrevious || call.busy) return;
+    void load(list.filter, list.cursors.slice(0, -1));
   };
+  const next = () => {
+    if (!list || list.next == null || call.busy) return;
+    void load(list.filter, [...list.cursors, list.next]);
+  };
+  const rows = keys.map(actions.shown);
   const open = actions.open;
   const filtered = list && (list.filter.device || list.filter.needsRotation || list.filter.history);
+  const paged = hasPrevious || hasNext;
+  const first = (pageNumber - 1) * PAGE_SIZE + 1;
 
   return (
     <>
@@ -79,35 +96,39 @@ export function DeviceList({ workspace }: { workspace: Workspace }) {
         <section aria-labelledby="device-keys">
           <h2 id="device-keys">{filtered ? 'Keys matching the filters' : 'All keys'}</h2>
           <p class="count" aria-live="polite">
-            {all.length === 0
-              ? filtered
-                ? 'No key matches these filters.'
-                : 'No device key is escrowed yet: import some.'
-              : `${countKeys(all.length)}${pages > 1 ? `, ${PAGE_SIZE} per page` : ''}.`}
+            {keys.length === 0
+              ? hasPrevious
+                ? 'No more keys.'
+                : filtered
+                  ? 'No key matches these filters.'
+                  : 'No device key is escrowed yet: import some.'
+              : paged
+                ? `Keys ${first.toLocaleString('en-US')} to ${(first + keys.length - 1).toLocaleString('en-US')}, ${PAGE_SIZE} per page, in the order they were stored.`
+                : `${countKeys(keys.length)}.`}
           </p>
-          {all.length > 0 && (
+          {keys.length > 0 && (
             <div ref={table}>
               <DeviceTable
                 keys={rows}
-                caption={`Device keys, page ${current + 1} of ${pages}`}
+                caption={paged ? `Device keys, page ${pageNumber}` : 'Device keys'}
                 selected={open && { id: open.key.id, action: open.action }}
                 onAction={(key, action) => actions.setOpen({ key, action })}
               />
               <nav class="pager" aria-label="Pages of device keys">
                 <button
                   type="button"
-                  aria-disabled={current === 0 ? 'true' : undefined}
-                  onClick={() => go(current - 1)}
+                  aria-disabled={hasPrevious ? undefined : 'true'}
+                  onClick={previous}
                 >
                   Previous
                 </button>
                 <span class="page-of" aria-live="polite">
-                  Page {current + 1} of {pages}
+                  Page {pageNumber}{hasNext ? '' : ' (the last)'}
                 </span>
                 <button
                   type="button"
-                  aria-disabled={current >= pages - 1 ? 'true' : undefined}
-                  onClick={() => go(current + 1)}
+                  aria-disabled={hasNext ? undefined : 'true'}
+                  onClick={next}
                 >
                   Next
                 </button>

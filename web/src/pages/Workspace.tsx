@@ -3,18 +3,21 @@ import type { Owner, Workspace } from '../api';
 import { CallStatus } from '../components/CallStatus';
 import { PageHeading } from '../components/PageHeading';
 import { WorkspaceNav } from '../components/WorkspaceNav';
-import { canOpenDevices } from '../devices';
+import { type Ability, can, whoMay } from '../roles';
 import { type WorkspaceView, paths } from '../router';
 import { SessionContext } from '../session';
 import { useCall } from '../useCall';
 import { vault } from '../vault';
 import { Administration } from './Administration';
+import { AuditLog } from './AuditLog';
 import { DeviceFind } from './DeviceFind';
 import { DeviceImport } from './DeviceImport';
 import { DeviceList } from './DeviceList';
+import { DeviceTokens } from './DeviceTokens';
 import { EmergencyReset, RelinkNeeded } from './EmergencyReset';
 import { FirstContact } from './FirstContact';
 import { Generate } from './Generate';
+import { Members } from './Members';
 import { Secrets } from './Secrets';
 import { Validate } from './Validate';
 
@@ -77,39 +80,77 @@ export function WorkspacePage({ id, view }: { id: string; view: WorkspaceView })
     );
   }
 
-  const ownersOnly = view === 'admin' || view === 'generate' || view === 'validate';
-  const devicesView = view === 'devices' || view === 'devices-list' || view === 'devices-import';
   return (
     <>
       <WorkspaceNav workspace={workspace} view={view} />
-      {ownersOnly && workspace.role !== 'owner' ? (
-        <>
-          <PageHeading title="Administration">Administration</PageHeading>
-          <p>Only owners of “{workspace.name}” manage its recovery key.</p>
-        </>
-      ) : devicesView && !canOpenDevices(workspace.role) ? (
-        <>
-          <PageHeading title="Devices">Device recovery keys</PageHeading>
-          <p>
-            Only owners, admins and helpdesk members of “{workspace.name}” open its device recovery
-            keys; your role is {workspace.role}.
-          </p>
-        </>
-      ) : view === 'devices' ? (
-        <DeviceFind workspace={workspace} />
-      ) : view === 'devices-list' ? (
-        <DeviceList workspace={workspace} />
-      ) : view === 'devices-import' ? (
-        <DeviceImport workspace={workspace} />
-      ) : view === 'admin' ? (
-        <Administration workspace={workspace} />
-      ) : view === 'generate' ? (
-        <Generate workspace={workspace} onChanged={changed} />
-      ) : view === 'validate' ? (
-        <Validate workspace={workspace} onChanged={changed} />
-      ) : (
-        <Secrets workspace={workspace} notice={view === 'reset' ? 'This account is linked: no emergency reset is needed.' : notice} />
-      )}
+      <View workspace={workspace} view={view} notice={notice} onChanged={changed} />
     </>
   );
+}
+
+/** What each view needs the member's role to allow, and its title when it does not. */
+const NEEDS: Partial<Record<WorkspaceView, { ability: Ability; title: string; what: string }>> = {
+  admin: { ability: 'recovery-key', title: 'Administration', what: 'manage its recovery key' },
+  generate: { ability: 'recovery-key', title: 'Administration', what: 'manage its recovery key' },
+  validate: { ability: 'recovery-key', title: 'Administration', what: 'manage its recovery key' },
+  devices: { ability: 'read-devices', title: 'Device recovery keys', what: 'open its device recovery keys' },
+  'devices-list': { ability: 'read-devices', title: 'Device recovery keys', what: 'open its device recovery keys' },
+  'devices-import': { ability: 'manage-devices', title: 'Import device keys', what: 'import device keys' },
+  'devices-tokens': { ability: 'manage-devices', title: 'Enrollment tokens', what: 'manage its enrollment tokens' },
+  audit: { ability: 'read-audit', title: 'Audit log', what: 'read its audit log' },
+};
+
+function View({
+  workspace,
+  view,
+  notice,
+  onChanged,
+}: {
+  workspace: Workspace;
+  view: WorkspaceView;
+  notice: string | null;
+  onChanged: (ws: Workspace) => void;
+}) {
+  // A helpdesk member's workspace opens on the device search: they see no secrets.
+  if (view === 'secrets' && !can(workspace.role, 'read-secrets') && can(workspace.role, 'read-devices')) {
+    return <DeviceFind workspace={workspace} />;
+  }
+  const needs = view === 'secrets' ? { ability: 'read-secrets' as const, title: 'Secrets', what: 'read its secrets' } : NEEDS[view];
+  if (needs && !can(workspace.role, needs.ability)) {
+    return (
+      <>
+        <PageHeading title={needs.title}>{needs.title}</PageHeading>
+        <p class="warning">
+          Only {whoMay(needs.ability)} of “{workspace.name}” {needs.what}; your role is {workspace.role}.
+        </p>
+      </>
+    );
+  }
+  switch (view) {
+    case 'devices':
+      return <DeviceFind workspace={workspace} />;
+    case 'devices-list':
+      return <DeviceList workspace={workspace} />;
+    case 'devices-import':
+      return <DeviceImport workspace={workspace} />;
+    case 'devices-tokens':
+      return <DeviceTokens workspace={workspace} />;
+    case 'members':
+      return <Members workspace={workspace} />;
+    case 'audit':
+      return <AuditLog workspace={workspace} />;
+    case 'admin':
+      return <Administration workspace={workspace} />;
+    case 'generate':
+      return <Generate workspace={workspace} onChanged={onChanged} />;
+    case 'validate':
+      return <Validate workspace={workspace} onChanged={onChanged} />;
+    default:
+      return (
+        <Secrets
+          workspace={workspace}
+          notice={view === 'reset' ? 'This account is linked: no emergency reset is needed.' : notice}
+        />
+      );
+  }
 }

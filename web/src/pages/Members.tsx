@@ -1,0 +1,7 @@
+import type { Workspace } from '../api';
+import { PageHeading } from '../components/PageHeading';
+
+/** Placeholder until the page is written. */
+export function Members({ workspace }: { workspace: Workspace }) {
+  return <PageHeading title={`${workspace.name}: Members`}>Members</PageHeading>;
+}
