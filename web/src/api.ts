@@ -246,6 +246,8 @@ export interface Member {
   fingerprint: string;
   /** Their password was reset: an owner or admin relinks them after comparing the new fingerprint. */
   needsRelink: boolean;
+  /** After a reset: the fingerprint of the new keys the server reports (to compare with them). */
+  newFingerprint: string | null;
 }
 
 /** An open invitation: the server's word until the invitee is added to the roster. */
@@ -273,7 +275,8 @@ export interface AuditEvent {
   seq: number;
   /** Unix seconds. */
   at: number;
-  /** Who (an account's email, or the token or recovery key that acted). */
+  /** Who, as the chain records it: `account:<uuid>`, `token:<uuid>` or `server` (the page names
+   * accounts by the verified roster and tokens by their label). */
   actor: string;
   /** e.g. "device-key-revealed", "member-added". */
   kind: string;
@@ -408,11 +411,19 @@ export interface Vault {
   /** Adds the invitee; refused unless `comparedFingerprint` is the one of the keys they accepted with. */
   addMember(workspaceId: string, email: string, comparedFingerprint: string): Promise<void>;
   changeRole(workspaceId: string, email: string, role: Role): Promise<void>;
-  /** Removes, rotates the keys, re-encrypts the secrets (progress 'reencrypting' N of M). */
+  /** Removes, rotates the keys, re-encrypts the secrets (progress 'reencrypting' N of M). Run
+   * again for someone no longer a member, it finishes an interrupted re-encryption. */
   removeMember(
     workspaceId: string,
     email: string,
-  ): Promise<{ rewritten: number; changedMeanwhile: number; unreadable: number; tokensRevoked: number }>;
+  ): Promise<{
+    rewritten: number;
+    changedMeanwhile: number;
+    unreadable: number;
+    tokensRevoked: number;
+    /** They were no longer a member (an interrupted removal run again): only re-encrypted. */
+    alreadyRemoved: boolean;
+  }>;
   relinkMember(workspaceId: string, email: string, comparedFingerprint: string): Promise<void>;
 
   /** The workspace's audit log, verified here against this browser's pinned head. */

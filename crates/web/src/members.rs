@@ -72,6 +72,19 @@ async fn invitee(
     Ok((invitee, role))
 }
 
+/// Whether `email` has an open invitation to `ws` (the server's word).
+async fn invitee_exists(
+    client: &keyhaven_client::Client,
+    ws: WorkspaceId,
+    email: &str,
+) -> Result<bool, WebError> {
+    let view = members::server_view(client, ws).await?;
+    Ok(view
+        .invitations
+        .iter()
+        .any(|i| i.email.eq_ignore_ascii_case(email)))
+}
+
 #[wasm_bindgen]
 impl Vault {
     /// The verified members (email, role, fingerprint, whether their password was reset since)
@@ -88,20 +101,25 @@ impl Vault {
                 .members
                 .iter()
                 .map(|(id, m)| {
-                    // A reset shows as new keys in the server's mirror: a relink is due.
-                    let reset = view.members.iter().any(|v| {
-                        v.account_id == id.to_string()
-                            && v.public_keys
-                                .as_ref()
-                                .and_then(|k| keyhaven_client::flows::decode_public(&k.0))
-                                .is_some_and(|k| k != m.keys)
-                    });
+                    // A reset shows as new keys in the server's mirror: a relink is due, after
+                    // the new keys' fingerprint is compared with the person.
+                    let new_keys = view
+                        .members
+                        .iter()
+                        .filter(|v| v.account_id == id.to_string())
+                        .filter_map(|v| v.public_keys.as_ref())
+                        .filter_map(|k| keyhaven_client::flows::decode_public(&k.0))
+                        .find(|k| *k != m.keys);
                     views::object([
                         ("accountId", id.to_string().into()),
                         ("email", m.email.clone().into()),
                         ("role", role_name(m.role).into()),
                         ("fingerprint", m.keys.fingerprint().to_string().into()),
-                        ("needsRelink", reset.into()),
+                        ("needsRelink", new_keys.is_some().into()),
+                        (
+                            "newFingerprint",
+                            new_keys.map(|k| k.fingerprint().to_string()).into(),
+                        ),
                     ])
                 })
                 .collect();
@@ -232,8 +250,21 @@ impl Vault {
             let ws = workspace_id(&workspace)?;
             let opened = open(&state, ws).await?;
             let (client, me, local) = crate::signed_in(&state)?;
-            let changed = members::remove(&client, &me, &opened, email.trim()).await?;
-            local.pin(ws, &changed.head, &opened.roster.name).await?;
+            let email = email.trim().to_lowercase();
+            // A re-run after an interruption finds the member gone: it finishes the
+            // re-encryption (as `keyhaven member remove --reencrypt` does).
+            let member = opened.roster.members.values().any(|m| m.email == email);
+            let tokens_revoked = if member {
+                let changed = members::remove(&client, &me, &opened, &email).await?;
+                local.pin(ws, &changed.head, &opened.roster.name).await?;
+                changed.tokens_revoked
+            } else if invitee_exists(&client, ws, &email).await? {
+                return Err(WebError::input(format!(
+                    "{email} is invited but not a member: nothing to remove"
+                )));
+            } else {
+                0
+            };
             crate::forget_secrets(&state, ws);
             // The secrets go under the new workspace key, which the removed member never had.
             let opened = open(&state, ws).await?;
@@ -245,7 +276,8 @@ impl Vault {
                 ("rewritten", done.rewritten.into()),
                 ("changedMeanwhile", done.changed_meanwhile.into()),
                 ("unreadable", done.unreadable.into()),
-                ("tokensRevoked", changed.tokens_revoked.into()),
+                ("tokensRevoked", tokens_revoked.into()),
+                ("alreadyRemoved", (!member).into()),
             ])
             .json()
         })

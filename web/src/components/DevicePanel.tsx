@@ -11,6 +11,7 @@ import { Field } from './Field';
 import { KeyGroups } from './KeyGroups';
 import { StepHeading } from './PageHeading';
 import { save } from './KitDownloads';
+import '../admin.css';
 
 /** How long a revealed key stays on screen. */
 export const REVEAL_SECONDS = 60;
@@ -36,21 +37,25 @@ const HEADINGS: Record<DeviceAction, string> = {
   reveal: 'Reveal the key',
   check: 'Is this the right key for this device?',
   export: 'Export the key',
+  review: 'Review the conflicting key',
 };
 
-/** One key's reveal, check or export, below the table it was chosen from. */
+/** One key's reveal, check, export or conflict review, below the table it was chosen from. */
 export function DevicePanel({
   workspaceId,
   deviceKey,
   action,
   onUsed,
   onClose,
+  onResolved,
 }: {
   workspaceId: string;
   deviceKey: DeviceKey;
   action: DeviceAction;
   onUsed: (id: string) => void;
   onClose: () => void;
+  /** A conflict was accepted or rejected: the listing changed (reload it). */
+  onResolved?: () => void;
 }) {
   const described = describeKey(deviceKey);
   return (
@@ -65,6 +70,8 @@ export function DevicePanel({
         <RevealPanel workspaceId={workspaceId} deviceKey={deviceKey} onUsed={onUsed} />
       ) : action === 'check' ? (
         <CheckPanel workspaceId={workspaceId} deviceKey={deviceKey} />
+      ) : action === 'review' ? (
+        <ReviewPanel workspaceId={workspaceId} deviceKey={deviceKey} onResolved={onResolved} />
       ) : (
         <ExportPanel workspaceId={workspaceId} deviceKey={deviceKey} onUsed={onUsed} />
       )}
@@ -347,5 +354,128 @@ function ExportPanel({
       {done && <p class="warning">{ROTATE_NOTE.replace('revealed', 'exported')}</p>}
       {call.error?.kind === 'refused' && <RefusedHint />}
     </form>
+  );
+}
+
+/**
+ * A token submission whose key differs from the one escrowed for its key ID: accepted (it
+ * becomes current, the escrowed key its history) or rejected (deleted), each after a confirm.
+ * Until then the escrowed key stays current. Audited by the server.
+ */
+function ReviewPanel({
+  workspaceId,
+  deviceKey,
+  onResolved,
+}: {
+  workspaceId: string;
+  deviceKey: DeviceKey;
+  onResolved: (() => void) | undefined;
+}) {
+  const call = useCall();
+  const [confirming, setConfirming] = useState<'accept' | 'reject' | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const acceptButton = useRef<HTMLButtonElement>(null);
+  const rejectButton = useRef<HTMLButtonElement>(null);
+  const doneNote = useRef<HTMLParagraphElement>(null);
+  // Where the focus goes back to when a confirm is cancelled.
+  const back = useRef<'accept' | 'reject' | null>(null);
+
+  useEffect(() => {
+    if (done) doneNote.current?.focus();
+  }, [done]);
+
+  useEffect(() => {
+    if (confirming || !back.current) return;
+    (back.current === 'accept' ? acceptButton : rejectButton).current?.focus();
+    back.current = null;
+  }, [confirming]);
+
+  const cancel = () => {
+    back.current = confirming;
+    call.clearError();
+    setConfirming(null);
+  };
+
+  const resolve = async () => {
+    if (!confirming || call.busy) return;
+    const accept = confirming === 'accept';
+    const result = await call.run(() => vault.resolveConflict(workspaceId, deviceKey.id, accept));
+    if (!result.ok) return;
+    setConfirming(null);
+    setDone(
+      accept
+        ? `Accepted: the submitted key is now the current key of ${describeKey(deviceKey)}; the key escrowed before is kept as history.`
+        : `Rejected: the submitted key was deleted; the key escrowed before stays the current key of ${describeKey(deviceKey)}.`,
+    );
+    onResolved?.();
+  };
+
+  if (done) {
+    return (
+      <p class="ok focus-note" role="status" tabIndex={-1} ref={doneNote}>
+        {done}
+      </p>
+    );
+  }
+
+  const what = (
+    <>
+      key ID <span class="mono">{deviceKey.keyId}</span> of <span class="device-name">{deviceKey.device}</span>
+    </>
+  );
+  return (
+    <>
+      <p class="warning">
+        An enrollment token submitted a key for {what} that differs from the key already escrowed for
+        it. Until you decide, the escrowed key stays current.
+      </p>
+      <ul class="review-choices">
+        <li>
+          Accept it if the device really got a new recovery key: it becomes the current key; the one
+          escrowed before is kept as history.
+        </li>
+        <li>
+          Reject it if you expected no new key: the submission is deleted. A token that submits keys
+          nobody expected may have leaked: an owner or admin can revoke it.
+        </li>
+      </ul>
+      {confirming === null ? (
+        <div class="buttons">
+          <button type="button" class="primary" ref={acceptButton} onClick={() => setConfirming('accept')}>
+            Accept the submitted key
+          </button>
+          <button type="button" ref={rejectButton} onClick={() => setConfirming('reject')}>
+            Reject it
+          </button>
+        </div>
+      ) : (
+        <div class="confirm-step">
+          <StepHeading>{confirming === 'accept' ? 'Accept the submitted key?' : 'Reject the submitted key?'}</StepHeading>
+          <p>
+            {confirming === 'accept' ? (
+              <>
+                It becomes the current key of {what}; the key escrowed before is kept as history. The
+                decision is written to the audit log.
+              </>
+            ) : (
+              <>
+                It is deleted; the key escrowed before stays the current key of {what}. The decision is
+                written to the audit log.
+              </>
+            )}
+          </p>
+          <div class="buttons">
+            <button type="button" class={confirming === 'accept' ? 'primary' : 'danger'} disabled={call.busy} onClick={() => void resolve()}>
+              {confirming === 'accept' ? 'Yes, accept the submitted key' : 'Yes, reject it'}
+            </button>
+            <button type="button" onClick={cancel}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+      <CallStatus call={call} />
+      {call.error?.kind === 'refused' && <RefusedHint />}
+    </>
   );
 }

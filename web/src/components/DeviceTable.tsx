@@ -2,7 +2,11 @@ import type { DeviceKey } from '../api';
 import { DEVICE_KIND_LABELS, describeKey, stateOf } from '../devices';
 import { isoDate } from '../format';
 
-export type DeviceAction = 'reveal' | 'check' | 'export';
+/** What a row's buttons open; 'review' only on a conflict (a token submission to accept or
+ * reject). */
+export type DeviceAction = 'reveal' | 'check' | 'export' | 'review';
+
+const REVIEW = { action: 'review' as const, label: 'Review', hidden: ' the conflicting submission for' };
 
 const ACTIONS: { action: DeviceAction; label: string; hidden: string }[] = [
   { action: 'reveal', label: 'Reveal', hidden: ' the key of' },
@@ -46,6 +50,8 @@ export function DeviceTable({
         {keys.map((k) => {
           const state = stateOf(k);
           const described = describeKey(k);
+          // A conflict is what needs deciding: its review comes first.
+          const actions = k.conflict ? [REVIEW, ...ACTIONS] : ACTIONS;
           return (
             <tr key={k.id} class={selected?.id === k.id ? 'selected' : undefined}>
               <th scope="row" class="device-name">
@@ -60,7 +66,7 @@ export function DeviceTable({
               </td>
               <td>
                 <div class="row-actions">
-                  {ACTIONS.map(({ action, label, hidden }) => (
+                  {actions.map(({ action, label, hidden }) => (
                     <button
                       type="button"
                       class="small"

@@ -10,7 +10,9 @@ import { MIN_KEY_ID_DIGITS, keys, queryShape } from '../devices';
 import { SessionContext } from '../session';
 import { vault } from '../vault';
 
-/** How long typing pauses before the vault is asked. */
+/** How long typing pauses before the vault is asked about a device name. The start of a key
+ * ID is looked up at once: it is only asked from 8 characters on, which is what the user reads
+ * off the recovery screen, and a later keystroke drops the answer anyway. */
 const DEBOUNCE_MS = 150;
 
 type Answer = { query: string; keys: DeviceKey[] };
@@ -26,6 +28,8 @@ export function DeviceFind({ workspace }: { workspace: Workspace }) {
   const [error, setError] = useState<VaultError | null>(null);
   const [searching, setSearching] = useState(false);
   const latest = useRef(0);
+  // Asks the same query again (after a conflict was resolved: its keys changed).
+  const [reloads, setReloads] = useState(0);
   const actions = useDeviceActions();
 
   const shape = queryShape(query);
@@ -55,12 +59,14 @@ export function DeviceFind({ workspace }: { workspace: Workspace }) {
           if (seq !== latest.current) return;
           setAnswer(null);
           setError(e);
+          // Refused (removed from the workspace, say): nothing of it stays on screen.
+          if (e.kind === 'api' || e.kind === 'refused') actions.setOpen(null);
           setSearching(false);
         },
       );
-    }, DEBOUNCE_MS);
+    }, shape.kind === 'key-id' ? 0 : DEBOUNCE_MS);
     return () => window.clearTimeout(timer);
-  }, [query, workspace.id]);
+  }, [query, workspace.id, reloads]);
 
   let said = '';
   if (tooShort) said = `Type at least ${MIN_KEY_ID_DIGITS} characters of the key ID.`;
@@ -118,6 +124,7 @@ export function DeviceFind({ workspace }: { workspace: Workspace }) {
           action={open.action}
           onUsed={actions.markUsed}
           onClose={() => actions.setOpen(null)}
+          onResolved={() => setReloads((n) => n + 1)}
         />
       )}
     </>

@@ -31,12 +31,13 @@ export function DeviceList({ workspace }: { workspace: Workspace }) {
   const actions = useDeviceActions();
   const table = useRef<HTMLDivElement>(null);
 
-  const load = async (filter: DeviceFilter, cursors: (string | null)[]) => {
+  /** `scroll`: to the table's top (a new page); not when the same page is reloaded. */
+  const load = async (filter: DeviceFilter, cursors: (string | null)[], scroll = true) => {
     const after = cursors[cursors.length - 1] ?? null;
     const result = await call.run(() => vault.devices(workspace.id, filter, after, PAGE_SIZE));
     if (result.ok) {
       setList({ keys: result.value.keys, next: result.value.next, filter, cursors });
-      table.current?.querySelector('caption')?.scrollIntoView({ block: 'nearest' });
+      if (scroll) table.current?.querySelector('caption')?.scrollIntoView({ block: 'nearest' });
     }
   };
 
@@ -145,6 +146,7 @@ export function DeviceList({ workspace }: { workspace: Workspace }) {
           action={open.action}
           onUsed={actions.markUsed}
           onClose={() => actions.setOpen(null)}
+          onResolved={() => list && void load(list.filter, list.cursors, false)}
         />
       )}
     </>

@@ -4,6 +4,7 @@ import { CallStatus } from '../components/CallStatus';
 import { Field } from '../components/Field';
 import { KeyGroups } from '../components/KeyGroups';
 import { KitDownloads } from '../components/KitDownloads';
+import { MemberInvitationsToYou } from '../components/MemberInvitationsToYou';
 import { PageHeading, StepHeading } from '../components/PageHeading';
 import { isoDate } from '../format';
 import { navigate, paths } from '../router';
@@ -47,6 +48,7 @@ export function Workspaces() {
           </tbody>
         </table>
       )}
+      <MemberInvitationsToYou />
       <CreateWorkspace />
     </>
   );
