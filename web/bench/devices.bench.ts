@@ -117,6 +117,8 @@ test('device pages: search among 100,000 keys, 1,000 dropped files, a list of 10
       firstPage.push(await done);
     }
 
+    console.log(JSON.stringify({ search_as_you_type_ms: summary(latencies), devices_list_first_page_ms: summary(firstPage) }));
+
     // 3. 1,000 BitLocker .txt files as Windows writes them, dropped at once.
     const fixture = await readBitLockerFile(FIXTURE);
     const text = fixture.bytes.toString('utf16le').replace(/^\uFEFF/, '');
@@ -129,7 +131,8 @@ test('device pages: search among 100,000 keys, 1,000 dropped files, a list of 10
     await page.getByLabel('Device name').fill('DROPPED');
     const dropStarted = Date.now();
     await dropFiles(page, files);
-    await expect(page.locator('.file-list')).toContainText(files[FILES - 1]!.name, { timeout: 120_000 });
+    // The list names the first 20 files and counts the rest.
+    await expect(page.locator('.file-list')).toContainText(`and ${FILES - 20} files more`, { timeout: 120_000 });
     const listed = Date.now() - dropStarted;
     const importStarted = Date.now();
     await page.getByRole('button', { name: 'Import', exact: true }).click();

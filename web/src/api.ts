@@ -204,6 +204,18 @@ export interface ImportSummary {
 
 export type ExportFormat = 'bitlocker-txt' | 'html' | 'pdf' | 'json';
 
+/** One key typed in (as `keyhaven device add`). */
+export interface TypedDeviceKey {
+  kind: DeviceKind;
+  /** The device's name; for a Microsoft account code, the account (its email address). */
+  device: string;
+  /** The key ID; not needed for a Microsoft account code, which is filed under its account. */
+  keyId?: string;
+  serial?: string;
+  os?: string;
+  volume?: string;
+}
+
 /** A page of the devices list. */
 export interface DevicePage {
   keys: DeviceKey[];
@@ -387,6 +399,8 @@ export interface Vault {
   checkDeviceKey(workspaceId: string, id: string, typed: string): Promise<CheckResult>;
   /** Reads the files here (same readers as `keyhaven device import`), seals and stores the keys. */
   importDevices(workspaceId: string, files: ImportFile[], defaults: ImportDefaults): Promise<ImportSummary>;
+  /** Escrows one typed key; a mistyped BitLocker or Microsoft-code group is named (kind 'input', `group`). */
+  addDeviceKey(workspaceId: string, details: TypedDeviceKey, typed: string): Promise<ImportSummary>;
   /** The key as a file (audited like a reveal). BitLocker .txt is byte for byte what Windows writes. */
   exportDevice(workspaceId: string, id: string, format: ExportFormat, reason: string | null): Promise<Kit>;
 

@@ -10,7 +10,9 @@ use keyhaven_client::device_export::{self, ExportFormat};
 use keyhaven_client::device_files::{self, Defaults, Read};
 use keyhaven_client::devices::{self, CheckOutcome, DeviceKey, Escrow, ListFilter};
 use keyhaven_core::device::BitLockerRecoveryPassword;
-use keyhaven_core::escrow::{DeviceKind, PrefixQuery, VolumeType};
+use keyhaven_core::escrow::{
+    DeviceKeyPlain, DeviceKind, DeviceMeta, KeyId, PrefixQuery, VolumeType,
+};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
@@ -116,6 +118,16 @@ fn normalize(kind: DeviceKind, typed: &str) -> Result<Zeroizing<String>, WebErro
             .map(|k| k.expose_normalized())
             .map_err(|e| {
                 WebError::with_group(format!("the BitLocker key is not valid: {e}"), e.group())
+            });
+    }
+    if kind == DeviceKind::MicrosoftAccount {
+        return keyhaven_core::device::microsoft::MicrosoftRecoveryCode::parse(typed)
+            .map(|k| k.expose_normalized())
+            .map_err(|e| {
+                WebError::with_group(
+                    format!("the Microsoft account recovery code is not valid: {e}"),
+                    e.group(),
+                )
             });
     }
     kind.normalize_secret(typed)
@@ -266,6 +278,57 @@ impl Vault {
     }
 }
 
+/// Text field `name` of a JS object, trimmed ('' when absent).
+fn text_of(value: &JsValue, name: &str) -> String {
+    js_sys::Reflect::get(value, &JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_string())
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// One typed key and what the page says of it (`TypedDeviceKey` in api.ts), as
+/// `keyhaven device add` takes them: a Microsoft account code is filed under its account.
+fn typed_plain(details: &JsValue, typed: &str) -> Result<DeviceKeyPlain, WebError> {
+    let kind_name = text_of(details, "kind");
+    let kind = DeviceKind::parse(&kind_name)
+        .ok_or_else(|| WebError::input(format!("{kind_name:?} is not a kind of device key")))?;
+    let device = text_of(details, "device");
+    if device.is_empty() {
+        return Err(WebError::input(if kind == DeviceKind::MicrosoftAccount {
+            "type the Microsoft account (its email address) the code is for"
+        } else {
+            "type the device's name"
+        }));
+    }
+    let key_id = match (kind, text_of(details, "keyId")) {
+        (DeviceKind::MicrosoftAccount, id) if id.is_empty() => device.clone(),
+        (_, id) if id.is_empty() => {
+            return Err(WebError::input(
+                "type the key ID (BitLocker shows it on the recovery screen and in the .txt file)",
+            ));
+        }
+        (_, id) => id,
+    };
+    let key_id = KeyId::parse(&key_id, kind)
+        .map_err(|e| WebError::input(format!("the key ID is not valid: {e}")))?;
+    let secret = normalize(kind, typed)?;
+    Ok(DeviceKeyPlain {
+        meta: DeviceMeta {
+            device,
+            serial: text_of(details, "serial"),
+            os: text_of(details, "os"),
+            volume: text_of(details, "volume"),
+            volume_type: None,
+            kind,
+            key_id,
+            source: "typed".into(),
+            added_at: devices::now(),
+        },
+        secret,
+    })
+}
+
 /// The import defaults the page sent (`ImportDefaults` in api.ts).
 fn import_defaults(value: &JsValue) -> Result<Defaults, WebError> {
     let text = |name: &str| {
@@ -368,6 +431,32 @@ impl Vault {
                             .collect(),
                     ),
                 ),
+            ])
+            .json()
+        })
+    }
+
+    /// Escrows one typed key (`keyhaven device add`); answers the import summary.
+    #[wasm_bindgen(js_name = addDeviceKey)]
+    pub fn add_device_key(
+        &self,
+        workspace: String,
+        details: JsValue,
+        typed: String,
+    ) -> js_sys::Promise {
+        let state = self.state.clone();
+        let typed = Zeroizing::new(typed);
+        let plain = typed_plain(&details, &typed);
+        promise(async move {
+            let plain = plain?;
+            let escrow = escrow(&state, &workspace).await?;
+            let (client, me, _) = crate::signed_in(&state)?;
+            let added = devices::add(&client, &me, &escrow, &[plain], |_| {}).await?;
+            views::object([
+                ("imported", added.added.into()),
+                ("replacing", added.replaced.into()),
+                ("alreadyPresent", added.already_present.into()),
+                ("invalid", Json::Array(Vec::new())),
             ])
             .json()
         })

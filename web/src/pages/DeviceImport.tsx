@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { DeviceKind, ImportDefaults, ImportSummary, Workspace } from '../api';
+import type { DeviceKind, ImportDefaults, ImportSummary, TypedDeviceKey, Workspace } from '../api';
 import { CallStatus } from '../components/CallStatus';
 import { DeviceNav, RefusedHint } from '../components/DeviceNav';
 import { Field } from '../components/Field';
@@ -15,6 +15,7 @@ import {
 } from '../devices';
 import { useCall } from '../useCall';
 import { vault } from '../vault';
+import '../admin.css';
 
 /** The summary `keyhaven device import` prints, then each invalid input and why. */
 export function ImportSummaryView({ summary }: { summary: ImportSummary }) {
@@ -242,6 +243,169 @@ export function DeviceImport({ workspace }: { workspace: Workspace }) {
         <CallStatus call={call} done={summary && <ImportSummaryView summary={summary} />} />
         {call.error?.kind === 'refused' && <RefusedHint />}
       </form>
+      <TypedKeyForm workspace={workspace} />
     </>
+  );
+}
+
+/** The kinds of key one can type, in the order the select offers them. */
+const TYPED_KINDS: { kind: DeviceKind; label: string }[] = [
+  { kind: 'bitlocker', label: `${DEVICE_KIND_LABELS.bitlocker} recovery password` },
+  { kind: 'filevault', label: `${DEVICE_KIND_LABELS.filevault} personal recovery key` },
+  { kind: 'luks', label: `${DEVICE_KIND_LABELS.luks} passphrase or recovery key` },
+  { kind: 'microsoft-account', label: 'Microsoft account recovery code (25 characters)' },
+  { kind: 'generic', label: DEVICE_KIND_LABELS.generic },
+];
+
+const KEY_ID_HINTS: Record<DeviceKind, string> = {
+  bitlocker: 'The GUID the recovery screen and the .txt file show',
+  filevault: "What tells this key apart from the Mac's other keys, e.g. its serial number",
+  luks: "What tells this key apart from the volume's other keys, e.g. the key slot or the volume's UUID",
+  generic: "What tells this key apart from the device's other keys",
+  'microsoft-account': '',
+};
+
+const TYPED_KEY_HINTS: Record<DeviceKind, string> = {
+  bitlocker: 'The 48 digits: 8 groups of 6; spaces or dashes between groups are fine.',
+  filevault: 'The 24 characters: 6 groups of 4; dashes between groups are fine.',
+  luks: 'The recovery key or passphrase, exactly as it was set.',
+  generic: 'The key as it was given.',
+  'microsoft-account': 'The 25 letters and digits: 5 groups of 5, e.g. ABCDE-…; dashes between groups are fine.',
+};
+
+/** What the vault answered for one typed key, said with the device (or account) it is filed under. */
+function typedOutcome(summary: ImportSummary, device: string): string {
+  if (summary.alreadyPresent > 0) return 'Already escrowed: nothing stored.';
+  if (summary.replacing > 0) return `Added; it replaces an older key of ${device}, kept as history.`;
+  if (summary.imported > 0) return `Added the key of ${device}.`;
+  return 'Nothing stored.';
+}
+
+/**
+ * One key typed by hand (as `keyhaven device add`): a BitLocker, FileVault or LUKS key read
+ * off a screen or a sheet of paper, or a Microsoft account's 25-character recovery code, which
+ * is filed under its account (an email address), not a device. The key itself is only ever
+ * the input's value: read when sent, cleared once stored.
+ */
+function TypedKeyForm({ workspace }: { workspace: Workspace }) {
+  const call = useCall();
+  const [kind, setKind] = useState<DeviceKind>('bitlocker');
+  const [device, setDevice] = useState('');
+  const [keyId, setKeyId] = useState('');
+  const [volume, setVolume] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const headingId = useId();
+  const kindId = useId();
+  const keyInputId = useId();
+  const keyInput = useRef<HTMLInputElement>(null);
+
+  const account = kind === 'microsoft-account';
+  const mistyped = call.error?.kind === 'input' && call.error.group !== undefined;
+
+  const changeKind = (next: DeviceKind) => {
+    setKind(next);
+    setDone(null);
+    call.clearError();
+  };
+
+  const add = async (event: Event) => {
+    event.preventDefault();
+    setDone(null);
+    const input = keyInput.current;
+    if (!input) return;
+    const name = device.trim();
+    if (name === '') {
+      call.fail(account ? 'Type the Microsoft account (its email address) the code is for.' : "Type the device's name.");
+      return;
+    }
+    if (!account && keyId.trim() === '') {
+      call.fail(
+        kind === 'bitlocker'
+          ? 'Type the key ID: the GUID the recovery screen and the .txt file show.'
+          : 'Type the key ID: what tells this key apart from the other keys of the device.',
+      );
+      return;
+    }
+    if (input.value.trim() === '') {
+      call.fail(account ? 'Type the recovery code first.' : 'Type the key first.');
+      input.focus();
+      return;
+    }
+    const details: TypedDeviceKey = { kind, device: name };
+    if (!account) {
+      details.keyId = keyId.trim();
+      if (volume.trim()) details.volume = volume.trim();
+    }
+    const result = await call.run(() => vault.addDeviceKey(workspace.id, details, input.value));
+    if (result.ok) {
+      // The key is escrowed: it goes from the page (what it is filed under stays, for the next,
+      // and the focus, lost while the button was disabled, goes back to the emptied input).
+      input.value = '';
+      setDone(typedOutcome(result.value, name));
+      input.focus();
+    } else if (result.error.kind === 'input' && result.error.group !== undefined) {
+      input.focus();
+    }
+  };
+
+  return (
+    <section class="typed-key" aria-labelledby={headingId}>
+      <h2 id={headingId}>Type a key</h2>
+      <p>
+        One key read off a screen or a sheet of paper: a BitLocker recovery password, a FileVault
+        or LUKS recovery key, or a Microsoft account's 25-character recovery code (filed under the
+        account, not a device). It is sealed in this browser like an imported file.
+      </p>
+      <form onSubmit={add} noValidate>
+        <div class="field">
+          <label for={kindId}>Kind of key</label>
+          <select id={kindId} value={kind} onChange={(e) => changeKind(e.currentTarget.value as DeviceKind)}>
+            {TYPED_KINDS.map((k) => (
+              <option key={k.kind} value={k.kind}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field
+          label={account ? 'Microsoft account (email address)' : 'Device of the key'}
+          hint={account ? 'Whose account is this code for' : undefined}
+          type={account ? 'email' : 'text'}
+          inputMode={account ? 'email' : undefined}
+          value={device}
+          onInput={setDevice}
+          autoComplete="off"
+        />
+        {!account && (
+          <Field label="Key ID of the key" hint={KEY_ID_HINTS[kind]} value={keyId} onInput={setKeyId} autoComplete="off" />
+        )}
+        {!account && (
+          <Field label="Volume of the key" hint="Optional, e.g. C:" value={volume} onInput={setVolume} autoComplete="off" />
+        )}
+        <div class="field">
+          <label for={keyInputId}>{account ? 'The recovery code' : 'The key'}</label>
+          <p class="hint" id={`${keyInputId}-hint`}>
+            {TYPED_KEY_HINTS[kind]}
+          </p>
+          <input
+            id={keyInputId}
+            ref={keyInput}
+            class="key-input"
+            type="text"
+            inputMode={kind === 'bitlocker' ? 'numeric' : 'text'}
+            autoComplete="off"
+            autoCapitalize="off"
+            spellcheck={false}
+            aria-invalid={mistyped ? 'true' : undefined}
+            aria-describedby={`${keyInputId}-hint`}
+          />
+        </div>
+        <button type="submit" class="primary" disabled={call.busy}>
+          Add the key
+        </button>
+        <CallStatus call={call} done={done && <p class="notice">{done}</p>} />
+        {call.error?.kind === 'refused' && <RefusedHint />}
+      </form>
+    </section>
   );
 }
