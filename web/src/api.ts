@@ -204,6 +204,11 @@ export interface ImportSummary {
 
 export type ExportFormat = 'bitlocker-txt' | 'html' | 'pdf' | 'json';
 
+export interface DeviceSettings {
+  /** Every reveal and export must give a reason (the server refuses one without). */
+  revealReasonRequired: boolean;
+}
+
 /** One key typed in (as `keyhaven device add`). */
 export interface TypedDeviceKey {
   kind: DeviceKind;
@@ -399,6 +404,10 @@ export interface Vault {
   checkDeviceKey(workspaceId: string, id: string, typed: string): Promise<CheckResult>;
   /** Reads the files here (same readers as `keyhaven device import`), seals and stores the keys. */
   importDevices(workspaceId: string, files: ImportFile[], defaults: ImportDefaults): Promise<ImportSummary>;
+  /** The workspace's device-key settings (the server enforces them). */
+  deviceSettings(workspaceId: string): Promise<DeviceSettings>;
+  /** Owners and admins: a reason for every reveal and export, or optional again (audited). */
+  setRevealReasonRequired(workspaceId: string, required: boolean): Promise<DeviceSettings>;
   /** Escrows one typed key; a mistyped BitLocker or Microsoft-code group is named (kind 'input', `group`). */
   addDeviceKey(workspaceId: string, details: TypedDeviceKey, typed: string): Promise<ImportSummary>;
   /** The key as a file (audited like a reveal). BitLocker .txt is byte for byte what Windows writes. */

@@ -12,13 +12,16 @@ import path from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import {
   type BitLockerFile,
+  addSecret,
   createWorkspace,
   dataRows,
   dropFiles,
   findDevice,
   openDevices,
+  openWorkspace,
   randomBitLockerKey,
   readBitLockerFile,
+  revealField,
   runImport,
   shownGroups,
   signIn,
@@ -155,6 +158,14 @@ test('helpdesk: invited, compared, finds and reveals a key, audited, removed', a
     });
   });
 
+  await test.step('the owner requires a reason for every reveal', async () => {
+    await openDevices(page, WORKSPACE, 'All devices');
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Require a reason for every reveal and export (it goes into the audit log)').check();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await expect(settings.getByText('Saved: every reveal and export now needs a reason.')).toBeVisible({ timeout: 30_000 });
+  });
+
   await test.step('the helpdesk member finds the key by 8 lower-case characters and reveals it with a reason', async () => {
     await openDevices(helpdesk.page, WORKSPACE, 'Find a device key');
     const table = await findDevice(helpdesk.page, prefix);
@@ -164,6 +175,10 @@ test('helpdesk: invited, compared, finds and reveals a key, audited, removed', a
     await expect(row).toContainText('current');
     await row.getByRole('button', { name: /^Reveal/ }).click();
     const panel = helpdesk.page.getByRole('region', { name: /^Reveal the key: FIN-LAPTOP-07/ });
+    // Without a reason: refused, nothing shown.
+    await panel.getByRole('button', { name: 'Reveal the key', exact: true }).click();
+    await expect(panel.getByRole('alert')).toContainText('requires a reason', { timeout: 30_000 });
+    await expect(helpdesk.page.getByTestId('key-groups')).toHaveCount(0);
     await panel.getByLabel('Reason (for the audit log)').fill('ticket 5150: user locked out at the front desk');
     await panel.getByRole('button', { name: 'Reveal the key', exact: true }).click();
     await expect(helpdesk.page.getByTestId('key-groups').getByRole('listitem')).toHaveCount(8, { timeout: 30_000 });
@@ -267,4 +282,67 @@ test('enrollment tokens: created in the page, used by a device agent, a conflict
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/revoked|refused|not valid/i);
   });
+});
+
+test('a read-only member reads secrets and changes nothing; a role changed in the page', async ({ page, browser }) => {
+  test.setTimeout(4 * 60_000);
+  const owner = uniqueEmail('owner-ro');
+  const reader = uniqueEmail('reader');
+  const escaped = reader.replace(/[.+]/g, '\\$&');
+
+  await test.step('the owner invites a member and adds them after the fingerprint comparison', async () => {
+    await signUp(page, server, sink, owner);
+    await signIn(page, server, owner);
+    await createWorkspace(page, WORKSPACE);
+    await openWorkspace(page, WORKSPACE);
+    await addSecret(page, { kind: 'login', name: 'Payroll', username: 'hr', password: 'not for readers to change' });
+    await openMembers(page);
+    await page.getByLabel('Email', { exact: true }).fill(reader);
+    await page.getByLabel('Role', { exact: true }).selectOption('member');
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    await expect(page.getByRole('table', { name: /^Open invitations/ })).toContainText(reader, { timeout: 30_000 });
+  });
+
+  const person = await otherPerson(browser);
+  const fingerprint = await signUp(person.page, server, sink, reader);
+  await signIn(person.page, server, reader);
+  const invitations = person.page.getByRole('region', { name: 'Invitations to you' });
+  await invitations.getByRole('button', { name: /^Accept/ }).click();
+  await expect(invitations.locator('.fingerprint')).toHaveText(fingerprint, { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Check the invitations again' }).click();
+  await page.getByRole('button', { name: new RegExp(`^Add ${escaped}`) }).click();
+  await page.getByLabel(`The fingerprint ${reader} reads to you`).fill(fingerprint);
+  await page.getByRole('button', { name: `Add ${reader} as member` }).click();
+  const members = page.getByRole('table', { name: 'Members' });
+  await expect(members.getByRole('row').filter({ hasText: reader })).toContainText('member', { timeout: 30_000 });
+
+  await test.step('the owner makes them read-only', async () => {
+    const row = members.getByRole('row').filter({ hasText: reader });
+    await row.getByLabel(`Change ${reader} to`).selectOption('read-only');
+    await row.getByRole('button', { name: /^Change role/ }).click();
+    await expect(members.getByRole('row').filter({ hasText: reader })).toContainText('read-only', { timeout: 30_000 });
+  });
+
+  await test.step('the read-only member reads the secret, and has no way to change it', async () => {
+    await person.page.getByRole('button', { name: 'Check whether you were added' }).click();
+    await person.page.getByRole('table').getByRole('link', { name: WORKSPACE, exact: true }).click();
+    await expect(person.page.getByRole('heading', { level: 1, name: `Secrets of “${WORKSPACE}”` })).toBeVisible({ timeout: 30_000 });
+    const nav = person.page.getByRole('navigation', { name: `Workspace ${WORKSPACE}` });
+    await expect(nav.getByRole('link', { name: 'Devices' })).toHaveCount(0);
+    await expect(nav.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
+    await expect(person.page.getByRole('button', { name: 'Add a secret' })).toHaveCount(0);
+    await expect(person.page.getByText('Your role is read-only')).toBeVisible();
+    expect(await revealField(person.page, 'Payroll', 'password', 'Password')).toBe('not for readers to change');
+    const details = person.page.getByRole('region', { name: 'Secret Payroll' });
+    await expect(details.getByRole('button', { name: 'Edit' })).toHaveCount(0);
+    await expect(details.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+    await visit(person.page, 'read-only-secret');
+    // Members: the roster, no management.
+    await nav.getByRole('link', { name: 'Members' }).click();
+    await expect(person.page.getByText('Only owners and admins manage members; your role is read-only.')).toBeVisible({
+      timeout: 30_000,
+    });
+    await expect(person.page.getByRole('button', { name: 'Invite', exact: true })).toHaveCount(0);
+  });
+  await person.close();
 });

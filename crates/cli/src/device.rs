@@ -167,6 +167,17 @@ pub enum DeviceCommand {
         #[arg(long)]
         workspace: Option<String>,
     },
+    /// Show or change the workspace's device-key settings. With --reason required, every
+    /// reveal and export must give --reason (the server refuses one without); owners and
+    /// admins change it, and the change is audited.
+    Settings {
+        /// `required` or `optional`: whether a reveal or export must give a reason.
+        #[arg(long, value_name = "WHEN", value_parser = ["required", "optional"])]
+        reason: Option<String>,
+        /// Workspace name or id (default: your only workspace).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
     /// Delete a key and the history it replaced (owners and admins).
     Rm {
         /// Identifier or its first 8+ hex characters.
@@ -945,6 +956,32 @@ pub async fn run(cmd: DeviceCommand) -> Result<()> {
                     key.meta.key_id.as_str()
                 );
             }
+            Ok(())
+        }
+        DeviceCommand::Settings { reason, workspace } => {
+            let (me, client, _) = me()?;
+            crate::account::show_prompts();
+            let opened = open(&client, &me, workspace.as_deref()).await?;
+            let ws = opened.roster.workspace;
+            let settings = match reason.as_deref() {
+                None => devices::settings(&client, ws).await,
+                Some(when) => {
+                    let wanted = keyhaven_proto::DeviceSettings {
+                        reveal_reason_required: when == "required",
+                    };
+                    devices::set_settings(&client, ws, wanted).await
+                }
+            }
+            .map_err(explain_flow)?;
+            println!(
+                "{}: a reason for each reveal and export is {}.",
+                opened.roster.name,
+                if settings.reveal_reason_required {
+                    "required"
+                } else {
+                    "optional"
+                }
+            );
             Ok(())
         }
         DeviceCommand::Rm { id, workspace } => {

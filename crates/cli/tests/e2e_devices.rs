@@ -356,6 +356,40 @@ fn devices_story(db: Db) {
     let err = refused(&hugo, &["device", "rm", "5e0b7c44"]);
     assert!(err.contains("owners and admins"), "{err}");
 
+    // A workspace that requires a reason for every reveal: the server refuses one without,
+    // whoever asks; only owners and admins change the rule, and the change is audited.
+    let out = ok(&alice, &["device", "settings"]);
+    assert!(out.contains("is optional"), "{out}");
+    let err = refused(&hugo, &["device", "settings", "--reason", "required"]);
+    assert!(err.contains("owners and admins"), "{err}");
+    let out = ok(&alice, &["device", "settings", "--reason", "required"]);
+    assert!(out.contains("is required"), "{out}");
+    let err = refused(&hugo, &["device", "reveal", "5e0b7c44"]);
+    assert!(err.contains("requires a reason"), "{err}");
+    let nowhere = tempfile::tempdir().unwrap();
+    let err = refused(
+        &alice,
+        &[
+            "device",
+            "export",
+            "5e0b7c44",
+            "--format",
+            "json",
+            "--out",
+            nowhere.path().to_str().unwrap(),
+        ],
+    );
+    assert!(err.contains("requires a reason"), "{err}");
+    let out = ok(
+        &hugo,
+        &["device", "reveal", "5e0b7c44", "--reason", "ticket 99"],
+    );
+    assert!(out.contains(KEY_C), "{out}");
+    let audit = ok(&alice, &["audit", "list"]);
+    assert!(audit.contains("device-setting-changed"), "{audit}");
+    assert_eq!(std::fs::read_dir(nowhere.path()).unwrap().count(), 0);
+    ok(&alice, &["device", "settings", "--reason", "optional"]);
+
     // Enrollment tokens: write-only, resubmission stored once, revocable.
     let created = ok(
         &alice,

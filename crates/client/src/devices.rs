@@ -19,8 +19,8 @@ use keyhaven_crypto::hpke::RecipientSecretKey;
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
-    DeviceTags, EscrowTokenView, IndexDeviceKeys, IndexEntry, NewDeviceKey, ResolveConflict,
-    RevealDeviceKey, RevealedDeviceKey, TokenAuth, TokenKey, TokenSubmit,
+    DeviceSettings, DeviceTags, EscrowTokenView, IndexDeviceKeys, IndexEntry, NewDeviceKey,
+    ResolveConflict, RevealDeviceKey, RevealedDeviceKey, TokenAuth, TokenKey, TokenSubmit,
 };
 use zeroize::Zeroizing;
 
@@ -836,6 +836,24 @@ pub async fn revoke_token(client: &Client, ws: WorkspaceId, token: &str) -> Resu
         )
         .await?;
     Ok(())
+}
+
+/// The workspace's device-key settings (owners, admins, helpdesk).
+pub async fn settings(client: &Client, ws: WorkspaceId) -> Result<DeviceSettings, FlowError> {
+    Ok(client
+        .get(&format!("/v1/workspaces/{ws}/device-settings"))
+        .await?)
+}
+
+/// Changes them (owners and admins; audited): e.g. a reason required for every reveal.
+pub async fn set_settings(
+    client: &Client,
+    ws: WorkspaceId,
+    settings: DeviceSettings,
+) -> Result<DeviceSettings, FlowError> {
+    Ok(client
+        .put(&format!("/v1/workspaces/{ws}/device-settings"), &settings)
+        .await?)
 }
 
 /// Submits keys with an enrollment token: each key is sealed on this machine to the escrow

@@ -169,6 +169,16 @@ impl Client {
         self.send_empty(request).await
     }
 
+    /// `PUT path` with a JSON body; decodes a JSON answer.
+    pub async fn put<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, ClientError> {
+        let request = self.http.put(format!("{}{path}", self.base)).json(body);
+        self.send(request).await
+    }
+
     /// `PUT path` with a JSON body, expecting no answer body.
     pub async fn send_put<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
         let request = self.http.put(format!("{}{path}", self.base)).json(body);

@@ -858,6 +858,15 @@ pub struct ResolveConflict {
     pub accept: bool,
 }
 
+/// A workspace's rules for its device keys (`GET`/`PUT /v1/workspaces/{id}/device-settings`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSettings {
+    /// Every reveal and export must give a reason (refused otherwise).
+    pub reveal_reason_required: bool,
+}
+
 /// A list of device keys, with the enrollment-token grants their authors need.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -14,7 +14,7 @@ use axum::routing::get;
 use keyhaven_crypto::{ct_eq, sha256};
 use keyhaven_proto::{
     AddDeviceKeys, AddedDeviceKeys, Bytes, CreateEscrowToken, DeviceKeyView, DeviceKeysView,
-    DeviceTags, EscrowTokenView, IndexDeviceKeys, ResolveConflict, RevealDeviceKey,
+    DeviceSettings, DeviceTags, EscrowTokenView, IndexDeviceKeys, ResolveConflict, RevealDeviceKey,
     RevealedDeviceKey, TokenAuth, TokenSubmit,
 };
 use serde::Deserialize;
@@ -25,8 +25,8 @@ use crate::error::ApiError;
 use crate::members::require_fresh_sign_in;
 use crate::page::{self, Paged};
 use crate::store::{
-    DeviceFilter, DeviceKeyListed, EventKind, MAX_LOOKUP_TAGS, NewDeviceKeyRow, RevealPurpose,
-    TagKind, TagsRow, TokenRow, account_actor,
+    DeviceFilter, DeviceKeyListed, DeviceSettingsRow, EventKind, MAX_LOOKUP_TAGS, NewDeviceKeyRow,
+    RevealPurpose, TagKind, TagsRow, TokenRow, account_actor,
 };
 use crate::workspaces::parse_uuid;
 
@@ -51,6 +51,8 @@ pub fn routes() -> Routes {
             revoke_token,
         )
         .post("/v1/escrow/submit", token_submit)
+        .get("/v1/workspaces/{id}/device-settings", settings)
+        .put("/v1/workspaces/{id}/device-settings", set_settings)
 }
 
 /// Most keys per add call: bulk imports go in few large transactions (each transaction
@@ -347,6 +349,20 @@ async fn reveal(
             "the reason must be one line of at most {MAX_REASON_CHARS} characters"
         )));
     }
+    if reason.is_none()
+        && purpose != RevealPurpose::Index
+        && state
+            .store()
+            .device_settings(&m.workspace_id)
+            .await?
+            .reveal_reason_required
+    {
+        return Err(ApiError::BadRequest(
+            "this workspace requires a reason for every reveal and export of a device key \
+             (it goes into the audit log)"
+                .into(),
+        ));
+    }
     require_fresh_sign_in(&state, &session).await?;
     let secret = state
         .store()
@@ -373,6 +389,41 @@ async fn reveal(
     Ok(Json(RevealedDeviceKey {
         secret: Bytes(secret),
     }))
+}
+
+/// The workspace's device-key settings (whoever may see device keys).
+async fn settings(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<DeviceSettings>, ApiError> {
+    let m = escrow_holder(&state, &session, &id).await?;
+    let row = state.store().device_settings(&m.workspace_id).await?;
+    Ok(Json(DeviceSettings {
+        reveal_reason_required: row.reveal_reason_required,
+    }))
+}
+
+/// Changes the workspace's device-key settings (owners and admins; audited).
+async fn set_settings(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeviceSettings>,
+) -> Result<Json<DeviceSettings>, ApiError> {
+    let m = device_manager(&state, &session, &id).await?;
+    state
+        .store()
+        .set_device_settings(
+            &m.workspace_id,
+            &account_actor(&session.account_id),
+            DeviceSettingsRow {
+                reveal_reason_required: req.reveal_reason_required,
+            },
+            state.now(),
+        )
+        .await?;
+    Ok(Json(req))
 }
 
 async fn remove(

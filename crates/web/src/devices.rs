@@ -13,6 +13,7 @@ use keyhaven_core::device::BitLockerRecoveryPassword;
 use keyhaven_core::escrow::{
     DeviceKeyPlain, DeviceKind, DeviceMeta, KeyId, PrefixQuery, VolumeType,
 };
+use keyhaven_proto::DeviceSettings;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
@@ -278,6 +279,13 @@ impl Vault {
     }
 }
 
+fn settings_view(settings: DeviceSettings) -> Json {
+    views::object([(
+        "revealReasonRequired",
+        settings.reveal_reason_required.into(),
+    )])
+}
+
 /// Text field `name` of a JS object, trimmed ('' when absent).
 fn text_of(value: &JsValue, name: &str) -> String {
     js_sys::Reflect::get(value, &JsValue::from_str(name))
@@ -433,6 +441,32 @@ impl Vault {
                 ),
             ])
             .json()
+        })
+    }
+
+    /// The workspace's device-key settings: `{revealReasonRequired}`.
+    #[wasm_bindgen(js_name = deviceSettings)]
+    pub fn device_settings(&self, workspace: String) -> js_sys::Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let ws = workspace_id(&workspace)?;
+            let (client, _, _) = crate::signed_in(&state)?;
+            let settings = devices::settings(&client, ws).await?;
+            settings_view(settings).json()
+        })
+    }
+
+    /// Requires (or no longer requires) a reason for every reveal and export (owners, admins).
+    #[wasm_bindgen(js_name = setRevealReasonRequired)]
+    pub fn set_reveal_reason_required(&self, workspace: String, required: bool) -> js_sys::Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let ws = workspace_id(&workspace)?;
+            let (client, _, _) = crate::signed_in(&state)?;
+            let settings = DeviceSettings {
+                reveal_reason_required: required,
+            };
+            settings_view(devices::set_settings(&client, ws, settings).await?).json()
         })
     }
 

@@ -84,11 +84,31 @@ export function DevicePanel({
   );
 }
 
-function ReasonField({ value, onInput }: { value: string; onInput: (value: string) => void }) {
+/** Whether the workspace requires a reason for reveals and exports (its setting, asked once
+ * per panel; the server refuses a reveal without one all the same). */
+function useReasonRequired(workspaceId: string): boolean {
+  const [required, setRequired] = useState(false);
+  useEffect(() => {
+    let current = true;
+    vault.deviceSettings(workspaceId).then(
+      (s) => current && setRequired(s.revealReasonRequired),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [workspaceId]);
+  return required;
+}
+
+const REASON_REQUIRED = 'This workspace requires a reason for every reveal and export: say why, e.g. the ticket number.';
+
+function ReasonField({ value, onInput, required }: { value: string; onInput: (value: string) => void; required: boolean }) {
   return (
     <Field
       label="Reason (for the audit log)"
-      hint="e.g. the ticket number"
+      hint={required ? 'Required in this workspace: e.g. the ticket number' : 'e.g. the ticket number'}
+      required={required}
       value={value}
       onInput={onInput}
       autoComplete="off"
@@ -106,6 +126,7 @@ function RevealPanel({
   onUsed: (id: string) => void;
 }) {
   const call = useCall();
+  const reasonRequired = useReasonRequired(workspaceId);
   const [reason, setReason] = useState('');
   const [shown, setShown] = useState<{ key: RevealedKey; until: number } | null>(null);
   const [left, setLeft] = useState(REVEAL_SECONDS);
@@ -150,6 +171,10 @@ function RevealPanel({
   const reveal = async (event: Event) => {
     event.preventDefault();
     setHiddenNote('');
+    if (reasonRequired && reason.trim() === '') {
+      call.fail(REASON_REQUIRED);
+      return;
+    }
     const result = await call.run(() => vault.revealDevice(workspaceId, deviceKey.id, reason.trim() || null));
     if (!result.ok) return;
     setLeft(REVEAL_SECONDS);
@@ -203,7 +228,7 @@ function RevealPanel({
         </div>
       ) : (
         <form onSubmit={reveal} noValidate ref={form}>
-          <ReasonField value={reason} onInput={setReason} />
+          <ReasonField value={reason} onInput={setReason} required={reasonRequired} />
           <p class="hint">
             The reveal is written to the workspace's audit log first (who, when, why); the key is
             then marked "rotate after use".
@@ -317,6 +342,7 @@ function ExportPanel({
   const call = useCall();
   const formats = EXPORT_FORMATS.filter((f) => !f.kinds || f.kinds.includes(deviceKey.kind));
   const [format, setFormat] = useState<ExportFormat>(formats[0]!.format);
+  const reasonRequired = useReasonRequired(workspaceId);
   const [reason, setReason] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const id = useId();
@@ -324,6 +350,10 @@ function ExportPanel({
   const download = async (event: Event) => {
     event.preventDefault();
     setDone(null);
+    if (reasonRequired && reason.trim() === '') {
+      call.fail(REASON_REQUIRED);
+      return;
+    }
     const result = await call.run(() => vault.exportDevice(workspaceId, deviceKey.id, format, reason.trim() || null));
     if (!result.ok) return;
     save(result.value.bytes, result.value.mime, result.value.filename);
@@ -345,7 +375,7 @@ function ExportPanel({
           ))}
         </select>
       </div>
-      <ReasonField value={reason} onInput={setReason} />
+      <ReasonField value={reason} onInput={setReason} required={reasonRequired} />
       <p class="hint">The file holds the key: keep it offline, and destroy it once the key was used.</p>
       <button type="submit" class="primary" disabled={call.busy}>
         Download

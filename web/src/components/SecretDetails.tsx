@@ -15,11 +15,14 @@ export function SecretDetails({
   secret,
   onChanged,
   onClose,
+  canWrite,
 }: {
   workspaceId: string;
   secret: SecretSummary;
   onChanged: (message: string) => void;
   onClose: () => void;
+  /** The role may change secrets (read-only members may not: no Edit or Delete). */
+  canWrite: boolean;
 }) {
   const call = useCall();
   const [fields, setFields] = useState<Fields | null>(null);
@@ -148,16 +151,20 @@ export function SecretDetails({
               Reveal
             </button>
           )}
-          <button
-            type="button"
-            disabled={call.busy}
-            onClick={() => void reveal().then((f) => f && setMode('edit'))}
-          >
-            Edit
-          </button>
-          <button type="button" disabled={call.busy} onClick={() => setMode('delete')}>
-            Delete
-          </button>
+          {canWrite && (
+            <>
+              <button
+                type="button"
+                disabled={call.busy}
+                onClick={() => void reveal().then((f) => f && setMode('edit'))}
+              >
+                Edit
+              </button>
+              <button type="button" disabled={call.busy} onClick={() => setMode('delete')}>
+                Delete
+              </button>
+            </>
+          )}
           <button type="button" onClick={onClose}>
             Close
           </button>

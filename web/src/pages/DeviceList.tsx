@@ -2,12 +2,14 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DeviceFilter, DeviceKey, Workspace } from '../api';
 import { CallStatus } from '../components/CallStatus';
 import { DeviceNav, RefusedHint } from '../components/DeviceNav';
+import { DeviceSettingsForm } from '../components/DeviceSettingsForm';
 import { DevicePanel, useDeviceActions } from '../components/DevicePanel';
 import { DeviceTable } from '../components/DeviceTable';
 import { CheckBox, Field } from '../components/Field';
 import { PageHeading } from '../components/PageHeading';
 import { PAGE_SIZE, keys as countKeys } from '../devices';
 import { useCall } from '../useCall';
+import { can } from '../roles';
 import { vault } from '../vault';
 
 /**
@@ -149,6 +151,7 @@ export function DeviceList({ workspace }: { workspace: Workspace }) {
           onResolved={() => list && void load(list.filter, list.cursors, false)}
         />
       )}
+      {can(workspace.role, 'manage-devices') && <DeviceSettingsForm workspaceId={workspace.id} />}
     </>
   );
 }

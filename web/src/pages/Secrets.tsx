@@ -7,11 +7,13 @@ import { SecretDetails } from '../components/SecretDetails';
 import { SecretForm } from '../components/SecretForm';
 import { KIND_LABELS } from '../secretKinds';
 import { useCall } from '../useCall';
+import { can } from '../roles';
 import { vault } from '../vault';
 
 /** The workspace's secrets: listed without their secret fields, filtered as you type. */
 export function Secrets({ workspace, notice }: { workspace: Workspace; notice: string | null }) {
   const call = useCall();
+  const canWrite = can(workspace.role, 'write-secrets');
   const [list, setList] = useState<SecretList | null>(null);
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
@@ -86,12 +88,11 @@ export function Secrets({ workspace, notice }: { workspace: Workspace; notice: s
           onSaved={(name) => changed(`“${name}” was added.`)}
           onCancel={() => setAdding(false)}
         />
-      ) : (
+      ) : canWrite ? (
         <p>
           <button
             type="button"
             class="primary"
-            disabled={workspace.role === 'read-only'}
             onClick={() => {
               setSelected(null);
               setAdding(true);
@@ -100,6 +101,8 @@ export function Secrets({ workspace, notice }: { workspace: Workspace; notice: s
             Add a secret
           </button>
         </p>
+      ) : (
+        <p class="hint">Your role is {workspace.role}: you read the secrets of “{workspace.name}” but do not change them.</p>
       )}
       {current && (
         <SecretDetails
@@ -108,6 +111,7 @@ export function Secrets({ workspace, notice }: { workspace: Workspace; notice: s
           secret={current}
           onChanged={changed}
           onClose={() => setSelected(null)}
+          canWrite={canWrite}
         />
       )}
       {list && (

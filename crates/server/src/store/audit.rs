@@ -144,6 +144,8 @@ pub enum EventKind {
     EscrowTokenCreated,
     /// Workspace chain: an enrollment token was revoked.
     EscrowTokenRevoked,
+    /// Workspace chain: a device-key setting changed (details: setting, value).
+    DeviceSettingChanged,
 }
 
 impl EventKind {
@@ -183,6 +185,7 @@ impl EventKind {
             EventKind::DeviceKeyConflictResolved => "device-key-conflict-resolved",
             EventKind::EscrowTokenCreated => "escrow-token-created",
             EventKind::EscrowTokenRevoked => "escrow-token-revoked",
+            EventKind::DeviceSettingChanged => "device-setting-changed",
         }
     }
 }

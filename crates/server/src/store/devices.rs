@@ -99,6 +99,13 @@ pub enum DeviceFilter {
     Unindexed,
 }
 
+/// A workspace's device-key settings, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceSettingsRow {
+    /// Every reveal and export must give a reason.
+    pub reveal_reason_required: bool,
+}
+
 /// Why a reveal is made; each has its own event kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevealPurpose {
@@ -675,6 +682,61 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(token).transpose()
+    }
+
+    /// The workspace's device-key settings.
+    pub async fn device_settings(
+        &self,
+        workspace_id: &str,
+    ) -> Result<DeviceSettingsRow, StoreError> {
+        let row = sqlx::query("SELECT reveal_reason_required FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(DeviceSettingsRow {
+            reveal_reason_required: match row {
+                Some(row) => row.try_get::<i64, _>(0)? != 0,
+                None => false,
+            },
+        })
+    }
+
+    /// Changes the settings; a change is audited (setting it to what it is changes nothing).
+    pub async fn set_device_settings(
+        &self,
+        workspace_id: &str,
+        actor: &str,
+        settings: DeviceSettingsRow,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        audit::retrying(|| async {
+            let mut tx = self.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE workspaces SET reveal_reason_required = $2
+                 WHERE id = $1 AND reveal_reason_required <> $2",
+            )
+            .bind(workspace_id)
+            .bind(i64::from(settings.reveal_reason_required))
+            .execute(&mut *tx)
+            .await?;
+            if changed.rows_affected() > 0 {
+                audit::append(
+                    &mut tx,
+                    &workspace_chain(workspace_id),
+                    actor,
+                    EventKind::DeviceSettingChanged,
+                    &serde_json::json!({
+                        "setting": "reveal_reason_required",
+                        "value": settings.reveal_reason_required,
+                    }),
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Revokes a token, with its event; `false` if there is no such token in the workspace

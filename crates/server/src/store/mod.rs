@@ -17,8 +17,8 @@ pub use audit::{
     AuditEvent, EventKind, SERVER_ACTOR, account_actor, account_chain, event_hash, workspace_chain,
 };
 pub use devices::{
-    DeviceFilter, DeviceKeyListed, MAX_LOOKUP_TAGS, NewDeviceKeyRow, RevealPurpose, TagKind,
-    TagsRow, TokenRow,
+    DeviceFilter, DeviceKeyListed, DeviceSettingsRow, MAX_LOOKUP_TAGS, NewDeviceKeyRow,
+    RevealPurpose, TagKind, TagsRow, TokenRow,
 };
 pub use members::{Append, ChangeOutcome, INVITATION_SECS, InvitationRow, MemberRow};
 pub use outbox::QueuedMail;
