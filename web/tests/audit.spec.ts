@@ -53,6 +53,9 @@ test('the audit log checks out, then names an edited event and a log cut short',
   await checkAgain(page);
   await expect(page.getByText(/still holds the head this browser saw before/)).toBeVisible({ timeout: 30_000 });
   await expect(page.getByRole('alert')).toHaveCount(0);
+  // Secrets are named by this browser (the server records their ids only).
+  const events = page.getByRole('table', { name: 'Events, newest first' });
+  await expect(events.getByRole('row').filter({ hasText: 'added a secret' }).filter({ hasText: '“Door code”' })).toHaveCount(1);
 
   // An event's time moved by one second: its hash no longer matches.
   await tamper(`UPDATE audit_events SET at = at + 1 WHERE chain = '${chain}' AND seq = 1`);

@@ -10,9 +10,11 @@ export interface AuditNames {
   accounts: ReadonlyMap<string, string>;
   /** Enrollment token id → its label. */
   tokens: ReadonlyMap<string, string>;
+  /** Secret (item) id → its name, as this browser decrypted it. */
+  items: ReadonlyMap<string, string>;
 }
 
-export const NO_NAMES: AuditNames = { accounts: new Map(), tokens: new Map() };
+export const NO_NAMES: AuditNames = { accounts: new Map(), tokens: new Map(), items: new Map() };
 
 /** What each kind of event says, as the server names kinds (crates/server/src/store/audit.rs). */
 const KIND_WORDING: Record<string, string> = {
@@ -52,6 +54,7 @@ const KIND_WORDING: Record<string, string> = {
   'conflict-resolved': 'resolved a conflicting device key',
   'escrow-token-created': 'created an enrollment token',
   'escrow-token-revoked': 'revoked an enrollment token',
+  'device-setting-changed': 'changed a device-key setting',
 };
 
 /** A kind in words; an unknown kind as it is. */
@@ -185,9 +188,13 @@ export function detailsOf(event: AuditEvent, details: Record<string, unknown> | 
       case 'accepted':
         out.push({ label, value: value === true ? 'accepted' : value === false ? 'rejected' : scalar(value) });
         break;
+      case 'item': {
+        const name = typeof value === 'string' ? names.items.get(value) : undefined;
+        out.push(name ? { label, value: `“${name}”` } : { label, value: scalar(value), mono: true });
+        break;
+      }
       case 'key_id':
       case 'recovery_key_id':
-      case 'item':
       case 'device_key':
         out.push({ label, value: scalar(value), mono: true });
         break;

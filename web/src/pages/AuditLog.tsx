@@ -29,14 +29,16 @@ export function AuditLog({ workspace }: { workspace: Workspace }) {
   const load = async () => {
     const result = await call.run(async () => {
       // The names are a courtesy: without them the log still shows, with the recorded ids.
-      const [audit, members, tokens] = await Promise.all([
+      const [audit, members, tokens, secrets] = await Promise.all([
         vault.auditLog(workspace.id),
         vault.members(workspace.id).catch(() => null),
         vault.enrollmentTokens(workspace.id).catch(() => null),
+        vault.secrets(workspace.id).catch(() => null),
       ]);
       const named: AuditNames = {
         accounts: new Map((members?.members ?? []).map((m): [string, string] => [m.accountId, m.email])),
         tokens: new Map((tokens ?? []).flatMap((t) => (t.name ? [[t.id, t.name] as [string, string]] : []))),
+        items: new Map((secrets?.items ?? []).map((i): [string, string] => [i.id, i.name])),
       };
       return { audit, named };
     });
