@@ -66,13 +66,16 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
         AuditCommand::List { which, json } => {
             let log = fetch(&client, &me, &which).await?;
             let checked = check(&log).await;
-            let keys = device_keys(&client, &me, &which, &log).await;
+            let (keys, actors) = names(&client, &me, &which, &log).await;
             if json {
                 let rows: Vec<_> = log
                     .events
                     .iter()
                     .map(|e| {
                         let mut row = json_row(e);
+                        if let Some(who) = actors.get(&e.actor) {
+                            row["actor_email"] = serde_json::json!(who);
+                        }
                         let named = audit::named_keys(e, &keys);
                         if !named.is_empty() {
                             row["device_keys"] = serde_json::json!(named);
@@ -90,7 +93,7 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
                         e.seq,
                         timestamp(e.at),
                         e.kind,
-                        e.actor,
+                        audit::actor_name(&e.actor, &actors),
                         e.details
                     );
                     for named in audit::named_keys(e, &keys) {
@@ -116,33 +119,40 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
     }
 }
 
-/// Record id → "key <identifier> of <device>", for the device-key events of a workspace log:
-/// the server records only record ids (it never learns identifiers), so they are named here,
-/// on this device, when the caller holds the escrow key. Empty otherwise.
-async fn device_keys(
+/// Names for what the server records by id: device keys ("key <ID> of <device>", for those
+/// who hold the escrow key) and actors (accounts by their email in the verified roster; in
+/// the account's own log, this account).
+async fn names(
     client: &Client,
     me: &Me,
     which: &Which,
     log: &Log,
-) -> std::collections::HashMap<String, String> {
-    let names = std::collections::HashMap::new();
-    if which.account || !log.events.iter().any(|e| e.kind.starts_with("device-key")) {
-        return names;
+) -> (
+    std::collections::HashMap<String, String>,
+    std::collections::HashMap<String, String>,
+) {
+    let mut keys = std::collections::HashMap::new();
+    let mut actors = std::collections::HashMap::new();
+    if which.account {
+        actors.insert(format!("account:{}", me.id), me.email.clone());
+        return (keys, actors);
     }
     let Ok(opened) = crate::workspace::open(client, me, which.workspace.as_deref()).await else {
-        return names;
+        return (keys, actors);
     };
-    let Ok(escrow) = devices::Escrow::open(&opened) else {
-        return names;
-    };
-    let filter = devices::ListFilter {
-        history: true,
-        ..Default::default()
-    };
-    match devices::list(client, &escrow, &filter).await {
-        Ok(keys) => audit::device_key_names(&keys),
-        Err(_) => names,
+    actors = audit::actor_names(&opened.roster);
+    if log.events.iter().any(|e| e.kind.starts_with("device-key"))
+        && let Ok(escrow) = devices::Escrow::open(&opened)
+    {
+        let filter = devices::ListFilter {
+            history: true,
+            ..Default::default()
+        };
+        if let Ok(list) = devices::list(client, &escrow, &filter).await {
+            keys = audit::device_key_names(&list);
+        }
     }
+    (keys, actors)
 }
 
 /// A chain as the server returned it.

@@ -103,6 +103,8 @@ fn audit_story(db: Db) {
         assert_eq!(e["seq"], i);
         assert_eq!(e["chain"], format!("workspace:{ws}"));
         assert_eq!(e["actor"], format!("account:{alice_id}"));
+        // Named on this device by the verified roster; the server recorded the id only.
+        assert_eq!(e["actor_email"], "alice@example.com");
         assert_eq!(
             e["prev_hash"],
             prev.as_str(),
@@ -111,6 +113,13 @@ fn audit_story(db: Db) {
         );
         prev = e["hash"].as_str().unwrap().to_owned();
     }
+    let text = ok(&alice.run(&["audit", "list"], None));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("workspace-created") && l.contains("alice@example.com")),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("account:{alice_id}")), "{text}");
     assert_eq!(events[0]["details"]["name"], "Acme");
     assert_eq!(events[0]["details"]["recovery_key_kind"], "temporary");
     let deleted = events[3]["details"].as_object().unwrap();

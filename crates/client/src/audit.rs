@@ -146,6 +146,26 @@ pub fn named_keys(
         .collect()
 }
 
+/// Actor → who, for the accounts the verified `roster` lists (`account:<id>` → their email):
+/// the server records account ids only. Actors it does not list stay as recorded.
+pub fn actor_names(
+    roster: &keyhaven_core::roster::RosterState,
+) -> std::collections::HashMap<String, String> {
+    roster
+        .members
+        .iter()
+        .map(|(id, m)| (format!("account:{id}"), m.email.clone()))
+        .collect()
+}
+
+/// An event's actor in words: its name in `names`, else as recorded.
+pub fn actor_name<'a>(
+    actor: &'a str,
+    names: &'a std::collections::HashMap<String, String>,
+) -> &'a str {
+    names.get(actor).map_or(actor, String::as_str)
+}
+
 /// The hash of an event, recomputed from its fields:
 ///
 /// ```text
