@@ -212,7 +212,7 @@ test('helpdesk: invited, compared, finds and reveals a key, audited, removed', a
 
     await helpdesk.page.getByLabel('Key ID or device name').fill('');
     const table = await findDevice(helpdesk.page, prefix);
-    await expect(helpdesk.page.getByRole('alert')).toContainText('no such workspace', { timeout: 30_000 });
+    await expect(helpdesk.page.getByRole('alert')).toContainText('no such workspace (or you are no longer a member of it)', { timeout: 30_000 });
     await expect(table).toHaveCount(0);
     await expect(helpdesk.page.locator('main')).not.toContainText(fixture.keyId);
   });

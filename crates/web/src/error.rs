@@ -96,6 +96,10 @@ impl From<FlowError> for WebError {
                 let kind = if status == 401 { "locked" } else { "api" };
                 let message = if status == 401 {
                     "your session ended: sign in again".to_owned()
+                } else if status == 404 && message == "no such workspace" {
+                    // The server says the same for workspaces one was never in, so that ids
+                    // cannot be probed; to a member just removed, it means that.
+                    "no such workspace (or you are no longer a member of it)".to_owned()
                 } else {
                     message
                 };
